@@ -1,0 +1,60 @@
+# amdkfd-mc: build orchestration
+#
+#   make demo     build, then show isolated guest contexts on the sim backend
+#   make check    build everything and run every test
+#
+# QEMU comes from Debian's qemu source package, extracted into build/ and
+# overlaid with this repository's files.  Downloads and the compiler cache
+# live in $(AMDKFD_MC_CACHE), outside the work tree.
+
+AMDKFD_MC_CACHE ?= $(HOME)/.cache/amdkfd-mc
+export AMDKFD_MC_CACHE
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+QEMU_SRC := $(BUILD)/qemu-src
+QEMU_BUILD := $(BUILD)/qemu
+QEMU_ASAN_BUILD := $(BUILD)/qemu-asan
+QEMU_BIN := $(QEMU_BUILD)/qemu-system-x86_64
+QEMU_ASAN_BIN := $(QEMU_ASAN_BUILD)/qemu-system-x86_64
+export QEMU_BIN
+
+# ccache through Debian's masquerade directory; paths are made relative to
+# the work tree so that every clone shares one cache.
+export PATH := /usr/lib/ccache:$(PATH)
+export CCACHE_DIR := $(AMDKFD_MC_CACHE)/ccache
+export CCACHE_BASEDIR := $(TOP)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE := 5G
+
+# Firmware of the x86 machines comes from Debian's packages.
+export FIRMWARE_PATH := /usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu
+export QEMU_SRC
+
+.PHONY: all deps qemu qemu-asan check demo clean distclean
+
+all: qemu
+
+deps:
+	@scripts/install-deps.sh
+
+# ninja decides what is out of date, so these always run.
+qemu: deps
+	@scripts/build-qemu.sh $(QEMU_BUILD)
+
+qemu-asan: deps
+	@scripts/build-qemu.sh $(QEMU_ASAN_BUILD) --enable-asan --enable-ubsan
+
+# Every test is run by scripts/run-tests.sh, which prints one result line
+# per test and the summary line.
+check: qemu qemu-asan
+	@scripts/run-tests.sh $(QEMU_BUILD) $(QEMU_ASAN_BUILD)
+
+demo: qemu
+	@scripts/demo.sh $(QEMU_BUILD)
+
+clean:
+	rm -rf $(QEMU_BUILD) $(QEMU_ASAN_BUILD)
+
+distclean:
+	rm -rf $(BUILD)

@@ -1,0 +1,335 @@
+/*
+ * amdkfd-mc: the PCI function, its registers, properties and lifecycle
+ *
+ * Copyright (c) 2026 The amdkfd-mc authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/main-loop.h"
+#include "qapi/error.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/blocker.h"
+#include "amdkfd-mc-internal.h"
+#include "trace.h"
+
+static uint64_t amdkfd_mc_regs_read(void *opaque, hwaddr addr, unsigned size)
+{
+    AmdkfdMcState *s = opaque;
+    uint64_t val = 0;
+
+    switch (addr) {
+    case AMDKFD_MC_REG_MAGIC:
+        val = AMDKFD_MC_MAGIC;
+        break;
+    case AMDKFD_MC_REG_VERSION:
+        val = AMDKFD_MC_ABI_MAJOR << 16 | AMDKFD_MC_ABI_MINOR;
+        break;
+    case AMDKFD_MC_REG_FEATURES:
+        val = AMDKFD_MC_FEATURES;
+        break;
+    case AMDKFD_MC_REG_MAX_CONTEXTS:
+        val = s->max_contexts;
+        break;
+    case AMDKFD_MC_REG_SQ_BASE_LO:
+        val = (uint32_t)s->ring.sq_base;
+        break;
+    case AMDKFD_MC_REG_SQ_BASE_HI:
+        val = s->ring.sq_base >> 32;
+        break;
+    case AMDKFD_MC_REG_CQ_BASE_LO:
+        val = (uint32_t)s->ring.cq_base;
+        break;
+    case AMDKFD_MC_REG_CQ_BASE_HI:
+        val = s->ring.cq_base >> 32;
+        break;
+    case AMDKFD_MC_REG_RING_ENTRIES:
+        val = s->ring.entries;
+        break;
+    case AMDKFD_MC_REG_CONTROL:
+        val = s->control;
+        break;
+    case AMDKFD_MC_REG_STATUS:
+        val = (s->ring.enabled ? AMDKFD_MC_STATUS_READY : 0) |
+              (s->ring.halted ? AMDKFD_MC_STATUS_HALTED : 0);
+        break;
+    case AMDKFD_MC_REG_ERROR:
+        val = s->error;
+        break;
+    case AMDKFD_MC_REG_SQ_TAIL:
+        val = s->ring.sq_tail;
+        break;
+    case AMDKFD_MC_REG_SQ_HEAD:
+        val = s->ring.sq_head;
+        break;
+    case AMDKFD_MC_REG_CQ_HEAD:
+        val = s->ring.cq_head;
+        break;
+    case AMDKFD_MC_REG_CQ_TAIL:
+        val = s->ring.cq_tail;
+        break;
+    case AMDKFD_MC_REG_IRQ_STATUS:
+        val = s->irq_status;
+        break;
+    case AMDKFD_MC_REG_WINDOW_SIZE_LO:
+        val = (uint32_t)s->window_size;
+        break;
+    case AMDKFD_MC_REG_WINDOW_SIZE_HI:
+        val = s->window_size >> 32;
+        break;
+    case AMDKFD_MC_REG_LIVE_CONTEXTS:
+        val = s->live_contexts;
+        break;
+    default:
+        break;
+    }
+    trace_amdkfd_mc_reg_read(addr, val);
+    return val;
+}
+
+static void amdkfd_mc_set_base(uint64_t *base, bool high, uint32_t val)
+{
+    if (high) {
+        *base = deposit64(*base, 32, 32, val);
+    } else {
+        *base = deposit64(*base, 0, 32, val);
+    }
+}
+
+static void amdkfd_mc_regs_write(void *opaque, hwaddr addr, uint64_t val,
+                                 unsigned size)
+{
+    AmdkfdMcState *s = opaque;
+    AmdkfdMcRing *r = &s->ring;
+
+    trace_amdkfd_mc_reg_write(addr, val);
+    switch (addr) {
+    case AMDKFD_MC_REG_SQ_BASE_LO:
+    case AMDKFD_MC_REG_SQ_BASE_HI:
+    case AMDKFD_MC_REG_CQ_BASE_LO:
+    case AMDKFD_MC_REG_CQ_BASE_HI:
+    case AMDKFD_MC_REG_RING_ENTRIES:
+        /* Ring geometry is frozen while the rings are live */
+        if (r->enabled) {
+            amdkfd_mc_set_error(s, AMDKFD_MC_S_INVALID_RING);
+            break;
+        }
+        if (addr == AMDKFD_MC_REG_RING_ENTRIES) {
+            r->entries = val;
+        } else if (addr <= AMDKFD_MC_REG_SQ_BASE_HI) {
+            amdkfd_mc_set_base(&r->sq_base, addr == AMDKFD_MC_REG_SQ_BASE_HI,
+                               val);
+        } else {
+            amdkfd_mc_set_base(&r->cq_base, addr == AMDKFD_MC_REG_CQ_BASE_HI,
+                               val);
+        }
+        break;
+    case AMDKFD_MC_REG_CONTROL:
+        amdkfd_mc_ring_write_control(s, val);
+        break;
+    case AMDKFD_MC_REG_ERROR:
+        s->error = AMDKFD_MC_S_OK;
+        break;
+    case AMDKFD_MC_REG_SQ_TAIL:
+        amdkfd_mc_ring_doorbell(s, val);
+        break;
+    case AMDKFD_MC_REG_CQ_HEAD:
+        amdkfd_mc_ring_cq_head(s, val);
+        break;
+    case AMDKFD_MC_REG_IRQ_STATUS:
+        s->irq_status &= ~val;
+        amdkfd_mc_irq_update(s);
+        break;
+    default:
+        /* Read-only and unassigned registers ignore writes */
+        break;
+    }
+}
+
+static const MemoryRegionOps amdkfd_mc_regs_ops = {
+    .read = amdkfd_mc_regs_read,
+    .write = amdkfd_mc_regs_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+/* Parts of the window with nothing mapped read as zero and ignore writes */
+static uint64_t amdkfd_mc_window_read(void *opaque, hwaddr addr,
+                                      unsigned size)
+{
+    return 0;
+}
+
+static void amdkfd_mc_window_write(void *opaque, hwaddr addr, uint64_t val,
+                                   unsigned size)
+{
+}
+
+static const MemoryRegionOps amdkfd_mc_window_ops = {
+    .read = amdkfd_mc_window_read,
+    .write = amdkfd_mc_window_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+};
+
+static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
+{
+    AmdkfdMcState *s = AMDKFD_MC(pdev);
+    AmdkfdMcBackendConfig cfg = { 0 };
+    const char *backend = s->backend_name ? s->backend_name : "host";
+
+    if (HOST_BIG_ENDIAN) {
+        /* KFD argument structures are passed through in host byte order */
+        error_setg(errp, "amdkfd-mc: needs a little-endian host");
+        return;
+    }
+    if (!strcmp(backend, "sim")) {
+        s->be_ops = &amdkfd_mc_backend_sim;
+    } else if (!strcmp(backend, "host")) {
+        s->be_ops = &amdkfd_mc_backend_host;
+    } else {
+        error_setg(errp, "amdkfd-mc: unknown backend '%s'", backend);
+        error_append_hint(errp, "Valid backends are 'host' and 'sim'.\n");
+        return;
+    }
+    if (s->legacy_shared && s->be_ops != &amdkfd_mc_backend_sim) {
+        error_setg(errp, "amdkfd-mc: legacy-shared is a test mode of the "
+                   "sim backend only");
+        return;
+    }
+    if (s->max_contexts < 1 ||
+        s->max_contexts > AMDKFD_MC_LIMIT_MAX_CONTEXTS) {
+        error_setg(errp, "amdkfd-mc: max-contexts must be 1 to %u",
+                   AMDKFD_MC_LIMIT_MAX_CONTEXTS);
+        return;
+    }
+    if (s->window_size < 1 * MiB || s->window_size > 64 * GiB ||
+        !is_power_of_2(s->window_size)) {
+        error_setg(errp, "amdkfd-mc: window-size must be a power of two "
+                   "from 1 MiB to 64 GiB");
+        return;
+    }
+
+    cfg.legacy_kernel = s->legacy_shared;
+    cfg.sim_nodes = s->sim_nodes;
+    s->be = s->be_ops->create(&cfg, errp);
+    if (!s->be) {
+        return;
+    }
+
+    error_setg(&s->migration_blocker, "amdkfd-mc: the host GPU contexts "
+               "of a guest cannot be migrated");
+    if (migrate_add_blocker(&s->migration_blocker, errp) < 0) {
+        goto fail_backend;
+    }
+
+    memory_region_init_io(&s->regs, OBJECT(s), &amdkfd_mc_regs_ops, s,
+                          "amdkfd-mc-regs", AMDKFD_MC_REGS_SIZE);
+    pci_register_bar(pdev, AMDKFD_MC_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->regs);
+
+    if (msix_init_exclusive_bar(pdev, AMDKFD_MC_MSIX_VECTORS,
+                                AMDKFD_MC_BAR_MSIX, errp)) {
+        goto fail_blocker;
+    }
+    msix_vector_use(pdev, AMDKFD_MC_MSIX_VEC_CQ);
+    pci_config_set_interrupt_pin(pdev->config, 1);
+
+    /* Host memory of the contexts appears here as RAM subregions */
+    memory_region_init_io(&s->window, OBJECT(s), &amdkfd_mc_window_ops, s,
+                          "amdkfd-mc-window", s->window_size);
+    pci_register_bar(pdev, AMDKFD_MC_BAR_WINDOW,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->window);
+
+    amdkfd_mc_ctx_table_init(s);
+    s->ring_bh = qemu_bh_new_guarded(amdkfd_mc_ring_process, s,
+                                     &DEVICE(s)->mem_reentrancy_guard);
+    return;
+
+fail_blocker:
+    migrate_del_blocker(&s->migration_blocker);
+fail_backend:
+    s->be_ops->destroy(s->be);
+    s->be = NULL;
+}
+
+static void amdkfd_mc_exit(PCIDevice *pdev)
+{
+    AmdkfdMcState *s = AMDKFD_MC(pdev);
+
+    amdkfd_mc_ctx_table_free(s);
+    qemu_bh_delete(s->ring_bh);
+    msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
+    msix_uninit_exclusive_bar(pdev);
+    migrate_del_blocker(&s->migration_blocker);
+    s->be_ops->destroy(s->be);
+    s->be = NULL;
+}
+
+static void amdkfd_mc_reset_hold(Object *obj, ResetType type)
+{
+    AmdkfdMcState *s = AMDKFD_MC(obj);
+
+    trace_amdkfd_mc_reset(s->live_contexts);
+    amdkfd_mc_ring_reset(s);
+    amdkfd_mc_ctx_destroy_all(s);
+}
+
+static const Property amdkfd_mc_properties[] = {
+    DEFINE_PROP_STRING("backend", AmdkfdMcState, backend_name),
+    DEFINE_PROP_UINT32("max-contexts", AmdkfdMcState, max_contexts,
+                       AMDKFD_MC_DEFAULT_MAX_CONTEXTS),
+    DEFINE_PROP_SIZE("window-size", AmdkfdMcState, window_size,
+                     AMDKFD_MC_DEFAULT_WINDOW_SIZE),
+    DEFINE_PROP_BOOL("legacy-shared", AmdkfdMcState, legacy_shared, false),
+    DEFINE_PROP_UINT32("sim-nodes", AmdkfdMcState, sim_nodes, 1),
+};
+
+static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+    ResettableClass *rc = RESETTABLE_CLASS(klass);
+
+    k->realize = amdkfd_mc_realize;
+    k->exit = amdkfd_mc_exit;
+    k->vendor_id = AMDKFD_MC_PCI_VENDOR_ID;
+    k->device_id = AMDKFD_MC_PCI_DEVICE_ID;
+    k->revision = AMDKFD_MC_PCI_REVISION;
+    k->class_id = PCI_CLASS_PROCESSOR_CO;
+    rc->phases.hold = amdkfd_mc_reset_hold;
+    dc->desc = "Paravirtual AMD KFD, one isolated host context per "
+               "guest program";
+    device_class_set_props(dc, amdkfd_mc_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo amdkfd_mc_info = {
+    .name = TYPE_AMDKFD_MC,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(AmdkfdMcState),
+    .class_init = amdkfd_mc_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void amdkfd_mc_register_types(void)
+{
+    type_register_static(&amdkfd_mc_info);
+}
+
+type_init(amdkfd_mc_register_types)

@@ -1,0 +1,253 @@
+/*
+ * amdkfd-mc: the command rings in guest memory, doorbell and interrupts
+ *
+ * The guest places 64-byte commands in a submission ring and writes the
+ * new tail to the doorbell.  The device consumes them in a bottom half
+ * (never on the vCPU thread that rang) and writes 32-byte completion
+ * records, tagged with a phase bit, into the completion ring.
+ *
+ * Copyright (c) 2026 The amdkfd-mc authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/main-loop.h"
+#include "hw/pci/msix.h"
+#include "amdkfd-mc-internal.h"
+#include "trace.h"
+
+void amdkfd_mc_set_error(AmdkfdMcState *s, uint32_t status)
+{
+    trace_amdkfd_mc_error(status);
+    s->error = status;
+}
+
+void amdkfd_mc_irq_update(AmdkfdMcState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (msix_enabled(pdev)) {
+        pci_irq_deassert(pdev);
+        return;
+    }
+    pci_set_irq(pdev, s->irq_status != 0);
+}
+
+static void amdkfd_mc_raise_cq_irq(AmdkfdMcState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    s->irq_status |= AMDKFD_MC_IRQ_CQ;
+    if (msix_enabled(pdev)) {
+        msix_notify(pdev, AMDKFD_MC_MSIX_VEC_CQ);
+    } else {
+        amdkfd_mc_irq_update(s);
+    }
+}
+
+static bool amdkfd_mc_ring_valid(AmdkfdMcState *s, uint32_t *status)
+{
+    AmdkfdMcRing *r = &s->ring;
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    uint64_t sq_len, cq_len;
+
+    if (r->entries < AMDKFD_MC_RING_MIN_ENTRIES ||
+        r->entries > AMDKFD_MC_RING_MAX_ENTRIES ||
+        !is_power_of_2(r->entries) ||
+        r->sq_base % AMDKFD_MC_RING_ALIGN ||
+        r->cq_base % AMDKFD_MC_RING_ALIGN) {
+        *status = AMDKFD_MC_S_INVALID_RING;
+        return false;
+    }
+    sq_len = (uint64_t)r->entries * sizeof(struct amdkfd_mc_cmd);
+    cq_len = (uint64_t)r->entries * sizeof(struct amdkfd_mc_cpl);
+    if (r->sq_base + sq_len < r->sq_base || r->cq_base + cq_len < r->cq_base ||
+        ranges_overlap(r->sq_base, sq_len, r->cq_base, cq_len)) {
+        *status = AMDKFD_MC_S_INVALID_RING;
+        return false;
+    }
+    if (!address_space_access_valid(as, r->sq_base, sq_len, false,
+                                    AMDKFD_MC_DMA_ATTRS) ||
+        !address_space_access_valid(as, r->cq_base, cq_len, true,
+                                    AMDKFD_MC_DMA_ATTRS)) {
+        *status = AMDKFD_MC_S_DMA_ERROR;
+        return false;
+    }
+    return true;
+}
+
+static void amdkfd_mc_ring_stop(AmdkfdMcState *s)
+{
+    AmdkfdMcRing *r = &s->ring;
+
+    r->enabled = false;
+    r->halted = false;
+    r->sq_head = r->sq_tail = 0;
+    r->cq_head = r->cq_tail = 0;
+    r->cq_phase = true;
+    s->control &= ~AMDKFD_MC_CONTROL_ENABLE;
+}
+
+void amdkfd_mc_ring_reset(AmdkfdMcState *s)
+{
+    amdkfd_mc_ring_stop(s);
+    s->ring.sq_base = s->ring.cq_base = 0;
+    s->ring.entries = 0;
+    s->control = 0;
+    s->error = AMDKFD_MC_S_OK;
+    s->irq_status = 0;
+    amdkfd_mc_irq_update(s);
+}
+
+void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val)
+{
+    uint32_t status;
+
+    if (val & AMDKFD_MC_CONTROL_RESET) {
+        /* A software reset is the same as a bus reset of the function */
+        device_cold_reset(DEVICE(s));
+        return;
+    }
+    if (!(val & AMDKFD_MC_CONTROL_ENABLE)) {
+        amdkfd_mc_ring_stop(s);
+        return;
+    }
+    if (s->ring.enabled) {
+        return;
+    }
+    if (!amdkfd_mc_ring_valid(s, &status)) {
+        amdkfd_mc_set_error(s, status);
+        return;
+    }
+    amdkfd_mc_ring_stop(s);
+    s->ring.enabled = true;
+    s->control |= AMDKFD_MC_CONTROL_ENABLE;
+    trace_amdkfd_mc_ring_enable(s->ring.sq_base, s->ring.cq_base,
+                                s->ring.entries);
+}
+
+void amdkfd_mc_ring_doorbell(AmdkfdMcState *s, uint32_t tail)
+{
+    AmdkfdMcRing *r = &s->ring;
+
+    trace_amdkfd_mc_doorbell(tail);
+    if (!r->enabled) {
+        amdkfd_mc_set_error(s, AMDKFD_MC_S_NOT_READY);
+        return;
+    }
+    if (tail >= r->entries) {
+        amdkfd_mc_set_error(s, AMDKFD_MC_S_INVALID_RING);
+        return;
+    }
+    r->sq_tail = tail;
+    qemu_bh_schedule(s->ring_bh);
+}
+
+void amdkfd_mc_ring_cq_head(AmdkfdMcState *s, uint32_t head)
+{
+    AmdkfdMcRing *r = &s->ring;
+
+    if (!r->enabled) {
+        amdkfd_mc_set_error(s, AMDKFD_MC_S_NOT_READY);
+        return;
+    }
+    if (head >= r->entries) {
+        amdkfd_mc_set_error(s, AMDKFD_MC_S_INVALID_RING);
+        return;
+    }
+    r->cq_head = head;
+    /* Commands may have been held back for lack of completion slots */
+    if (r->sq_head != r->sq_tail) {
+        qemu_bh_schedule(s->ring_bh);
+    }
+}
+
+static bool amdkfd_mc_cq_full(AmdkfdMcRing *r)
+{
+    return (r->cq_tail + 1) % r->entries == r->cq_head;
+}
+
+static void amdkfd_mc_ring_halt(AmdkfdMcState *s, uint32_t status)
+{
+    s->ring.halted = true;
+    amdkfd_mc_set_error(s, status);
+}
+
+static bool amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
+{
+    AmdkfdMcRing *r = &s->ring;
+    struct amdkfd_mc_cpl le = {
+        .cookie = cpu_to_le64(cpl->cookie),
+        .status = cpu_to_le32(cpl->status),
+        .result = cpu_to_le32(cpl->result),
+        .value = cpu_to_le64(cpl->value),
+        .sq_head = cpu_to_le32(r->sq_head),
+        .flags = cpu_to_le32(r->cq_phase ? AMDKFD_MC_CPL_PHASE : 0),
+    };
+    uint64_t addr = r->cq_base + (uint64_t)r->cq_tail * sizeof(le);
+
+    if (!amdkfd_mc_dma_write(s, addr, &le, sizeof(le))) {
+        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+        return false;
+    }
+    r->cq_tail = (r->cq_tail + 1) % r->entries;
+    if (r->cq_tail == 0) {
+        r->cq_phase = !r->cq_phase;
+    }
+    return true;
+}
+
+static bool amdkfd_mc_fetch_cmd(AmdkfdMcState *s, struct amdkfd_mc_cmd *cmd)
+{
+    AmdkfdMcRing *r = &s->ring;
+    uint64_t addr = r->sq_base + (uint64_t)r->sq_head * sizeof(*cmd);
+    int i;
+
+    if (!amdkfd_mc_dma_read(s, addr, cmd, sizeof(*cmd))) {
+        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+        return false;
+    }
+    cmd->opcode = le16_to_cpu(cmd->opcode);
+    cmd->flags = le16_to_cpu(cmd->flags);
+    cmd->ctx_id = le32_to_cpu(cmd->ctx_id);
+    cmd->cookie = le64_to_cpu(cmd->cookie);
+    cmd->payload_addr = le64_to_cpu(cmd->payload_addr);
+    cmd->payload_len = le32_to_cpu(cmd->payload_len);
+    cmd->arg0 = le32_to_cpu(cmd->arg0);
+    cmd->arg1 = le64_to_cpu(cmd->arg1);
+    cmd->arg2 = le64_to_cpu(cmd->arg2);
+    for (i = 0; i < ARRAY_SIZE(cmd->reserved); i++) {
+        cmd->reserved[i] = le64_to_cpu(cmd->reserved[i]);
+    }
+    return true;
+}
+
+void amdkfd_mc_ring_process(void *opaque)
+{
+    AmdkfdMcState *s = opaque;
+    AmdkfdMcRing *r = &s->ring;
+    bool posted = false;
+
+    while (r->enabled && !r->halted && r->sq_head != r->sq_tail &&
+           !amdkfd_mc_cq_full(r)) {
+        struct amdkfd_mc_cmd cmd;
+        struct amdkfd_mc_cpl cpl = { 0 };
+
+        if (!amdkfd_mc_fetch_cmd(s, &cmd)) {
+            break;
+        }
+        r->sq_head = (r->sq_head + 1) % r->entries;
+        amdkfd_mc_cmd_execute(s, &cmd, &cpl);
+        cpl.cookie = cmd.cookie;
+        trace_amdkfd_mc_cmd(cmd.opcode, cmd.ctx_id, cmd.cookie, cpl.status,
+                            cpl.result);
+        if (!amdkfd_mc_post_cpl(s, &cpl)) {
+            break;
+        }
+        posted = true;
+    }
+    if (posted || r->halted) {
+        amdkfd_mc_raise_cq_irq(s);
+    }
+}

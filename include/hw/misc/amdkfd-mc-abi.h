@@ -1,0 +1,174 @@
+/*
+ * amdkfd-mc guest ABI: PCI identity, registers, command descriptors,
+ * completion records, opcodes and status codes.
+ *
+ * This is the single definition of the interface between the amdkfd-mc
+ * device and its guest driver.  It is shared by the device model, the
+ * qtests and the guest Linux driver, so it includes nothing: the includer
+ * provides uint16_t, uint32_t and uint64_t (<stdint.h> in user space and
+ * QEMU, <linux/types.h> in the kernel).  All multi-byte fields are little
+ * endian.
+ * docs/specs/amdkfd-mc.rst describes the semantics.
+ *
+ * Copyright (c) 2026 The amdkfd-mc authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef AMDKFD_MC_ABI_H
+#define AMDKFD_MC_ABI_H
+
+/* PCI identity (provisional, from the QEMU 1b36 range) */
+#define AMDKFD_MC_PCI_VENDOR_ID         0x1b36
+#define AMDKFD_MC_PCI_DEVICE_ID         0x00f0
+#define AMDKFD_MC_PCI_REVISION          0x01
+
+/* BARs */
+#define AMDKFD_MC_BAR_REGS              0   /* 4 KiB of registers */
+#define AMDKFD_MC_BAR_MSIX              1   /* MSI-X table and PBA */
+#define AMDKFD_MC_BAR_WINDOW            2   /* 64-bit prefetchable window */
+#define AMDKFD_MC_REGS_SIZE             0x1000
+
+/* MSI-X vectors */
+#define AMDKFD_MC_MSIX_VEC_CQ           0
+#define AMDKFD_MC_MSIX_VECTORS          1
+
+/* ABI version: major changes are incompatible, minor ones add features */
+#define AMDKFD_MC_ABI_MAJOR             1
+#define AMDKFD_MC_ABI_MINOR             0
+#define AMDKFD_MC_MAGIC                 0x434d4b41  /* "AKMC" */
+
+/*
+ * Registers in BAR 0.  All are 32 bits wide and must be accessed with
+ * naturally aligned 32-bit accesses; other accesses read as zero and are
+ * ignored on write.
+ */
+#define AMDKFD_MC_REG_MAGIC             0x000   /* RO: AMDKFD_MC_MAGIC */
+#define AMDKFD_MC_REG_VERSION           0x004   /* RO: major << 16 | minor */
+#define AMDKFD_MC_REG_FEATURES          0x008   /* RO: AMDKFD_MC_FEATURE_* */
+#define AMDKFD_MC_REG_MAX_CONTEXTS      0x00c   /* RO */
+#define AMDKFD_MC_REG_SQ_BASE_LO        0x010   /* RW while disabled */
+#define AMDKFD_MC_REG_SQ_BASE_HI        0x014
+#define AMDKFD_MC_REG_CQ_BASE_LO        0x018   /* RW while disabled */
+#define AMDKFD_MC_REG_CQ_BASE_HI        0x01c
+#define AMDKFD_MC_REG_RING_ENTRIES      0x020   /* RW while disabled */
+#define AMDKFD_MC_REG_CONTROL           0x024   /* RW: AMDKFD_MC_CONTROL_* */
+#define AMDKFD_MC_REG_STATUS            0x028   /* RO: AMDKFD_MC_STATUS_* */
+#define AMDKFD_MC_REG_ERROR             0x02c   /* RO; any write clears */
+#define AMDKFD_MC_REG_SQ_TAIL           0x030   /* WO doorbell; reads last */
+#define AMDKFD_MC_REG_SQ_HEAD           0x034   /* RO */
+#define AMDKFD_MC_REG_CQ_HEAD           0x038   /* RW: guest has consumed */
+#define AMDKFD_MC_REG_CQ_TAIL           0x03c   /* RO */
+#define AMDKFD_MC_REG_IRQ_STATUS        0x040   /* RO; write 1 to clear */
+#define AMDKFD_MC_REG_WINDOW_SIZE_LO    0x048   /* RO: window BAR size */
+#define AMDKFD_MC_REG_WINDOW_SIZE_HI    0x04c
+#define AMDKFD_MC_REG_LIVE_CONTEXTS     0x050   /* RO */
+
+/* FEATURES bits */
+#define AMDKFD_MC_FEATURE_MSIX          (1u << 0)
+#define AMDKFD_MC_FEATURE_IOCTL         (1u << 1)   /* OP_IOCTL is present */
+
+/* CONTROL bits */
+#define AMDKFD_MC_CONTROL_ENABLE        (1u << 0)   /* rings are live */
+#define AMDKFD_MC_CONTROL_RESET         (1u << 1)   /* write 1: device reset */
+
+/* STATUS bits */
+#define AMDKFD_MC_STATUS_READY          (1u << 0)   /* rings enabled */
+#define AMDKFD_MC_STATUS_HALTED         (1u << 1)   /* fatal ring error */
+
+/* IRQ_STATUS bits */
+#define AMDKFD_MC_IRQ_CQ                (1u << 0)
+
+/* Ring geometry */
+#define AMDKFD_MC_RING_ALIGN            4096
+#define AMDKFD_MC_RING_MIN_ENTRIES      2
+#define AMDKFD_MC_RING_MAX_ENTRIES      4096
+
+/* Largest payload of one command */
+#define AMDKFD_MC_MAX_PAYLOAD           65536
+
+/* Opcodes */
+#define AMDKFD_MC_OP_DEVICE_INFO        0x01
+#define AMDKFD_MC_OP_CREATE_CONTEXT     0x02
+#define AMDKFD_MC_OP_DESTROY_CONTEXT    0x03
+#define AMDKFD_MC_OP_IOCTL              0x04
+
+/*
+ * Command status, reported in a completion record or, for errors that have
+ * no command to complete, in AMDKFD_MC_REG_ERROR.
+ */
+#define AMDKFD_MC_S_OK                  0x00
+#define AMDKFD_MC_S_INVALID_OPCODE      0x01
+#define AMDKFD_MC_S_INVALID_CONTEXT     0x02
+#define AMDKFD_MC_S_DMA_ERROR           0x03
+#define AMDKFD_MC_S_INVALID_ARGUMENT    0x04
+#define AMDKFD_MC_S_NO_RESOURCES        0x05
+#define AMDKFD_MC_S_NOT_SUPPORTED       0x06
+#define AMDKFD_MC_S_BACKEND_ERROR       0x07
+#define AMDKFD_MC_S_NOT_READY           0x08
+#define AMDKFD_MC_S_INVALID_RING        0x09
+
+/*
+ * Context ids handed to the guest: bits 0-15 are a slot (1 ..
+ * MAX_CONTEXTS), bits 16-31 a generation that changes whenever the slot is
+ * reused, so a stale id never names a newer context.  0 is never valid.
+ */
+#define AMDKFD_MC_CTX_SLOT(id)          ((id) & 0xffffu)
+#define AMDKFD_MC_CTX_GEN(id)           ((id) >> 16)
+
+/* Submission queue entry: 64 bytes */
+struct amdkfd_mc_cmd {
+    uint16_t opcode;
+    uint16_t flags;             /* must be 0 */
+    uint32_t ctx_id;            /* 0 for device-level commands */
+    uint64_t cookie;            /* returned unchanged in the completion */
+    uint64_t payload_addr;      /* guest physical address */
+    uint32_t payload_len;       /* bytes, at most AMDKFD_MC_MAX_PAYLOAD */
+    uint32_t arg0;              /* OP_IOCTL: the KFD ioctl request number */
+    uint64_t arg1;
+    uint64_t arg2;
+    uint64_t reserved[2];       /* must be 0 */
+};
+
+/* Completion queue entry: 32 bytes */
+struct amdkfd_mc_cpl {
+    uint64_t cookie;
+    uint32_t status;            /* AMDKFD_MC_S_* */
+    int32_t result;             /* OP_IOCTL: 0 or a negative Linux errno */
+    uint64_t value;             /* command specific */
+    uint32_t sq_head;           /* SQ head after this command */
+    uint32_t flags;             /* AMDKFD_MC_CPL_PHASE */
+};
+
+/* Toggles each time the device wraps around the completion ring */
+#define AMDKFD_MC_CPL_PHASE             (1u << 0)
+
+/* OP_DEVICE_INFO payload (device writes) */
+struct amdkfd_mc_device_info {
+    uint32_t abi_version;       /* major << 16 | minor */
+    uint32_t features;
+    uint32_t max_contexts;
+    uint32_t live_contexts;
+    uint32_t backend;           /* AMDKFD_MC_BACKEND_* */
+    uint32_t kfd_major;         /* the backend's KFD ioctl version */
+    uint32_t kfd_minor;
+    uint32_t num_nodes;         /* GPU nodes exported to the guest */
+    uint64_t window_size;
+    uint64_t reserved[3];
+};
+
+#define AMDKFD_MC_BACKEND_SIM           1
+#define AMDKFD_MC_BACKEND_HOST          2
+
+/* OP_CREATE_CONTEXT payload (optional, device writes) */
+struct amdkfd_mc_context_info {
+    uint32_t ctx_id;            /* the guest context id, also in cpl.value */
+    uint32_t host_ctx_id;       /* backend context id; 0xffff is a primary */
+    uint32_t pasid;             /* backend PASID, 0 when not known */
+    uint32_t flags;             /* AMDKFD_MC_CTX_* */
+};
+
+#define AMDKFD_MC_CTX_SECONDARY         (1u << 0)
+#define AMDKFD_MC_CTX_SHARED            (1u << 1)   /* legacy-shared mode */
+
+#endif /* AMDKFD_MC_ABI_H */

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Fetch, overlay, configure (when the options changed) and build QEMU with
+# the amdkfd-mc device, its qtest and its unit test.
+#
+#   build-qemu.sh BUILD_DIR [extra configure options...]
+#
+# Environment: QEMU_SRC (extracted tree), FIRMWARE_PATH.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=$1
+shift
+src=${QEMU_SRC:?}
+
+"$here/fetch-qemu.sh" "$src"
+rc=0
+"$here/qemu-overlay.sh" "$src" || rc=$?
+if [ $rc = 3 ]; then
+	rm -rf "$src"
+	"$here/fetch-qemu.sh" "$src"
+	"$here/qemu-overlay.sh" "$src"
+elif [ $rc != 0 ]; then
+	exit $rc
+fi
+
+opts="--python=/usr/bin/python3 --disable-download --disable-install-blobs
+--target-list=x86_64-softmmu --without-default-features --disable-docs
+--enable-werror --firmwarepath=${FIRMWARE_PATH:?} $*"
+mkdir -p "$build"
+if [ ! -f "$build/build.ninja" ] ||
+	[ "$(cat "$build/amdkfd-mc.options" 2>/dev/null)" != "$opts" ]; then
+	echo "configure: $build"
+	# shellcheck disable=SC2086
+	if ! (cd "$build" && "$src/configure" $opts >configure.log 2>&1); then
+		tail -30 "$build/configure.log"
+		exit 1
+	fi
+	echo "$opts" >"$build/amdkfd-mc.options"
+fi
+
+echo "build: $build"
+log=$build/amdkfd-mc-build.log
+start=$(date +%s)
+if ! ninja -C "$build" qemu-system-x86_64 tests/qtest/amdkfd-mc-test \
+	tests/qtest/amdkfd-mc-demo \
+	tests/unit/test-amdkfd-mc-sim >"$log" 2>&1; then
+	grep -B2 -A15 -E 'error|FAILED' "$log" | head -80
+	exit 1
+fi
+echo "build: $build done in $(($(date +%s) - start)) s"

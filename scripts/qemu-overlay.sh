@@ -1,0 +1,35 @@
+#!/bin/sh
+# Put this repository's QEMU files into an extracted QEMU tree: apply the
+# hooks patch (meson, Kconfig, docs indexes) once and symlink every project
+# file into the place it has in QEMU's layout, so edits here are built as
+# they are.
+#
+#   qemu-overlay.sh QEMU_SRC
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+src=$1
+patch=$here/qemu-hooks.patch
+sum=$(sha256sum "$patch" | cut -d' ' -f1)
+
+if [ -f "$src/.amdkfd-mc-hooks" ] &&
+	[ "$(cat "$src/.amdkfd-mc-hooks")" != "$sum" ]; then
+	echo "qemu-overlay: the hooks patch changed; extract a fresh tree" >&2
+	exit 3
+fi
+if [ ! -f "$src/.amdkfd-mc-hooks" ]; then
+	if ! patch -d "$src" -p1 -s --forward <"$patch"; then
+		echo "qemu-overlay: $patch does not apply to $src" >&2
+		exit 1
+	fi
+	echo "$sum" >"$src/.amdkfd-mc-hooks"
+fi
+
+# The project's QEMU-side files, by path in QEMU's layout
+cd "$top"
+find hw/misc/amdkfd-mc include/hw/misc tests/qtest tests/unit \
+	docs/specs docs/system/devices -type f 2>/dev/null |
+	while read -r f; do
+		mkdir -p "$src/$(dirname "$f")"
+		ln -sfn "$top/$f" "$src/$f"
+	done
