@@ -43,7 +43,16 @@ start=$(date +%s)
 if ! ninja -C "$build" qemu-system-x86_64 tests/qtest/amdkfd-mc-test \
 	tests/qtest/amdkfd-mc-demo \
 	tests/unit/test-amdkfd-mc-sim >"$log" 2>&1; then
-	grep -B2 -A15 -E 'error|FAILED' "$log" | head -80
+	grep -A25 -E '^FAILED:' "$log" | grep -v '^cc ' | head -80
 	exit 1
 fi
+# Run from its build tree, QEMU looks for data under qemu-bundle/; point
+# the firmware directories there at Debian's.
+old_ifs=$IFS
+IFS=:
+for d in $FIRMWARE_PATH; do
+	mkdir -p "$build/qemu-bundle$(dirname "$d")"
+	ln -sfn "$d" "$build/qemu-bundle$d"
+done
+IFS=$old_ifs
 echo "build: $build done in $(($(date +%s) - start)) s"

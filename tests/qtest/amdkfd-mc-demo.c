@@ -32,7 +32,7 @@ static void show_programs(AkmcDev *d, uint32_t *host_ids, uint32_t *pasids)
         pasids[i] = le32_to_cpu(info.pasid);
         printf("  program %d: guest context 0x%08x -> host KFD context "
                "%s%u, PASID 0x%x; KFD version %u.%u\n", i + 1, id,
-               host_ids[i] == AMDKFD_MC_KFD_PRIMARY_ID ? "PRIMARY " : "",
+               host_ids[i] == AMDKFD_MC_KFD_PRIMARY_ID ? "(primary) " : "",
                host_ids[i], pasids[i], v.major_version, v.minor_version);
     }
 }

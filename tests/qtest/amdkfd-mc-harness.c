@@ -32,8 +32,10 @@ AkmcDev *akmc_start(const char *opts)
                         AMDKFD_MC_PCI_DEVICE_ID, akmc_save_dev, &d->pdev);
     g_assert_nonnull(d->pdev);
     qpci_device_enable(d->pdev);
-    d->regs = qpci_iomap(d->pdev, AMDKFD_MC_BAR_REGS, NULL);
+    /* The largest, most aligned BAR first, so that all fit below 4 GiB */
     d->window = qpci_iomap(d->pdev, AMDKFD_MC_BAR_WINDOW, &d->window_size);
+    d->regs = qpci_iomap(d->pdev, AMDKFD_MC_BAR_REGS, NULL);
+    qpci_msix_enable(d->pdev);
     d->payload = guest_alloc(&d->qs->alloc, AMDKFD_MC_MAX_PAYLOAD);
     d->next_cookie = 0x1000;
     return d;

@@ -10,6 +10,7 @@
 #ifndef AMDKFD_MC_HARNESS_H
 #define AMDKFD_MC_HARNESS_H
 
+#include "qemu/bswap.h"
 #include "libqos/libqos-pc.h"
 #include "libqos/pci.h"
 #include "hw/misc/amdkfd-mc-abi.h"

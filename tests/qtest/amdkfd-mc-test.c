@@ -10,6 +10,7 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "hw/pci/pci_ids.h"
 #include "hw/pci/pci_regs.h"
 #include "amdkfd-mc-harness.h"
 
@@ -44,7 +45,9 @@ static void test_probe(void)
     g_assert_cmphex(akmc_readl(d, AMDKFD_MC_REG_VERSION), ==,
                     AMDKFD_MC_ABI_MAJOR << 16 | AMDKFD_MC_ABI_MINOR);
     g_assert_cmphex(akmc_readl(d, AMDKFD_MC_REG_FEATURES), ==,
-                    AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL);
+                    AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL |
+                    AMDKFD_MC_FEATURE_WINDOW | AMDKFD_MC_FEATURE_TOPOLOGY |
+                    AMDKFD_MC_FEATURE_ASYNC);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_MAX_CONTEXTS), ==, 256);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_STATUS), ==, 0);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_LIVE_CONTEXTS), ==, 0);
@@ -183,7 +186,6 @@ static void test_msix(void)
     AkmcDev *d = akmc_start(NULL);
     struct amdkfd_mc_device_info info;
 
-    qpci_msix_enable(d->pdev);
     g_assert_cmphex(akmc_ring_setup(d, AKMC_DEFAULT_ENTRIES), ==,
                     AMDKFD_MC_STATUS_READY);
     g_assert_false(qpci_msix_pending(d->pdev, AMDKFD_MC_MSIX_VEC_CQ));

@@ -12,7 +12,10 @@
 #include "hw/misc/amdkfd-mc.h"
 #include "backend.h"
 
-#define AMDKFD_MC_FEATURES (AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL)
+#define AMDKFD_MC_FEATURES (AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL | \
+                            AMDKFD_MC_FEATURE_WINDOW | \
+                            AMDKFD_MC_FEATURE_TOPOLOGY | \
+                            AMDKFD_MC_FEATURE_ASYNC)
 
 /*
  * Every DMA of the device may target guest RAM only: a descriptor or
@@ -52,14 +55,39 @@ uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
 AmdkfdMcContext *amdkfd_mc_ctx_lookup(AmdkfdMcState *s, uint32_t id);
 void amdkfd_mc_ctx_destroy(AmdkfdMcState *s, AmdkfdMcContext *ctx);
 void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s);
+/* Last step of a destroy, once no asynchronous command uses the context */
+void amdkfd_mc_ctx_release(AmdkfdMcState *s, AmdkfdMcContext *ctx);
 
-/* commands.c: execute one command; fills everything but cookie and phase */
-void amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
+/*
+ * commands.c: execute one command and fill @cpl (all but the phase).
+ * Returns false if the command went asynchronous: its completion is posted
+ * later with amdkfd_mc_ring_complete_async().
+ */
+bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
                            struct amdkfd_mc_cpl *cpl);
 
-/* ioctl.c: forward one KFD ioctl of a context; returns an AMDKFD_MC_S_* */
+/* ring.c: asynchronous completions */
+uint32_t amdkfd_mc_ring_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx);
+void amdkfd_mc_ring_async_end(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                              uint32_t epoch, struct amdkfd_mc_cpl *cpl);
+
+/*
+ * ioctl.c: forward one KFD ioctl of a context; returns an AMDKFD_MC_S_*,
+ * or AMDKFD_MC_S_ASYNC when it continues in a worker thread.
+ */
+#define AMDKFD_MC_S_ASYNC 0xffffffffu
 uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                         uint32_t request, uint64_t payload_addr,
-                         uint32_t payload_len, int32_t *result);
+                         const struct amdkfd_mc_cmd *cmd, int32_t *result);
+
+/* window.c */
+void amdkfd_mc_window_init(AmdkfdMcState *s);
+void amdkfd_mc_window_free(AmdkfdMcState *s);
+uint32_t amdkfd_mc_window_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                              uint64_t mmap_offset, uint64_t size,
+                              uint64_t *win_offset, int *err);
+uint32_t amdkfd_mc_window_unmap(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                                uint64_t win_offset);
+void amdkfd_mc_window_unmap_ctx(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                                bool all, uint64_t mmap_offset);
 
 #endif

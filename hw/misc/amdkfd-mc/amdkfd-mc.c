@@ -253,6 +253,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
                      PCI_BASE_ADDRESS_MEM_PREFETCH, &s->window);
 
     amdkfd_mc_ctx_table_init(s);
+    amdkfd_mc_window_init(s);
     s->ring_bh = qemu_bh_new_guarded(amdkfd_mc_ring_process, s,
                                      &DEVICE(s)->mem_reentrancy_guard);
     return;
@@ -269,6 +270,7 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     AmdkfdMcState *s = AMDKFD_MC(pdev);
 
     amdkfd_mc_ctx_table_free(s);
+    amdkfd_mc_window_free(s);
     qemu_bh_delete(s->ring_bh);
     msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
     msix_uninit_exclusive_bar(pdev);

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
+#include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "backend.h"
 #include "sim-kfd.h"
@@ -19,6 +20,11 @@
 struct AmdkfdMcBackend {
     SimKfd *kfd;
     bool multi_context;
+};
+
+struct AmdkfdMcBackendFile {
+    SimKfdFile *f;
+    SimKfd *kfd;
 };
 
 static AmdkfdMcBackend *sim_create(const AmdkfdMcBackendConfig *cfg,
@@ -68,34 +74,109 @@ static void sim_version(AmdkfdMcBackend *be, uint32_t *major,
 
 static AmdkfdMcBackendFile *sim_open(AmdkfdMcBackend *be, int *err)
 {
-    SimKfdFile *f = sim_kfd_open(be->kfd);
+    SimKfdFile *sf = sim_kfd_open(be->kfd);
+    AmdkfdMcBackendFile *f;
 
-    *err = f ? 0 : -ENOMEM;
-    return (AmdkfdMcBackendFile *)f;
+    if (!sf) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    *err = 0;
+    f = g_new0(AmdkfdMcBackendFile, 1);
+    f->f = sf;
+    f->kfd = be->kfd;
+    return f;
 }
 
 static void sim_close(AmdkfdMcBackendFile *f)
 {
-    sim_kfd_close((SimKfdFile *)f);
+    sim_kfd_close(f->f);
+    g_free(f);
 }
+
+/* The model's stand-in for the render node each context acquires */
+#define SIM_RENDER_FD 3
 
 static int sim_ioctl(AmdkfdMcBackendFile *f, unsigned long request,
                      void *arg)
 {
-    return sim_kfd_ioctl((SimKfdFile *)f, request, arg);
+    if (request == AMDKFD_IOC_ACQUIRE_VM) {
+        ((struct kfd_ioctl_acquire_vm_args *)arg)->drm_fd = SIM_RENDER_FD;
+    }
+    return sim_kfd_ioctl(f->f, request, arg);
 }
 
 static void sim_ctx_info(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *info)
 {
     SimKfdContextInfo ci;
 
-    if (sim_kfd_file_info((SimKfdFile *)f, &ci) < 0) {
+    if (sim_kfd_file_info(f->f, &ci) < 0) {
         memset(info, 0, sizeof(*info));
         return;
     }
     info->host_ctx_id = ci.id;
     info->pasid = ci.pasid;
     info->secondary = ci.secondary;
+}
+
+static void sim_unmap(AmdkfdMcBackendMap *map)
+{
+    sim_kfd_munmap(map->opaque, map->ptr, map->size);
+}
+
+static int sim_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
+                    AmdkfdMcBackendMap *map)
+{
+    int err = 0;
+    void *ptr = sim_kfd_mmap(f->f, offset, length, &err);
+
+    if (!ptr) {
+        return err ? err : -EINVAL;
+    }
+    map->ptr = ptr;
+    map->size = length;
+    /* The software GPU must hear doorbell writes */
+    map->trap_writes = (offset & SIM_KFD_MMAP_TYPE_MASK) ==
+                       SIM_KFD_MMAP_TYPE_DOORBELL;
+    map->unmap = sim_unmap;
+    map->opaque = f->kfd;
+    return 0;
+}
+
+static int sim_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
+                              uint64_t byte_offset, uint64_t value)
+{
+    return sim_kfd_doorbell_write(f->f, offset, byte_offset, value);
+}
+
+static void sim_cancel_waits(AmdkfdMcBackendFile *f)
+{
+    sim_kfd_file_cancel_waits(f->f);
+}
+
+static bool sim_node_info(AmdkfdMcBackend *be, uint32_t index,
+                          struct amdkfd_mc_topology_node *node)
+{
+    SimKfdNodeInfo ni;
+
+    if (!sim_kfd_node_info(be->kfd, index, &ni)) {
+        return false;
+    }
+    node->gpu_id = ni.gpu_id;
+    node->vendor_id = ni.vendor_id;
+    node->device_id = ni.device_id;
+    node->location_id = ni.location_id;
+    node->drm_render_minor = ni.drm_render_minor;
+    node->gfx_target_version = ni.gfx_target_version;
+    node->simd_count = ni.simd_count;
+    node->cu_count = ni.cu_count;
+    node->simd_per_cu = ni.simd_per_cu;
+    node->max_waves_per_simd = ni.max_waves_per_simd;
+    node->lds_size_kib = ni.lds_size_kib;
+    node->num_sdma_engines = ni.num_sdma_engines;
+    node->vram_size = ni.vram_size;
+    pstrcpy(node->name, sizeof(node->name), ni.name);
+    return true;
 }
 
 const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
@@ -109,4 +190,8 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .close = sim_close,
     .ioctl = sim_ioctl,
     .ctx_info = sim_ctx_info,
+    .mmap = sim_mmap,
+    .doorbell_write = sim_doorbell_write,
+    .cancel_waits = sim_cancel_waits,
+    .node_info = sim_node_info,
 };

@@ -14,6 +14,7 @@
 #ifndef HW_MISC_AMDKFD_MC_BACKEND_H
 #define HW_MISC_AMDKFD_MC_BACKEND_H
 
+#include "hw/misc/amdkfd-mc-abi.h"
 #include "hw/misc/amdkfd-mc-kfd.h"
 
 typedef struct AmdkfdMcBackend AmdkfdMcBackend;
@@ -31,6 +32,17 @@ typedef struct AmdkfdMcBackendCtxInfo {
     uint32_t pasid;
     bool secondary;
 } AmdkfdMcBackendCtxInfo;
+
+/* Host pages of one mmap() of a context's file */
+typedef struct AmdkfdMcBackendMap {
+    void *ptr;
+    uint64_t size;
+    /* Writes must reach the backend (sim doorbells): map as MMIO */
+    bool trap_writes;
+    /* Releases the pages; may run on any thread, after the file is gone */
+    void (*unmap)(struct AmdkfdMcBackendMap *map);
+    void *opaque;
+} AmdkfdMcBackendMap;
 
 typedef struct AmdkfdMcBackendOps {
     const char *name;
@@ -50,6 +62,17 @@ typedef struct AmdkfdMcBackendOps {
     /* Like ioctl(); @arg is a host copy already validated by the device */
     int (*ioctl)(AmdkfdMcBackendFile *f, unsigned long request, void *arg);
     void (*ctx_info)(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *info);
+    /* Like mmap() of the file at @offset; fills @map or returns -errno */
+    int (*mmap)(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
+                AmdkfdMcBackendMap *map);
+    /* A guest write to a mapping with trap_writes */
+    int (*doorbell_write)(AmdkfdMcBackendFile *f, uint64_t offset,
+                          uint64_t byte_offset, uint64_t value);
+    /* Make blocking calls on @f (WAIT_EVENTS) return soon */
+    void (*cancel_waits)(AmdkfdMcBackendFile *f);
+    /* Topology of exported GPU node @index; false past the last one */
+    bool (*node_info)(AmdkfdMcBackend *be, uint32_t index,
+                      struct amdkfd_mc_topology_node *node);
 } AmdkfdMcBackendOps;
 
 extern const AmdkfdMcBackendOps amdkfd_mc_backend_sim;

@@ -99,7 +99,87 @@ static uint32_t amdkfd_mc_cmd_create_context(AmdkfdMcState *s,
     return status;
 }
 
-void amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
+static uint32_t amdkfd_mc_cmd_topology(AmdkfdMcState *s,
+                                       const struct amdkfd_mc_cmd *cmd)
+{
+    uint32_t n = MIN(s->be_ops->num_nodes(s->be), AMDKFD_MC_MAX_NODES);
+    struct amdkfd_mc_topology *hdr;
+    struct amdkfd_mc_topology_node *nodes;
+    uint32_t len = sizeof(*hdr) + n * sizeof(*nodes);
+    g_autofree uint8_t *buf = g_malloc0(len);
+    uint32_t i;
+
+    hdr = (struct amdkfd_mc_topology *)buf;
+    nodes = (struct amdkfd_mc_topology_node *)(hdr + 1);
+    hdr->num_nodes = cpu_to_le32(n);
+    hdr->node_size = cpu_to_le32(sizeof(*nodes));
+    for (i = 0; i < n; i++) {
+        struct amdkfd_mc_topology_node *nd = &nodes[i];
+
+        if (!s->be_ops->node_info(s->be, i, nd)) {
+            return AMDKFD_MC_S_BACKEND_ERROR;
+        }
+        nd->gpu_id = cpu_to_le32(nd->gpu_id);
+        nd->vendor_id = cpu_to_le32(nd->vendor_id);
+        nd->device_id = cpu_to_le32(nd->device_id);
+        nd->location_id = cpu_to_le32(nd->location_id);
+        nd->drm_render_minor = cpu_to_le32(nd->drm_render_minor);
+        nd->gfx_target_version = cpu_to_le32(nd->gfx_target_version);
+        nd->simd_count = cpu_to_le32(nd->simd_count);
+        nd->cu_count = cpu_to_le32(nd->cu_count);
+        nd->simd_per_cu = cpu_to_le32(nd->simd_per_cu);
+        nd->max_waves_per_simd = cpu_to_le32(nd->max_waves_per_simd);
+        nd->lds_size_kib = cpu_to_le32(nd->lds_size_kib);
+        nd->num_sdma_engines = cpu_to_le32(nd->num_sdma_engines);
+        nd->vram_size = cpu_to_le64(nd->vram_size);
+    }
+    return amdkfd_mc_reply(s, cmd, buf, len);
+}
+
+static uint32_t amdkfd_mc_cmd_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                                  const struct amdkfd_mc_cmd *cmd,
+                                  struct amdkfd_mc_cpl *cpl)
+{
+    uint64_t win_offset = 0;
+    uint32_t status;
+    int err;
+
+    if (cmd->payload_len) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    status = amdkfd_mc_window_map(s, ctx, cmd->arg1, cmd->arg2, &win_offset,
+                                  &err);
+    cpl->result = err;
+    cpl->value = win_offset;
+    return status;
+}
+
+/* Commands that name no context */
+static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
+                                 const struct amdkfd_mc_cmd *cmd,
+                                 struct amdkfd_mc_cpl *cpl)
+{
+    if (cmd->ctx_id) {
+        cpl->status = AMDKFD_MC_S_INVALID_ARGUMENT;
+        return true;
+    }
+    switch (cmd->opcode) {
+    case AMDKFD_MC_OP_DEVICE_INFO:
+        cpl->status = amdkfd_mc_cmd_device_info(s, cmd);
+        break;
+    case AMDKFD_MC_OP_CREATE_CONTEXT:
+        cpl->status = amdkfd_mc_cmd_create_context(s, cmd, cpl);
+        break;
+    case AMDKFD_MC_OP_QUERY_TOPOLOGY:
+        cpl->status = amdkfd_mc_cmd_topology(s, cmd);
+        break;
+    default:
+        g_assert_not_reached();
+    }
+    return true;
+}
+
+bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
                            struct amdkfd_mc_cpl *cpl)
 {
     AmdkfdMcContext *ctx;
@@ -109,41 +189,52 @@ void amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     if (!amdkfd_mc_cmd_reserved_clear(cmd) ||
         cmd->payload_len > AMDKFD_MC_MAX_PAYLOAD) {
         cpl->status = AMDKFD_MC_S_INVALID_ARGUMENT;
-        return;
+        return true;
     }
     if (cmd->payload_addr + cmd->payload_len < cmd->payload_addr) {
         cpl->status = AMDKFD_MC_S_DMA_ERROR;
-        return;
+        return true;
     }
 
     switch (cmd->opcode) {
     case AMDKFD_MC_OP_DEVICE_INFO:
-        cpl->status = cmd->ctx_id ? AMDKFD_MC_S_INVALID_ARGUMENT :
-                      amdkfd_mc_cmd_device_info(s, cmd);
-        return;
     case AMDKFD_MC_OP_CREATE_CONTEXT:
-        cpl->status = cmd->ctx_id ? AMDKFD_MC_S_INVALID_ARGUMENT :
-                      amdkfd_mc_cmd_create_context(s, cmd, cpl);
-        return;
+    case AMDKFD_MC_OP_QUERY_TOPOLOGY:
+        return amdkfd_mc_cmd_device(s, cmd, cpl);
     case AMDKFD_MC_OP_DESTROY_CONTEXT:
     case AMDKFD_MC_OP_IOCTL:
+    case AMDKFD_MC_OP_MAP_WINDOW:
+    case AMDKFD_MC_OP_UNMAP_WINDOW:
         break;
     default:
         cpl->status = AMDKFD_MC_S_INVALID_OPCODE;
-        return;
+        return true;
     }
 
     /* The remaining commands name one of the guest's contexts */
     ctx = amdkfd_mc_ctx_lookup(s, cmd->ctx_id);
     if (!ctx) {
         cpl->status = AMDKFD_MC_S_INVALID_CONTEXT;
-        return;
+        return true;
     }
-    if (cmd->opcode == AMDKFD_MC_OP_DESTROY_CONTEXT) {
+    switch (cmd->opcode) {
+    case AMDKFD_MC_OP_DESTROY_CONTEXT:
         amdkfd_mc_ctx_destroy(s, ctx);
         cpl->status = AMDKFD_MC_S_OK;
-        return;
+        break;
+    case AMDKFD_MC_OP_IOCTL:
+        cpl->status = amdkfd_mc_ioctl(s, ctx, cmd, &cpl->result);
+        if (cpl->status == AMDKFD_MC_S_ASYNC) {
+            return false;
+        }
+        break;
+    case AMDKFD_MC_OP_MAP_WINDOW:
+        cpl->status = amdkfd_mc_cmd_map(s, ctx, cmd, cpl);
+        break;
+    case AMDKFD_MC_OP_UNMAP_WINDOW:
+        cpl->status = cmd->payload_len ? AMDKFD_MC_S_INVALID_ARGUMENT :
+                      amdkfd_mc_window_unmap(s, ctx, cmd->arg1);
+        break;
     }
-    cpl->status = amdkfd_mc_ioctl(s, ctx, cmd->arg0, cmd->payload_addr,
-                                  cmd->payload_len, &cpl->result);
+    return true;
 }

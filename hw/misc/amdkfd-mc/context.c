@@ -14,6 +14,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "block/aio-wait.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
@@ -29,7 +30,7 @@ AmdkfdMcContext *amdkfd_mc_ctx_lookup(AmdkfdMcState *s, uint32_t id)
     if (slot == 0 || slot > s->max_contexts) {
         return NULL;
     }
-    if (s->contexts[slot].id != id || !s->contexts[slot].file) {
+    if (s->contexts[slot].id != id) {
         return NULL;
     }
     return &s->contexts[slot];
@@ -79,6 +80,9 @@ uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
     }
     ctx->id = amdkfd_mc_ctx_make_id(slot, ctx->generation);
     ctx->file = file;
+    ctx->mapped_bytes = 0;
+    ctx->objects = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                         g_free, g_free);
     s->nr_free_slots--;
     s->live_contexts++;
     trace_amdkfd_mc_ctx_create(ctx->id, s->live_contexts);
@@ -86,14 +90,32 @@ uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
     return AMDKFD_MC_S_OK;
 }
 
+void amdkfd_mc_ctx_release(AmdkfdMcState *s, AmdkfdMcContext *ctx)
+{
+    s->be_ops->close(ctx->file);
+    g_hash_table_destroy(ctx->objects);
+    ctx->objects = NULL;
+    ctx->file = NULL;
+    ctx->dying = false;
+    s->free_slots[s->nr_free_slots++] = ctx - s->contexts;
+}
+
+/*
+ * The guest id dies at once; the backend file lives on until no
+ * asynchronous command (a WAIT_EVENTS in a worker) still uses it.
+ */
 void amdkfd_mc_ctx_destroy(AmdkfdMcState *s, AmdkfdMcContext *ctx)
 {
-    trace_amdkfd_mc_ctx_destroy(ctx->id);
-    s->be_ops->close(ctx->file);
-    s->free_slots[s->nr_free_slots++] = AMDKFD_MC_CTX_SLOT(ctx->id);
-    ctx->file = NULL;
+    trace_amdkfd_mc_ctx_destroy(ctx->id, ctx->inflight);
+    amdkfd_mc_window_unmap_ctx(s, ctx, true, 0);
     ctx->id = 0;
     s->live_contexts--;
+    if (ctx->inflight) {
+        ctx->dying = true;
+        s->be_ops->cancel_waits(ctx->file);
+        return;
+    }
+    amdkfd_mc_ctx_release(s, ctx);
 }
 
 void amdkfd_mc_ctx_table_init(AmdkfdMcState *s)
@@ -112,6 +134,8 @@ void amdkfd_mc_ctx_table_init(AmdkfdMcState *s)
 void amdkfd_mc_ctx_table_free(AmdkfdMcState *s)
 {
     amdkfd_mc_ctx_destroy_all(s);
+    /* Cancelled waits come back through the main loop; let them */
+    AIO_WAIT_WHILE(NULL, s->inflight_total > 0);
     g_free(s->contexts);
     g_free(s->free_slots);
     s->contexts = NULL;
@@ -126,7 +150,7 @@ void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s)
         return;
     }
     for (slot = 1; slot <= s->max_contexts; slot++) {
-        if (s->contexts[slot].file) {
+        if (s->contexts[slot].id) {
             amdkfd_mc_ctx_destroy(s, &s->contexts[slot]);
         }
     }

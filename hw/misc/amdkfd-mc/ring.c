@@ -86,6 +86,9 @@ static void amdkfd_mc_ring_stop(AmdkfdMcState *s)
     r->sq_head = r->sq_tail = 0;
     r->cq_head = r->cq_tail = 0;
     r->cq_phase = true;
+    /* Completions of commands still running belong to the old rings */
+    r->inflight = 0;
+    r->epoch++;
     s->control &= ~AMDKFD_MC_CONTROL_ENABLE;
 }
 
@@ -163,9 +166,15 @@ void amdkfd_mc_ring_cq_head(AmdkfdMcState *s, uint32_t head)
     }
 }
 
+/*
+ * A command is fetched only when a completion slot is certain for it:
+ * one slot stays empty, and running asynchronous commands own one each.
+ */
 static bool amdkfd_mc_cq_full(AmdkfdMcRing *r)
 {
-    return (r->cq_tail + 1) % r->entries == r->cq_head;
+    uint32_t used = (r->cq_tail - r->cq_head) & (r->entries - 1);
+
+    return used + r->inflight >= r->entries - 1;
 }
 
 static void amdkfd_mc_ring_halt(AmdkfdMcState *s, uint32_t status)
@@ -238,7 +247,10 @@ void amdkfd_mc_ring_process(void *opaque)
             break;
         }
         r->sq_head = (r->sq_head + 1) % r->entries;
-        amdkfd_mc_cmd_execute(s, &cmd, &cpl);
+        if (!amdkfd_mc_cmd_execute(s, &cmd, &cpl)) {
+            trace_amdkfd_mc_cmd_async(cmd.opcode, cmd.ctx_id, cmd.cookie);
+            continue;
+        }
         cpl.cookie = cmd.cookie;
         trace_amdkfd_mc_cmd(cmd.opcode, cmd.ctx_id, cmd.cookie, cpl.status,
                             cpl.result);
@@ -249,5 +261,39 @@ void amdkfd_mc_ring_process(void *opaque)
     }
     if (posted || r->halted) {
         amdkfd_mc_raise_cq_irq(s);
+    }
+}
+
+uint32_t amdkfd_mc_ring_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx)
+{
+    s->ring.inflight++;
+    ctx->inflight++;
+    s->inflight_total++;
+    return s->ring.epoch;
+}
+
+void amdkfd_mc_ring_async_end(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                              uint32_t epoch, struct amdkfd_mc_cpl *cpl)
+{
+    AmdkfdMcRing *r = &s->ring;
+
+    trace_amdkfd_mc_cmd(AMDKFD_MC_OP_IOCTL, ctx->id, cpl->cookie,
+                        cpl->status, cpl->result);
+    s->inflight_total--;
+    ctx->inflight--;
+    if (ctx->dying && ctx->inflight == 0) {
+        amdkfd_mc_ctx_release(s, ctx);
+    }
+    /* Rings that were stopped meanwhile owe this command nothing */
+    if (epoch != r->epoch || !r->enabled || r->halted) {
+        return;
+    }
+    r->inflight--;
+    if (amdkfd_mc_post_cpl(s, cpl)) {
+        amdkfd_mc_raise_cq_irq(s);
+    }
+    /* Fetching may have waited for the slot this command held */
+    if (r->sq_head != r->sq_tail) {
+        qemu_bh_schedule(s->ring_bh);
     }
 }

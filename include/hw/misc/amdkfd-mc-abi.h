@@ -67,6 +67,9 @@
 /* FEATURES bits */
 #define AMDKFD_MC_FEATURE_MSIX          (1u << 0)
 #define AMDKFD_MC_FEATURE_IOCTL         (1u << 1)   /* OP_IOCTL is present */
+#define AMDKFD_MC_FEATURE_WINDOW        (1u << 2)   /* OP_MAP/UNMAP_WINDOW */
+#define AMDKFD_MC_FEATURE_TOPOLOGY      (1u << 3)   /* OP_QUERY_TOPOLOGY */
+#define AMDKFD_MC_FEATURE_ASYNC         (1u << 4)   /* out-of-order cpls */
 
 /* CONTROL bits */
 #define AMDKFD_MC_CONTROL_ENABLE        (1u << 0)   /* rings are live */
@@ -92,6 +95,12 @@
 #define AMDKFD_MC_OP_CREATE_CONTEXT     0x02
 #define AMDKFD_MC_OP_DESTROY_CONTEXT    0x03
 #define AMDKFD_MC_OP_IOCTL              0x04
+#define AMDKFD_MC_OP_MAP_WINDOW         0x05
+#define AMDKFD_MC_OP_UNMAP_WINDOW       0x06
+#define AMDKFD_MC_OP_QUERY_TOPOLOGY     0x07
+
+/* Window mappings are made of whole pages of this size */
+#define AMDKFD_MC_WINDOW_PAGE           4096
 
 /*
  * Command status, reported in a completion record or, for errors that have
@@ -170,5 +179,34 @@ struct amdkfd_mc_context_info {
 
 #define AMDKFD_MC_CTX_SECONDARY         (1u << 0)
 #define AMDKFD_MC_CTX_SHARED            (1u << 1)   /* legacy-shared mode */
+
+/*
+ * OP_QUERY_TOPOLOGY payload (device writes): a header followed by
+ * num_nodes node records.
+ */
+struct amdkfd_mc_topology {
+    uint32_t num_nodes;
+    uint32_t node_size;         /* sizeof(struct amdkfd_mc_topology_node) */
+    uint64_t reserved;
+};
+
+struct amdkfd_mc_topology_node {
+    uint32_t gpu_id;            /* the KFD gpu_id the ioctls take */
+    uint32_t vendor_id;
+    uint32_t device_id;
+    uint32_t location_id;       /* PCI bus << 8 | devfn on the host */
+    uint32_t drm_render_minor;
+    uint32_t gfx_target_version;
+    uint32_t simd_count;
+    uint32_t cu_count;
+    uint32_t simd_per_cu;
+    uint32_t max_waves_per_simd;
+    uint32_t lds_size_kib;
+    uint32_t num_sdma_engines;
+    uint64_t vram_size;
+    char name[32];
+};
+
+#define AMDKFD_MC_MAX_NODES             16
 
 #endif /* AMDKFD_MC_ABI_H */

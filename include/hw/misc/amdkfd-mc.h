@@ -12,6 +12,7 @@
 
 #include "hw/pci/pci_device.h"
 #include "hw/misc/amdkfd-mc-abi.h"
+#include "qemu/queue.h"
 #include "qom/object.h"
 
 #define TYPE_AMDKFD_MC "amdkfd-mc"
@@ -24,12 +25,17 @@ OBJECT_DECLARE_SIMPLE_TYPE(AmdkfdMcState, AMDKFD_MC)
 typedef struct AmdkfdMcBackend AmdkfdMcBackend;
 typedef struct AmdkfdMcBackendFile AmdkfdMcBackendFile;
 typedef struct AmdkfdMcBackendOps AmdkfdMcBackendOps;
+typedef struct AmdkfdMcMapping AmdkfdMcMapping;
 
 /* One guest context: one backend file turned into its own KFD context */
 typedef struct AmdkfdMcContext {
     uint32_t id;                /* guest-visible id, 0 when the slot is free */
     uint16_t generation;        /* bumped on every reuse of the slot */
     AmdkfdMcBackendFile *file;
+    uint32_t inflight;          /* asynchronous commands still running */
+    bool dying;                 /* destroyed; freed when inflight is 0 */
+    uint64_t mapped_bytes;
+    GHashTable *objects;        /* memory handle -> mmap offset */
 } AmdkfdMcContext;
 
 /* The command rings as the guest programmed them */
@@ -44,6 +50,8 @@ typedef struct AmdkfdMcRing {
     bool cq_phase;
     bool enabled;
     bool halted;
+    uint32_t inflight;          /* commands owed a completion slot */
+    uint32_t epoch;             /* bumped when the rings stop */
 } AmdkfdMcRing;
 
 struct AmdkfdMcState {
@@ -65,6 +73,13 @@ struct AmdkfdMcState {
     uint32_t *free_slots;       /* stack of free slot numbers */
     uint32_t nr_free_slots;
     uint32_t live_contexts;
+    uint32_t inflight_total;    /* asynchronous commands in worker threads */
+
+    /* window BAR allocation, in AMDKFD_MC_WINDOW_PAGE pages */
+    unsigned long *window_bitmap;
+    unsigned long window_pages;
+    QTAILQ_HEAD(, AmdkfdMcMapping) mappings;
+    uint64_t mapped_bytes;
 
     Error *migration_blocker;
 

@@ -1,0 +1,222 @@
+/*
+ * amdkfd-mc "sim" backend: internal state shared by the sim-kfd*.c files
+ *
+ * Everything here is protected by SimKfd.lock unless said otherwise;
+ * functions named *_locked expect it held.
+ *
+ * Copyright (c) 2026 The amdkfd-mc authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MISC_AMDKFD_MC_SIM_KFD_INT_H
+#define HW_MISC_AMDKFD_MC_SIM_KFD_INT_H
+
+#include "sim-kfd.h"
+
+/* Lowest-free id allocator over [base, base + count); bitmap made lazily */
+typedef struct SimIda {
+    uint32_t base;
+    uint32_t count;
+    uint32_t hint;              /* every index below it is in use */
+    uint32_t used;
+    uint64_t *bits;
+} SimIda;
+
+/* Host memory behind objects, doorbells and event pages (refcounted) */
+typedef struct SimMem {
+    SimKfd *kfd;
+    void *ptr;
+    uint64_t size;              /* host bytes, a multiple of the page */
+    int pool;                   /* SIM_POOL_* or the VRAM node index */
+    uint64_t charge;            /* bytes charged to the pool */
+    unsigned refs;
+} SimMem;
+
+#define SIM_POOL_NONE   (-1)
+#define SIM_POOL_GTT    (-2)
+
+enum {
+    SIM_OBJ_VRAM,
+    SIM_OBJ_GTT,
+    SIM_OBJ_DOORBELL,
+    SIM_OBJ_MMIO,
+};
+
+typedef struct SimObj {
+    uint64_t handle;            /* hash key: keep first */
+    unsigned node;
+    unsigned kind;
+    uint32_t flags;
+    uint64_t va;
+    uint64_t size;              /* rounded up to the GPU page */
+    uint64_t mmap_offset;
+    uint32_t mapped_nodes;      /* bit per node whose GPUVM maps it */
+    SimMem *mem;
+} SimObj;
+
+/* One range of a GPUVM; GPUVMs are arrays sorted by start */
+typedef struct SimVma {
+    uint64_t start;
+    uint64_t end;               /* exclusive */
+    SimObj *obj;
+} SimVma;
+
+/* Per context and GPU node (the kernel's kfd_process_device) */
+typedef struct SimPdd {
+    bool acquired;
+    uint32_t drm_fd;
+    GArray *vm;                 /* of SimVma */
+    uint64_t mapped_bytes;
+    SimIda handles;
+    SimMem *doorbell;           /* the context's doorbell slice */
+    SimMem *mmio;               /* the MMIO remap page */
+} SimPdd;
+
+typedef struct SimQueue {
+    uint32_t id;
+    unsigned node;
+    uint32_t type;
+    uint64_t ring_va;
+    uint32_t ring_size;
+    uint64_t rptr_va;
+    uint64_t wptr_va;
+    uint32_t percentage;
+    uint32_t priority;
+    uint64_t rptr;
+    uint64_t packets;
+    bool halted;
+    uint32_t error;
+} SimQueue;
+
+typedef struct SimEvent SimEvent;
+
+/* One event of one WAIT_EVENTS call */
+typedef struct SimWaiter {
+    SimEvent *ev;               /* NULL once the event is destroyed */
+    bool activated;
+    bool age_enabled;
+} SimWaiter;
+
+struct SimEvent {
+    uint32_t id;
+    uint32_t type;
+    bool auto_reset;
+    bool signaled;
+    uint64_t age;
+    GPtrArray *waiters;         /* of SimWaiter */
+    struct kfd_hsa_memory_exception_data mem_data;
+    struct kfd_hsa_hw_exception_data hw_data;
+};
+
+typedef struct SimCtx SimCtx;
+
+struct SimCtx {
+    SimKfd *kfd;
+    uint32_t id;
+    uint32_t pasid;
+    bool secondary;
+    SimCtx *primary;            /* secondaries: holds a reference */
+    unsigned refs;              /* files, secondaries, calls in flight */
+    SimIda sec_ids;             /* primary: ids of its secondaries */
+    SimPdd pdd[SIM_KFD_MAX_NODES];
+
+    GHashTable *objs;           /* handle -> SimObj */
+    GHashTable *bo_offsets;     /* mmap offset -> SimObj (VRAM/GTT) */
+    uint32_t n_objs;
+    uint64_t alloc_bytes;
+
+    GHashTable *events;         /* id -> SimEvent */
+    SimIda signal_ids;
+    SimIda other_ids;
+    SimMem *signal_mem;         /* event page */
+    uint64_t signal_handle;     /* its object, if user-allocated */
+    uint64_t signal_mapped_size;
+
+    GHashTable *queues;         /* id -> SimQueue */
+    SimIda queue_ids;
+
+    bool runtime_enabled;
+    int32_t xnack;
+    uint64_t vm_faults;
+    uint64_t last_fault_va;
+    uint32_t last_fault_gpu_id;
+};
+
+struct SimKfdFile {
+    SimKfd *kfd;
+    SimCtx *ctx;
+    unsigned busy;              /* calls in flight */
+    bool closed;
+    uint64_t cancel_seq;
+};
+
+struct SimKfd {
+    GMutex lock;
+    GCond cond;                 /* event state changes, cancellations */
+    unsigned refs;              /* creator, files, SimMems */
+    SimKfdConfig cfg;
+    SimKfdNodeInfo nodes[SIM_KFD_MAX_NODES];
+    uint64_t vram_used[SIM_KFD_MAX_NODES];
+    uint64_t gtt_used;
+    uint64_t host_page;
+
+    SimCtx *primary;
+    SimIda pasids;
+    uint32_t pasid_next;
+    uint64_t next_bo_page;
+    GHashTable *maps;           /* host address -> SimMap */
+
+    unsigned live_contexts;
+    unsigned live_mappings;
+    unsigned blocked_waiters;
+    uint64_t live_bytes;
+};
+
+/* sim-kfd.c */
+void sim_ida_init(SimIda *ida, uint32_t base, uint32_t count);
+int64_t sim_ida_get(SimIda *ida);
+void sim_ida_put(SimIda *ida, uint32_t id);
+void sim_ida_destroy(SimIda *ida);
+
+int sim_node_by_gpu_id(SimKfd *kfd, uint32_t gpu_id);
+SimMem *sim_mem_new_locked(SimKfd *kfd, uint64_t size, int pool,
+                           uint64_t charge);
+void sim_mem_put_locked(SimMem *mem);
+
+/* sim-kfd-mem.c */
+void sim_objs_init(SimCtx *ctx);
+void sim_objs_fini_locked(SimCtx *ctx);
+SimObj *sim_obj_lookup(SimCtx *ctx, uint64_t handle);
+SimMem *sim_pdd_doorbell_locked(SimCtx *ctx, unsigned node);
+SimMem *sim_pdd_mmio_locked(SimCtx *ctx, unsigned node);
+void *sim_vm_translate(SimPdd *pdd, uint64_t va, uint64_t len,
+                       uint64_t *fault_va);
+int sim_ioc_acquire_vm(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_available_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_alloc_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_free_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_map_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_unmap_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
+
+/* sim-kfd-events.c */
+void sim_events_init(SimCtx *ctx);
+void sim_events_fini_locked(SimCtx *ctx);
+void sim_event_set_locked(SimCtx *ctx, SimEvent *ev);
+void sim_event_gpu_signal_locked(SimCtx *ctx, uint32_t id);
+void sim_ctx_vm_fault_locked(SimCtx *ctx, unsigned node, uint64_t va);
+int sim_ioc_create_event(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_destroy_event(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_set_event(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_reset_event(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_wait_events(SimKfdFile *f, SimCtx *ctx, void *arg);
+
+/* sim-kfd-dma.c */
+void sim_queues_init(SimCtx *ctx);
+void sim_queues_fini_locked(SimCtx *ctx);
+int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_destroy_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_doorbell_locked(SimCtx *ctx, uint64_t offset, uint64_t value);
+
+#endif
