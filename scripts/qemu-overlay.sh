@@ -10,19 +10,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 src=$1
 patch=$here/qemu-hooks.patch
-sum=$(sha256sum "$patch" | cut -d' ' -f1)
 
-if [ -f "$src/.amdkfd-mc-hooks" ] &&
-	[ "$(cat "$src/.amdkfd-mc-hooks")" != "$sum" ]; then
-	echo "qemu-overlay: the hooks patch changed; extract a fresh tree" >&2
-	exit 3
+applied=$src/.amdkfd-mc-hooks.patch
+if [ -f "$applied" ] && ! cmp -s "$applied" "$patch"; then
+	# Take the old hooks out so that only the files they touch change.
+	if ! patch -d "$src" -p1 -s -R <"$applied"; then
+		echo "qemu-overlay: cannot revert the old hooks; extract a fresh tree" >&2
+		exit 3
+	fi
+	rm -f "$applied"
 fi
-if [ ! -f "$src/.amdkfd-mc-hooks" ]; then
+if [ ! -f "$applied" ]; then
 	if ! patch -d "$src" -p1 -s --forward <"$patch"; then
 		echo "qemu-overlay: $patch does not apply to $src" >&2
 		exit 1
 	fi
-	echo "$sum" >"$src/.amdkfd-mc-hooks"
+	cp "$patch" "$applied"
 fi
 
 # The project's QEMU-side files, by path in QEMU's layout

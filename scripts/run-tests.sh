@@ -3,10 +3,14 @@
 # summary line "N passed, N failed[, N skipped]".  Exits non-zero when any
 # test failed.
 #
-#   run-tests.sh QEMU_BUILD QEMU_ASAN_BUILD
+#   run-tests.sh QEMU_BUILD QEMU_ASAN_BUILD [SUITE-COMMAND...]
+#
+# Each further argument is a shell command of a suite that prints its own
+# "N passed, N failed" line (the VM suites); its counts join the total.
 set -u
 build=$1
 asan_build=$2
+shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -15,9 +19,6 @@ trap 'rm -f "$results"' EXIT
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# The qtests sit at the leak-checked end of a QEMU they kill; keep QEMU's
-# own exit quick and quiet.
-export QTEST_LOG=
 
 # run_tap SUITE COMMAND...: run a GLib test binary in TAP mode and record
 # one result per test case; a crash counts as a failure of its own.
@@ -53,9 +54,47 @@ for b in "$build" "$asan_build"; do
 		run_tap "qtest[$tag]" "$b/tests/qtest/amdkfd-mc-test"
 done
 
-pass=$(grep -c '^PASS ' "$results")
-fail=$(grep -c '^FAIL ' "$results")
-skip=$(grep -c '^SKIP ' "$results")
+# run_counted COMMAND: a suite with its own summary line; a non-zero exit
+# with no failure counted is one failure more.
+extra_pass=0
+extra_fail=0
+extra_skip=0
+run_counted() {
+	out=$(mktemp)
+	{
+		sh -c "$1"
+		echo $? >"$out.rc"
+	} 2>&1 | tee "$out"
+	rc=$(cat "$out.rc")
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" |
+		tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $1: no summary line (exit status $rc)"
+		extra_fail=$((extra_fail + 1))
+	else
+		# shellcheck disable=SC2046
+		set -- $(echo "$line" | sed -E 's/^[A-Za-z-]+: //; s/[^0-9]+/ /g')
+		extra_pass=$((extra_pass + $1))
+		extra_fail=$((extra_fail + $2))
+		extra_skip=$((extra_skip + ${3:-0}))
+		if [ "$rc" != 0 ] && [ "$2" = 0 ]; then
+			echo "FAIL $1: exit status $rc"
+			extra_fail=$((extra_fail + 1))
+		fi
+	fi
+	rm -f "$out" "$out.rc"
+}
+
+for suite in "$@"; do
+	echo "# suite: $suite"
+	start=$(date +%s)
+	run_counted "$suite"
+	echo "# $suite: $(($(date +%s) - start)) s"
+done
+
+pass=$(($(grep -c '^PASS ' "$results") + extra_pass))
+fail=$(($(grep -c '^FAIL ' "$results") + extra_fail))
+skip=$(($(grep -c '^SKIP ' "$results") + extra_skip))
 if [ "$skip" -gt 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "amdkfd-mc-harness.h"
 
 /* How long a completion may take before the test calls it lost */
@@ -25,7 +26,7 @@ AkmcDev *akmc_start(const char *opts)
 {
     AkmcDev *d = g_new0(AkmcDev, 1);
 
-    d->qs = qtest_pc_boot("-machine q35 -device amdkfd-mc,backend=sim%s",
+    d->qs = qtest_pc_boot("-machine q35 -device amdkfd-mc,id=kfd,backend=sim%s",
                           opts ? opts : "");
     d->qts = d->qs->qts;
     qpci_device_foreach(d->qs->pcibus, AMDKFD_MC_PCI_VENDOR_ID,
@@ -104,10 +105,10 @@ static void akmc_submit(AkmcDev *d, const struct amdkfd_mc_cmd *cmd)
     akmc_writel(d, AMDKFD_MC_REG_SQ_TAIL, d->sq_tail);
 }
 
-static bool akmc_wait_cpl(AkmcDev *d, struct amdkfd_mc_cpl *cpl)
+bool akmc_next_cpl(AkmcDev *d, struct amdkfd_mc_cpl *cpl, int64_t timeout_us)
 {
     uint64_t addr = d->cq + d->cq_head * sizeof(*cpl);
-    gint64 deadline = g_get_monotonic_time() + AKMC_TIMEOUT_US;
+    gint64 deadline = g_get_monotonic_time() + timeout_us;
 
     do {
         qtest_memread(d->qts, addr, cpl, sizeof(*cpl));
@@ -129,12 +130,18 @@ static bool akmc_wait_cpl(AkmcDev *d, struct amdkfd_mc_cpl *cpl)
     return false;
 }
 
-uint32_t akmc_exec(AkmcDev *d, struct amdkfd_mc_cmd *cmd,
-                   struct amdkfd_mc_cpl *cpl)
+uint64_t akmc_submit_cmd(AkmcDev *d, struct amdkfd_mc_cmd *cmd)
 {
     cmd->cookie = d->next_cookie++;
     akmc_submit(d, cmd);
-    g_assert_true(akmc_wait_cpl(d, cpl));
+    return cmd->cookie;
+}
+
+uint32_t akmc_exec(AkmcDev *d, struct amdkfd_mc_cmd *cmd,
+                   struct amdkfd_mc_cpl *cpl)
+{
+    akmc_submit_cmd(d, cmd);
+    g_assert_true(akmc_next_cpl(d, cpl, AKMC_TIMEOUT_US));
     g_assert_cmphex(cpl->cookie, ==, cmd->cookie);
     return cpl->status;
 }
@@ -185,6 +192,12 @@ uint32_t akmc_ctx_destroy(AkmcDev *d, uint32_t id)
 uint32_t akmc_ioctl(AkmcDev *d, uint32_t ctx, uint32_t request, void *arg,
                     uint32_t size, int32_t *result)
 {
+    return akmc_ioctl_buf(d, ctx, request, arg, size, result);
+}
+
+uint32_t akmc_ioctl_buf(AkmcDev *d, uint32_t ctx, uint32_t request,
+                        void *arg, uint32_t size, int32_t *result)
+{
     struct amdkfd_mc_cmd cmd = {
         .opcode = AMDKFD_MC_OP_IOCTL,
         .ctx_id = ctx,
@@ -201,4 +214,343 @@ uint32_t akmc_ioctl(AkmcDev *d, uint32_t ctx, uint32_t request, void *arg,
     qtest_memread(d->qts, d->payload, arg, size);
     *result = cpl.result;
     return status;
+}
+
+uint32_t akmc_map_window(AkmcDev *d, uint32_t ctx, uint64_t mmap_offset,
+                         uint64_t size, uint64_t *win_offset, int32_t *result)
+{
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_MAP_WINDOW,
+        .ctx_id = ctx,
+        .arg1 = mmap_offset,
+        .arg2 = size,
+    };
+    struct amdkfd_mc_cpl cpl;
+    uint32_t status = akmc_exec(d, &cmd, &cpl);
+
+    *win_offset = cpl.value;
+    if (result) {
+        *result = cpl.result;
+    }
+    return status;
+}
+
+uint32_t akmc_unmap_window(AkmcDev *d, uint32_t ctx, uint64_t win_offset)
+{
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_UNMAP_WINDOW,
+        .ctx_id = ctx,
+        .arg1 = win_offset,
+    };
+    struct amdkfd_mc_cpl cpl;
+
+    return akmc_exec(d, &cmd, &cpl);
+}
+
+uint32_t akmc_topology(AkmcDev *d, struct amdkfd_mc_topology_node *nodes,
+                       uint32_t max, uint32_t *n)
+{
+    struct amdkfd_mc_topology hdr;
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_QUERY_TOPOLOGY,
+        .payload_addr = d->payload,
+        .payload_len = sizeof(hdr) + max * sizeof(*nodes),
+    };
+    struct amdkfd_mc_cpl cpl;
+    uint32_t status = akmc_exec(d, &cmd, &cpl);
+
+    qtest_memread(d->qts, d->payload, &hdr, sizeof(hdr));
+    *n = le32_to_cpu(hdr.num_nodes);
+    if (status == AMDKFD_MC_S_OK) {
+        g_assert_cmpuint(*n, <=, max);
+        qtest_memread(d->qts, d->payload + sizeof(hdr), nodes,
+                      *n * sizeof(*nodes));
+    }
+    return status;
+}
+
+/* ---- a guest program's view ---- */
+
+/* Forward a request that must succeed */
+static void akmc_ioctl_ok(AkmcDev *d, uint32_t ctx, uint32_t request,
+                          void *buf, uint32_t len)
+{
+    int32_t result = -1;
+
+    g_assert_cmpuint(akmc_ioctl_buf(d, ctx, request, buf, len, &result), ==,
+                     AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+}
+
+static uint64_t akmc_map_window_ok(AkmcDev *d, uint32_t ctx,
+                                   uint64_t mmap_offset, uint64_t size)
+{
+    uint64_t win = 0;
+    int32_t result = -1;
+
+    g_assert_cmpuint(akmc_map_window(d, ctx, mmap_offset, size, &win,
+                                     &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+    return win;
+}
+
+void akmc_proc_open(AkmcDev *d, AkmcProc *p)
+{
+    struct amdkfd_mc_topology_node node;
+    struct kfd_ioctl_acquire_vm_args vm = { .drm_fd = 42 };
+    uint32_t n;
+
+    p->d = d;
+    g_assert_cmpuint(akmc_topology(d, &node, 1, &n), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpuint(n, >=, 1);
+    p->gpu_id = le32_to_cpu(node.gpu_id);
+    g_assert_cmpuint(akmc_ctx_create(d, &p->ctx, NULL), ==, AMDKFD_MC_S_OK);
+    vm.gpu_id = p->gpu_id;
+    akmc_ioctl_ok(d, p->ctx, AMDKFD_IOC_ACQUIRE_VM, &vm, sizeof(vm));
+}
+
+void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b)
+{
+    struct kfd_ioctl_alloc_memory_of_gpu_args a = {
+        .va_addr = va,
+        .size = size,
+        .gpu_id = p->gpu_id,
+        .flags = KFD_IOC_ALLOC_MEM_FLAGS_GTT |
+                 KFD_IOC_ALLOC_MEM_FLAGS_WRITABLE,
+    };
+    struct {
+        struct kfd_ioctl_map_memory_to_gpu_args a;
+        uint32_t ids[2];
+    } m = { 0 };
+
+    akmc_ioctl_ok(p->d, p->ctx, AMDKFD_IOC_ALLOC_MEMORY_OF_GPU, &a,
+                  sizeof(a));
+    b->va = va;
+    b->size = size;
+    b->handle = a.handle;
+    b->mmap_offset = a.mmap_offset;
+    m.a.handle = a.handle;
+    m.a.device_ids_array_ptr = sizeof(m.a);
+    m.a.n_devices = 1;
+    m.ids[0] = p->gpu_id;
+    akmc_ioctl_ok(p->d, p->ctx, AMDKFD_IOC_MAP_MEMORY_TO_GPU, &m,
+                  sizeof(m));
+    g_assert_cmpuint(m.a.n_success, ==, 1);
+    /* The guest's offset comes back, never a host pointer */
+    g_assert_cmphex(m.a.device_ids_array_ptr, ==, sizeof(m.a));
+    b->win = akmc_map_window_ok(p->d, p->ctx, b->mmap_offset, size);
+}
+
+int32_t akmc_handle_free(AkmcProc *p, uint64_t handle)
+{
+    struct kfd_ioctl_free_memory_of_gpu_args a = { .handle = handle };
+    struct {
+        struct kfd_ioctl_unmap_memory_from_gpu_args a;
+        uint32_t ids[2];
+    } m = { 0 };
+    int32_t result;
+
+    /* A buffer still mapped to the GPU cannot be freed (EBUSY) */
+    m.a.handle = handle;
+    m.a.device_ids_array_ptr = sizeof(m.a);
+    m.a.n_devices = 1;
+    m.ids[0] = p->gpu_id;
+    g_assert_cmpuint(akmc_ioctl_buf(p->d, p->ctx,
+                                    AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU, &m,
+                                    sizeof(m), &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_FREE_MEMORY_OF_GPU,
+                                &a, sizeof(a), &result), ==, AMDKFD_MC_S_OK);
+    return result;
+}
+
+int32_t akmc_buf_free(AkmcProc *p, AkmcBuf *b)
+{
+    return akmc_handle_free(p, b->handle);
+}
+
+void akmc_buf_write(AkmcProc *p, AkmcBuf *b, uint64_t off, const void *data,
+                    size_t len)
+{
+    qpci_memwrite(p->d->pdev, p->d->window, b->win + off, data, len);
+}
+
+void akmc_buf_read(AkmcProc *p, AkmcBuf *b, uint64_t off, void *data,
+                   size_t len)
+{
+    qpci_memread(p->d->pdev, p->d->window, b->win + off, data, len);
+}
+
+void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q)
+{
+    struct kfd_ioctl_create_queue_args a = {
+        .ring_base_address = va,
+        .write_pointer_address = va + 0x10000 + 8,
+        .read_pointer_address = va + 0x10000,
+        .ring_size = 4096,
+        .gpu_id = p->gpu_id,
+        .queue_type = KFD_IOC_QUEUE_TYPE_SDMA,
+        .queue_percentage = 100,
+        .queue_priority = 7,
+    };
+    uint64_t page = AMDKFD_MC_WINDOW_PAGE;
+
+    memset(q, 0, sizeof(*q));
+    akmc_buf_new(p, va, 4096, &q->ring);
+    akmc_buf_new(p, va + 0x10000, 4096, &q->ptrs);
+    akmc_ioctl_ok(p->d, p->ctx, AMDKFD_IOC_CREATE_QUEUE, &a, sizeof(a));
+    q->id = a.queue_id;
+    q->doorbell = a.doorbell_offset;
+    q->doorbell_win = akmc_map_window_ok(p->d, p->ctx,
+                                         q->doorbell & ~(page - 1), page);
+}
+
+static void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
+                            unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        uint32_t v = cpu_to_le32(dw[i]);
+
+        akmc_buf_write(p, &q->ring, q->wptr % q->ring.size, &v, sizeof(v));
+        q->wptr += 4;
+    }
+}
+
+void akmc_queue_copy(AkmcProc *p, AkmcQueue *q, uint64_t src, uint64_t dst,
+                     uint32_t len)
+{
+    uint32_t pkt[] = {
+        SIM_KFD_PKT_LINEAR_COPY, len, (uint32_t)src, src >> 32,
+        (uint32_t)dst, dst >> 32,
+    };
+
+    akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
+}
+
+void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val)
+{
+    uint32_t pkt[] = { SIM_KFD_PKT_FENCE, (uint32_t)va, va >> 32, val };
+
+    akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
+}
+
+void akmc_queue_kick(AkmcProc *p, AkmcQueue *q)
+{
+    uint64_t off = q->doorbell_win + (q->doorbell % AMDKFD_MC_WINDOW_PAGE);
+
+    qpci_io_writeq(p->d->pdev, p->d->window, off, q->wptr);
+}
+
+uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q)
+{
+    uint64_t v;
+
+    akmc_buf_read(p, &q->ptrs, 0, &v, sizeof(v));
+    return le64_to_cpu(v);
+}
+
+int32_t akmc_event_create(AkmcProc *p, uint32_t type, uint32_t *id)
+{
+    struct kfd_ioctl_create_event_args a = {
+        .event_type = type,
+        .auto_reset = 1,
+    };
+    int32_t result;
+
+    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_CREATE_EVENT, &a,
+                                sizeof(a), &result), ==, AMDKFD_MC_S_OK);
+    *id = a.event_id;
+    return result;
+}
+
+int32_t akmc_event_op(AkmcProc *p, uint32_t request, uint32_t id)
+{
+    /* SET, RESET and DESTROY share the layout */
+    struct kfd_ioctl_set_event_args a = { .event_id = id };
+    int32_t result;
+
+    g_assert_cmpuint(_IOC_SIZE(request), ==, sizeof(a));
+    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, request, &a, sizeof(a),
+                                &result), ==, AMDKFD_MC_S_OK);
+    return result;
+}
+
+int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
+                        uint32_t *wait_result, struct kfd_event_data *ev)
+{
+    struct {
+        struct kfd_ioctl_wait_events_args a;
+        struct kfd_event_data ev;
+    } w = { 0 };
+    int32_t result;
+
+    w.a.events_ptr = sizeof(w.a);
+    w.a.num_events = 1;
+    w.a.timeout = timeout_ms;
+    w.ev.event_id = id;
+    g_assert_cmpuint(akmc_ioctl_buf(p->d, p->ctx, AMDKFD_IOC_WAIT_EVENTS, &w,
+                                    sizeof(w), &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmphex(w.a.events_ptr, ==, sizeof(w.a));
+    *wait_result = w.a.wait_result;
+    if (ev) {
+        *ev = w.ev;
+    }
+    return result;
+}
+
+uint64_t akmc_qom_get_uint(AkmcDev *d, const char *prop)
+{
+    QDict *rsp;
+    uint64_t v;
+
+    rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
+                    "{ 'path': '/machine/peripheral/kfd', "
+                    "'property': %s } }", prop);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    v = qdict_get_int(rsp, "return");
+    qobject_unref(rsp);
+    return v;
+}
+
+bool akmc_wait_backend_contexts(AkmcDev *d, uint64_t n)
+{
+    gint64 deadline = g_get_monotonic_time() + AKMC_TIMEOUT_US;
+
+    while (akmc_qom_get_uint(d, "backend-contexts") != n) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        g_usleep(1000);
+    }
+    return true;
+}
+
+AkmcDev *akmc_start_ready(const char *opts)
+{
+    AkmcDev *d = akmc_start(opts);
+
+    g_assert_cmphex(akmc_ring_setup(d, AKMC_DEFAULT_ENTRIES), ==,
+                    AMDKFD_MC_STATUS_READY);
+    return d;
+}
+
+/* The device must still answer after whatever a test did to it */
+void akmc_assert_alive(AkmcDev *d)
+{
+    struct amdkfd_mc_device_info info;
+
+    g_assert_cmphex(akmc_readl(d, AMDKFD_MC_REG_MAGIC), ==, AMDKFD_MC_MAGIC);
+    g_assert_cmpuint(akmc_device_info(d, &info), ==, AMDKFD_MC_S_OK);
+}
+
+void akmc_create_some(AkmcDev *d, uint32_t *id, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        g_assert_cmpuint(akmc_ctx_create(d, &id[i], NULL), ==,
+                         AMDKFD_MC_S_OK);
+    }
+    g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_LIVE_CONTEXTS), ==, n);
 }

@@ -15,6 +15,7 @@
 #include "libqos/pci.h"
 #include "hw/misc/amdkfd-mc-abi.h"
 #include "hw/misc/amdkfd-mc-kfd.h"
+#include "hw/misc/amdkfd-mc/sim-kfd.h"
 
 #define AKMC_DEFAULT_ENTRIES 64
 
@@ -39,6 +40,13 @@ typedef struct AkmcDev {
 AkmcDev *akmc_start(const char *opts);
 void akmc_stop(AkmcDev *d);
 
+/* akmc_start() with rings of the default size enabled */
+AkmcDev *akmc_start_ready(const char *opts);
+/* The device must still answer after whatever a test did to it */
+void akmc_assert_alive(AkmcDev *d);
+/* Create @n contexts, asserting success */
+void akmc_create_some(AkmcDev *d, uint32_t *id, int n);
+
 uint32_t akmc_readl(AkmcDev *d, uint32_t reg);
 void akmc_writel(AkmcDev *d, uint32_t reg, uint32_t val);
 
@@ -56,5 +64,74 @@ uint32_t akmc_ctx_destroy(AkmcDev *d, uint32_t id);
 /* Forward a KFD ioctl; @arg is copied in and back out through the payload */
 uint32_t akmc_ioctl(AkmcDev *d, uint32_t ctx, uint32_t request, void *arg,
                     uint32_t size, int32_t *result);
+/* The same with a payload longer than the argument (embedded arrays) */
+uint32_t akmc_ioctl_buf(AkmcDev *d, uint32_t ctx, uint32_t request,
+                        void *buf, uint32_t len, int32_t *result);
+
+/* Submit without waiting; returns the cookie.  Poll with akmc_next_cpl. */
+uint64_t akmc_submit_cmd(AkmcDev *d, struct amdkfd_mc_cmd *cmd);
+bool akmc_next_cpl(AkmcDev *d, struct amdkfd_mc_cpl *cpl, int64_t timeout_us);
+
+uint32_t akmc_map_window(AkmcDev *d, uint32_t ctx, uint64_t mmap_offset,
+                         uint64_t size, uint64_t *win_offset, int32_t *result);
+uint32_t akmc_unmap_window(AkmcDev *d, uint32_t ctx, uint64_t win_offset);
+uint32_t akmc_topology(AkmcDev *d, struct amdkfd_mc_topology_node *nodes,
+                       uint32_t max, uint32_t *n);
+
+/* Read-only QOM properties of the device (its id is "kfd") */
+uint64_t akmc_qom_get_uint(AkmcDev *d, const char *prop);
+/* Wait until the backend holds @n contexts; false on timeout */
+bool akmc_wait_backend_contexts(AkmcDev *d, uint64_t n);
+
+/*
+ * A guest program's view: one context with its GPU acquired, and helpers
+ * that assert success, for the isolation tests.
+ */
+typedef struct AkmcProc {
+    AkmcDev *d;
+    uint32_t ctx;
+    uint32_t gpu_id;
+} AkmcProc;
+
+typedef struct AkmcBuf {
+    uint64_t va;
+    uint64_t size;
+    uint64_t handle;
+    uint64_t mmap_offset;
+    uint64_t win;               /* window offset, if mapped */
+} AkmcBuf;
+
+typedef struct AkmcQueue {
+    AkmcBuf ring;
+    AkmcBuf ptrs;               /* rptr at 0, wptr at 8 */
+    uint32_t id;
+    uint64_t doorbell;
+    uint64_t doorbell_win;      /* window offset of the doorbell's page */
+    uint64_t wptr;
+} AkmcQueue;
+
+void akmc_proc_open(AkmcDev *d, AkmcProc *p);
+/* Allocate GTT memory at @va, map it to the GPU and into the window */
+void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b);
+/* Unmap from the GPU and free; returns FREE_MEMORY_OF_GPU's result */
+int32_t akmc_buf_free(AkmcProc *p, AkmcBuf *b);
+int32_t akmc_handle_free(AkmcProc *p, uint64_t handle);
+void akmc_buf_write(AkmcProc *p, AkmcBuf *b, uint64_t off, const void *data,
+                    size_t len);
+void akmc_buf_read(AkmcProc *p, AkmcBuf *b, uint64_t off, void *data,
+                   size_t len);
+/* An SDMA queue with its ring and pointers at @va and @va + 64 KiB */
+void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q);
+void akmc_queue_copy(AkmcProc *p, AkmcQueue *q, uint64_t src, uint64_t dst,
+                     uint32_t len);
+void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val);
+/* Write the new write pointer to the doorbell through the window */
+void akmc_queue_kick(AkmcProc *p, AkmcQueue *q);
+uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q);
+int32_t akmc_event_create(AkmcProc *p, uint32_t type, uint32_t *id);
+int32_t akmc_event_op(AkmcProc *p, uint32_t request, uint32_t id);
+/* WAIT_EVENTS on one event; returns the result, *wait_result the KFD's */
+int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
+                        uint32_t *wait_result, struct kfd_event_data *ev);
 
 #endif

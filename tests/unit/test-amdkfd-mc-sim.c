@@ -1207,6 +1207,29 @@ static void test_wait_cancel(void)
         g_assert_cmpint(sim_kfd_ioctl(a, AMDKFD_IOC_RESET_EVENT, &r), ==, 0);
     }
 
+    /* shutdown: waits fail now and also when they start later */
+    {
+        SimKfdFile *c = open_secondary(kfd);
+        uint32_t ec = create_event(c, KFD_IOC_EVENT_SIGNAL, false);
+        struct kfd_event_data ev = { .event_id = ec };
+        struct kfd_ioctl_wait_events_args wa = {
+            .events_ptr = (uintptr_t)&ev,
+            .num_events = 1,
+            .timeout = 10000,
+        };
+        gint64 t0;
+
+        waiter_start(kfd, &w, c, ec);
+        sim_kfd_file_shutdown(c);
+        waiter_join(&w);
+        g_assert_cmpint(w.ret, ==, -EINTR);
+        t0 = g_get_monotonic_time();
+        g_assert_cmpint(sim_kfd_ioctl(c, AMDKFD_IOC_WAIT_EVENTS, &wa), ==,
+                        -EINTR);
+        g_assert_cmpint(g_get_monotonic_time() - t0, <, G_USEC_PER_SEC);
+        sim_kfd_close(c);
+    }
+
     /* destroying the event under a waiter fails the wait */
     waiter_start(kfd, &w, b, ex);
     g_assert_cmpint(destroy_event(b, ex), ==, 0);

@@ -13,6 +13,7 @@
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "migration/blocker.h"
+#include "qapi/visitor.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
@@ -288,6 +289,29 @@ static void amdkfd_mc_reset_hold(Object *obj, ResetType type)
     amdkfd_mc_ctx_destroy_all(s);
 }
 
+static void amdkfd_mc_get_backend_contexts(Object *obj, Visitor *v,
+                                           const char *name, void *opaque,
+                                           Error **errp)
+{
+    AmdkfdMcState *s = AMDKFD_MC(obj);
+    uint32_t n = s->be ? s->be_ops->live_contexts(s->be) : 0;
+
+    visit_type_uint32(v, name, &n, errp);
+}
+
+/* Read-only state for operators and leak checks */
+static void amdkfd_mc_instance_init(Object *obj)
+{
+    AmdkfdMcState *s = AMDKFD_MC(obj);
+
+    object_property_add_uint32_ptr(obj, "live-contexts", &s->live_contexts,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "mapped-bytes", &s->mapped_bytes,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add(obj, "backend-contexts", "uint32",
+                        amdkfd_mc_get_backend_contexts, NULL, NULL, NULL);
+}
+
 static const Property amdkfd_mc_properties[] = {
     DEFINE_PROP_STRING("backend", AmdkfdMcState, backend_name),
     DEFINE_PROP_UINT32("max-contexts", AmdkfdMcState, max_contexts,
@@ -321,6 +345,7 @@ static const TypeInfo amdkfd_mc_info = {
     .name = TYPE_AMDKFD_MC,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(AmdkfdMcState),
+    .instance_init = amdkfd_mc_instance_init,
     .class_init = amdkfd_mc_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },

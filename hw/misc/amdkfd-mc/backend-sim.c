@@ -151,7 +151,7 @@ static int sim_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
 
 static void sim_cancel_waits(AmdkfdMcBackendFile *f)
 {
-    sim_kfd_file_cancel_waits(f->f);
+    sim_kfd_file_shutdown(f->f);
 }
 
 static bool sim_node_info(AmdkfdMcBackend *be, uint32_t index,
@@ -179,6 +179,11 @@ static bool sim_node_info(AmdkfdMcBackend *be, uint32_t index,
     return true;
 }
 
+static uint32_t sim_live_contexts(AmdkfdMcBackend *be)
+{
+    return sim_kfd_live_contexts(be->kfd);
+}
+
 const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .name = "sim",
     .kind = AMDKFD_MC_BACKEND_SIM,
@@ -194,4 +199,5 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .doorbell_write = sim_doorbell_write,
     .cancel_waits = sim_cancel_waits,
     .node_info = sim_node_info,
+    .live_contexts = sim_live_contexts,
 };

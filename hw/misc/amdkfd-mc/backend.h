@@ -68,11 +68,16 @@ typedef struct AmdkfdMcBackendOps {
     /* A guest write to a mapping with trap_writes */
     int (*doorbell_write)(AmdkfdMcBackendFile *f, uint64_t offset,
                           uint64_t byte_offset, uint64_t value);
-    /* Make blocking calls on @f (WAIT_EVENTS) return soon */
+    /*
+     * The file is about to be closed: make blocking calls on it
+     * (WAIT_EVENTS), running or not started yet, return soon.
+     */
     void (*cancel_waits)(AmdkfdMcBackendFile *f);
     /* Topology of exported GPU node @index; false past the last one */
     bool (*node_info)(AmdkfdMcBackend *be, uint32_t index,
                       struct amdkfd_mc_topology_node *node);
+    /* Contexts the backend holds (a primary counts once), for leak checks */
+    uint32_t (*live_contexts)(AmdkfdMcBackend *be);
 } AmdkfdMcBackendOps;
 
 extern const AmdkfdMcBackendOps amdkfd_mc_backend_sim;

@@ -13,6 +13,14 @@
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
+/* The guest ABI's layouts are fixed; see docs/specs/amdkfd-mc.rst */
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_cmd) != 64);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_cpl) != 32);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_device_info) != 64);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_context_info) != 16);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology) != 16);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology_node) != 88);
+
 static bool amdkfd_mc_cmd_reserved_clear(const struct amdkfd_mc_cmd *cmd)
 {
     return cmd->flags == 0 && cmd->reserved[0] == 0 && cmd->reserved[1] == 0;

@@ -362,7 +362,7 @@ int sim_ioc_wait_events(SimKfdFile *f, SimCtx *ctx, void *arg)
         if (result != KFD_IOC_WAIT_RESULT_TIMEOUT) {
             break;
         }
-        if (f->closed || f->cancel_seq != seq) {
+        if (f->closed || f->shut_down || f->cancel_seq != seq) {
             ret = -EINTR;
             break;
         }

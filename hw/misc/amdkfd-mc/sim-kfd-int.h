@@ -148,6 +148,7 @@ struct SimKfdFile {
     SimCtx *ctx;
     unsigned busy;              /* calls in flight */
     bool closed;
+    bool shut_down;             /* every wait fails from now on */
     uint64_t cancel_seq;
 };
 

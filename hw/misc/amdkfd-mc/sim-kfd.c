@@ -487,6 +487,17 @@ void sim_kfd_close(SimKfdFile *file)
     sim_kfd_unlock(kfd);
 }
 
+void sim_kfd_file_shutdown(SimKfdFile *file)
+{
+    SimKfd *kfd = file->kfd;
+
+    g_mutex_lock(&kfd->lock);
+    file->shut_down = true;
+    file->cancel_seq++;
+    g_cond_broadcast(&kfd->cond);
+    g_mutex_unlock(&kfd->lock);
+}
+
 void sim_kfd_file_cancel_waits(SimKfdFile *file)
 {
     SimKfd *kfd = file->kfd;

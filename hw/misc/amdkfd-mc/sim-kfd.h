@@ -38,12 +38,7 @@
 #ifndef HW_MISC_AMDKFD_MC_SIM_KFD_H
 #define HW_MISC_AMDKFD_MC_SIM_KFD_H
 
-#include <linux/kfd_ioctl.h>
-
-/* Linux 7.0 (KFD 1.19); absent from the 6.12 uapi header */
-#ifndef AMDKFD_IOC_CREATE_PROCESS
-#define AMDKFD_IOC_CREATE_PROCESS       AMDKFD_IO(0x27)
-#endif
+#include "hw/misc/amdkfd-mc-kfd.h"
 
 /* Reported by AMDKFD_IOC_GET_VERSION */
 #define SIM_KFD_VERSION_MAJOR           1
@@ -51,7 +46,7 @@
 #define SIM_KFD_VERSION_MINOR_LEGACY    17  /* multi_context = false */
 
 /* Context ids, as in sysfs proc/<pid>/ and proc/<pid>/context_<id>/ */
-#define SIM_KFD_PRIMARY_ID              0xFFFF
+#define SIM_KFD_PRIMARY_ID              AMDKFD_MC_KFD_PRIMARY_ID
 #define SIM_KFD_MAX_SECONDARY_ID        0xFFFE
 
 /* Limits of the model (guest-controlled values are checked against them) */
@@ -268,6 +263,12 @@ int sim_kfd_doorbell_write(SimKfdFile *file, uint64_t doorbell_offset,
 
 /* Make every WAIT_EVENTS now blocked on @file return -EINTR */
 void sim_kfd_file_cancel_waits(SimKfdFile *file);
+
+/*
+ * The same for every WAIT_EVENTS on @file from now on, also those that
+ * have not started yet: for a file about to be closed by another thread.
+ */
+void sim_kfd_file_shutdown(SimKfdFile *file);
 
 /* Introspection of the file's context; -EBADF once the file is closed */
 int sim_kfd_file_info(SimKfdFile *file, SimKfdContextInfo *info);

@@ -115,6 +115,7 @@ uint32_t amdkfd_mc_window_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                               uint64_t *win_offset, int *err)
 {
     g_autofree char *name = NULL;
+    AmdkfdMcBackendMap map = { 0 };
     AmdkfdMcMapping *m;
     unsigned long pages, first;
     int ret;
@@ -134,18 +135,19 @@ uint32_t amdkfd_mc_window_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         return AMDKFD_MC_S_NO_RESOURCES;
     }
 
-    m = g_new0(AmdkfdMcMapping, 1);
-    ret = s->be_ops->mmap(ctx->file, mmap_offset, size, &m->map);
+    ret = s->be_ops->mmap(ctx->file, mmap_offset, size, &map);
     if (ret < 0) {
-        g_free(m);
         *err = ret;
         return AMDKFD_MC_S_BACKEND_ERROR;
     }
 
+    /* object_initialize_child() clears the object: fill it in afterwards */
+    m = g_new0(AmdkfdMcMapping, 1);
     name = g_strdup_printf("mapping[%lu]", first);
     object_initialize_child(OBJECT(s), name, m, TYPE_AMDKFD_MC_MAPPING);
     /* object_initialize() leaves freeing to the caller: the object frees */
     OBJECT(m)->free = g_free;
+    m->map = map;
     m->s = s;
     m->ctx_id = ctx->id;
     m->file = ctx->file;
