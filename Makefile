@@ -45,13 +45,21 @@ qemu: deps
 qemu-asan: deps
 	@scripts/build-qemu.sh $(QEMU_ASAN_BUILD) --enable-asan --enable-ubsan
 
+# Rungs 3 and 4 of the verification ladder: VM tests with their own
+# summary lines (mk/check-guest.mk, mk/check-kernel.mk).
+include mk/check-guest.mk
+include mk/check-kernel.mk
+
+VM_SUITES := "$(MAKE) -s --no-print-directory check-guest"
+
 # Every test is run by scripts/run-tests.sh, which prints one result line
 # per test and the summary line.
 check: qemu qemu-asan
-	@scripts/run-tests.sh $(QEMU_BUILD) $(QEMU_ASAN_BUILD)
+	@scripts/run-tests.sh $(QEMU_BUILD) $(QEMU_ASAN_BUILD) $(VM_SUITES)
 
+# Boots a small guest with the sim backend: three programs, one attacker.
 demo: qemu
-	@scripts/demo.sh $(QEMU_BUILD)
+	@QEMU_BIN=$(QEMU_BIN) sh tests/vm/guest/demo.sh
 
 clean:
 	rm -rf $(QEMU_BUILD) $(QEMU_ASAN_BUILD)

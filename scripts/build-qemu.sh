@@ -41,7 +41,6 @@ echo "build: $build"
 log=$build/amdkfd-mc-build.log
 start=$(date +%s)
 if ! ninja -C "$build" qemu-system-x86_64 tests/qtest/amdkfd-mc-test \
-	tests/qtest/amdkfd-mc-demo \
 	tests/unit/test-amdkfd-mc-sim >"$log" 2>&1; then
 	grep -A25 -E '^FAILED:' "$log" | grep -v '^cc ' | head -80
 	exit 1

@@ -73,7 +73,7 @@ run_counted() {
 		extra_fail=$((extra_fail + 1))
 	else
 		# shellcheck disable=SC2046
-		set -- $(echo "$line" | sed -E 's/^[A-Za-z-]+: //; s/[^0-9]+/ /g')
+		set -- $(echo "$line" | sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?.*/\2 \3 \5/')
 		extra_pass=$((extra_pass + $1))
 		extra_fail=$((extra_fail + $2))
 		extra_skip=$((extra_skip + ${3:-0}))

@@ -1,0 +1,80 @@
+# Shared parts of the guest VM scripts (sourced, POSIX sh).
+# shellcheck shell=sh
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+AMDKFD_MC_CACHE=${AMDKFD_MC_CACHE:-$HOME/.cache/amdkfd-mc}
+QEMU_BIN=${QEMU_BIN:-$top/build/qemu/qemu-system-x86_64}
+GUEST_BUILD=${GUEST_BUILD:-$top/build/guest}
+GUEST_CACHE=$AMDKFD_MC_CACHE/guest
+KCACHE=$AMDKFD_MC_CACHE/kernel
+KV=6.12.95+deb12-amd64
+KERNEL=$KCACHE/6.12/root/boot/vmlinuz-$KV
+KHEADERS=$KCACHE/6.12/headers
+BUSYBOX=$KCACHE/6.12/root/bin/busybox
+INITRD=$GUEST_BUILD/initramfs.cpio.gz
+
+die() {
+	echo "$(basename "$0"): error: $*" >&2
+	exit 1
+}
+
+log() {
+	echo "$(basename "$0"): $*" >&2
+}
+
+now() {
+	date +%s.%N
+}
+
+elapsed() {
+	awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+# Debian's 6.12 kernel, headers and busybox-static (another engineer's
+# fetch script; a no-op when cached).
+ensure_kernel() {
+	if [ ! -f "$KERNEL" ] || [ ! -d "$KHEADERS" ] || [ ! -x "$BUSYBOX" ]; then
+		log "fetching Debian's linux 6.12 packages"
+		"$top/tests/vm/kernel/fetch-6.12.sh" >&2 ||
+			die "cannot fetch the 6.12 kernel packages"
+	fi
+}
+
+# The driver, the test programs and the initramfs (make-style: rebuilt only
+# when a source is newer).
+build_guest() {
+	ensure_kernel
+	mkdir -p "$GUEST_BUILD/bin"
+	make -s -C "$top/guest/linux" KDIR="$KHEADERS" \
+		O_DIR="$GUEST_BUILD/module" >&2 || die "driver build failed"
+	make -s -C "$top/tests/guest" O="$GUEST_BUILD/bin" \
+		GUEST_CACHE="$GUEST_CACHE" TOP="$top" >&2 ||
+		die "guest test programs failed to build"
+	stamp=$(cat "$GUEST_BUILD/module/amdkfd_mc.ko" "$GUEST_BUILD"/bin/tests/* \
+		"$top/tests/vm/guest/init.sh" "$top/tests/vm/guest/mkinitramfs.sh" \
+		2>/dev/null | sha256sum | cut -c1-16)
+	if [ ! -f "$INITRD" ] || [ "$(cat "$INITRD.key" 2>/dev/null)" != "$stamp" ]; then
+		"$top/tests/vm/guest/mkinitramfs.sh" "$INITRD" "$BUSYBOX" \
+			"$GUEST_BUILD/module/amdkfd_mc.ko" "$GUEST_BUILD/bin/tests" \
+			"$GUEST_BUILD/bin/lib" || die "initramfs build failed"
+		echo "$stamp" > "$INITRD.key"
+	fi
+}
+
+# boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: boot the guest with
+# -device amdkfd-mc,backend=sim$DEVICE_OPTS and run TESTS (comma separated).
+boot() {
+	blog=$1 dopts=$2 tests=$3 tmo=${4:-240}
+	[ -x "$QEMU_BIN" ] || die "no QEMU at $QEMU_BIN"
+	L=
+	for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
+		[ -d "$d" ] && L="$L -L $d"
+	done
+	# shellcheck disable=SC2086
+	timeout -k 10 "$tmo" "$QEMU_BIN" $L -machine q35 -accel tcg -cpu max \
+		-smp 2 -m 1024 -nographic -nodefaults -serial stdio -no-reboot \
+		-net none -device "amdkfd-mc,backend=sim$dopts" \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 loglevel=4 quiet akmc.run=$tests ${AKMC_APPEND:-}" \
+		< /dev/null > "$blog" 2>&1 || true
+	grep -q '^@@AKMC-END' "$blog"
+}

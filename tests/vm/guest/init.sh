@@ -1,0 +1,43 @@
+#!/bin/busybox sh
+# /init of the amdkfd-mc guest test initramfs.
+#
+# Kernel command line:
+#   akmc.run=T1,T2,...   guest tests to run, each /tests/run-T.sh
+# Prints one "@@AKMC-RESULT NAME PASS|FAIL rc=N t=SECONDS" line per test and
+# "@@AKMC-END" at the end, then powers the VM off.
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t debugfs debugfs /sys/kernel/debug
+export PATH=/bin:/tests LD_LIBRARY_PATH=/lib
+up() { cut -d' ' -f1 /proc/uptime; }
+echo "akmc-vm: $(uname -r) up $(up)s"
+insmod /amdkfd_mc.ko $(sed -n "s/.*akmc.insmod=\([^ ]*\).*/\1/p" /proc/cmdline | tr "," " ") || echo "akmc-vm: insmod amdkfd_mc.ko failed"
+t=0
+while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
+echo "akmc-vm: driver loaded, up $(up)s"
+dmesg | grep -i amdkfd_mc | tail -n 3
+run=$(sed -n 's/.*akmc\.run=\([^ ]*\).*/\1/p' /proc/cmdline)
+for t in $(echo "$run" | tr ',' ' '); do
+	echo "@@AKMC-BEGIN $t"
+	s=$(up)
+	if [ -x "/tests/run-$t.sh" ]; then
+		"/tests/run-$t.sh"
+		rc=$?
+	else
+		echo "akmc-vm: no test $t"
+		rc=127
+	fi
+	e=$(up)
+	res=PASS
+	[ $rc -eq 0 ] || res=FAIL
+	echo "@@AKMC-RESULT $t $res rc=$rc t=$(awk "BEGIN { print $e - $s }") up=$e"
+done
+if dmesg | grep -q -E 'BUG:|WARNING:|Oops|general protection'; then
+	echo "@@AKMC-RESULT kernel-log FAIL rc=1 t=0 up=$(up)"
+	dmesg | grep -A 20 -E 'BUG:|WARNING:|Oops|general protection' | head -n 60
+fi
+echo "@@AKMC-END up=$(up)"
+sync
+poweroff -f
