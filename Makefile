@@ -48,6 +48,7 @@ qemu-asan: deps
 # Rungs 3 and 4 of the verification ladder: VM tests with their own
 # summary lines (mk/check-guest.mk, mk/check-kernel.mk).
 include mk/check-guest.mk
+include mk/bench.mk
 # (check-kernel joins here once its series is in)
 
 VM_SUITES := "$(MAKE) -s --no-print-directory check-guest"

@@ -22,13 +22,19 @@ static void akmc_save_dev(QPCIDevice *dev, int devfn, void *data)
     *pdev = dev;
 }
 
-AkmcDev *akmc_start(const char *opts)
+AkmcDev *akmc_boot(const char *args)
 {
     AkmcDev *d = g_new0(AkmcDev, 1);
 
-    d->qs = qtest_pc_boot("-machine q35 -device amdkfd-mc,id=kfd,backend=sim%s",
-                          opts ? opts : "");
+    d->qs = qtest_pc_boot("%s", args);
     d->qts = d->qs->qts;
+    d->next_cookie = 0x1000;
+    return d;
+}
+
+void akmc_attach(AkmcDev *d)
+{
+    d->pdev = NULL;
     qpci_device_foreach(d->qs->pcibus, AMDKFD_MC_PCI_VENDOR_ID,
                         AMDKFD_MC_PCI_DEVICE_ID, akmc_save_dev, &d->pdev);
     g_assert_nonnull(d->pdev);
@@ -37,8 +43,25 @@ AkmcDev *akmc_start(const char *opts)
     d->window = qpci_iomap(d->pdev, AMDKFD_MC_BAR_WINDOW, &d->window_size);
     d->regs = qpci_iomap(d->pdev, AMDKFD_MC_BAR_REGS, NULL);
     qpci_msix_enable(d->pdev);
-    d->payload = guest_alloc(&d->qs->alloc, AMDKFD_MC_MAX_PAYLOAD);
-    d->next_cookie = 0x1000;
+    if (!d->payload) {
+        d->payload = guest_alloc(&d->qs->alloc, AMDKFD_MC_MAX_PAYLOAD);
+    }
+}
+
+void akmc_detach(AkmcDev *d)
+{
+    g_free(d->pdev);
+    d->pdev = NULL;
+}
+
+AkmcDev *akmc_start(const char *opts)
+{
+    g_autofree char *args = g_strdup_printf("-machine q35 -device amdkfd-mc,"
+                                            "id=kfd,backend=sim%s",
+                                            opts ? opts : "");
+    AkmcDev *d = akmc_boot(args);
+
+    akmc_attach(d);
     return d;
 }
 

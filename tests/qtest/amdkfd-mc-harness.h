@@ -36,8 +36,14 @@ typedef struct AkmcDev {
     uint64_t next_cookie;
 } AkmcDev;
 
-/* Boot a pc machine with "-device amdkfd-mc,backend=sim<opts>" */
+/* Boot q35 with "-device amdkfd-mc,id=kfd,backend=sim<opts>" and attach */
 AkmcDev *akmc_start(const char *opts);
+/* Boot a machine with these arguments; attach to a device later */
+AkmcDev *akmc_boot(const char *args);
+/* Find the device on the bus, map its BARs, enable MSI-X */
+void akmc_attach(AkmcDev *d);
+/* Forget the device (after it was unplugged) */
+void akmc_detach(AkmcDev *d);
 void akmc_stop(AkmcDev *d);
 
 /* akmc_start() with rings of the default size enabled */

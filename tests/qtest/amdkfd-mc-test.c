@@ -259,5 +259,6 @@ int main(int argc, char **argv)
     qtest_add_func("/amdkfd-mc/migration-blocked", test_migration_blocked);
     amdkfd_mc_add_isolation_tests();
     amdkfd_mc_add_bad_input_tests();
+    amdkfd_mc_add_lifecycle_tests();
     return g_test_run();
 }

@@ -38,6 +38,9 @@ static inline bool amdkfd_mc_dma_write(AmdkfdMcState *s, uint64_t addr,
                       AMDKFD_MC_DMA_ATTRS) == MEMTX_OK;
 }
 
+/* amdkfd-mc.c: destroy every context, stop the rings, clear registers */
+void amdkfd_mc_reset(AmdkfdMcState *s);
+
 /* ring.c */
 void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val);
 void amdkfd_mc_ring_doorbell(AmdkfdMcState *s, uint32_t tail);

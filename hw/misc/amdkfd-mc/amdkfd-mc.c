@@ -220,6 +220,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    cfg.kfd_path = s->kfd_path;
     cfg.legacy_kernel = s->legacy_shared;
     cfg.sim_nodes = s->sim_nodes;
     s->be = s->be_ops->create(&cfg, errp);
@@ -280,13 +281,16 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     s->be = NULL;
 }
 
-static void amdkfd_mc_reset_hold(Object *obj, ResetType type)
+void amdkfd_mc_reset(AmdkfdMcState *s)
 {
-    AmdkfdMcState *s = AMDKFD_MC(obj);
-
     trace_amdkfd_mc_reset(s->live_contexts);
     amdkfd_mc_ring_reset(s);
     amdkfd_mc_ctx_destroy_all(s);
+}
+
+static void amdkfd_mc_reset_hold(Object *obj, ResetType type)
+{
+    amdkfd_mc_reset(AMDKFD_MC(obj));
 }
 
 static void amdkfd_mc_get_backend_contexts(Object *obj, Visitor *v,
@@ -297,6 +301,49 @@ static void amdkfd_mc_get_backend_contexts(Object *obj, Visitor *v,
     uint32_t n = s->be ? s->be_ops->live_contexts(s->be) : 0;
 
     visit_type_uint32(v, name, &n, errp);
+}
+
+/*
+ * The live contexts as a list of structures, for qom-get:
+ * [{ "guest-id", "host-id", "pasid", "objects", "mapped-bytes", "queues",
+ *    "events" }, ...]
+ */
+static void amdkfd_mc_get_contexts(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    AmdkfdMcState *s = AMDKFD_MC(obj);
+    uint32_t slot;
+
+    if (!visit_start_list(v, name, NULL, 0, errp)) {
+        return;
+    }
+    for (slot = 1; s->contexts && slot <= s->max_contexts; slot++) {
+        AmdkfdMcContext *ctx = &s->contexts[slot];
+        AmdkfdMcBackendCtxInfo info = { 0 };
+        uint32_t objects;
+
+        if (!ctx->id) {
+            continue;
+        }
+        s->be_ops->ctx_info(ctx->file, &info);
+        objects = g_hash_table_size(ctx->objects);
+        if (!visit_start_struct(v, NULL, NULL, 0, errp)) {
+            return;
+        }
+        if (!visit_type_uint32(v, "guest-id", &ctx->id, errp) ||
+            !visit_type_uint32(v, "host-id", &info.host_ctx_id, errp) ||
+            !visit_type_uint32(v, "pasid", &info.pasid, errp) ||
+            !visit_type_uint32(v, "objects", &objects, errp) ||
+            !visit_type_uint64(v, "mapped-bytes", &ctx->mapped_bytes,
+                               errp) ||
+            !visit_type_uint32(v, "queues", &ctx->queues, errp) ||
+            !visit_type_uint32(v, "events", &ctx->events, errp)) {
+            visit_end_struct(v, NULL);
+            return;
+        }
+        visit_end_struct(v, NULL);
+    }
+    visit_end_list(v, NULL);
 }
 
 /* Read-only state for operators and leak checks */
@@ -310,10 +357,13 @@ static void amdkfd_mc_instance_init(Object *obj)
                                    OBJ_PROP_FLAG_READ);
     object_property_add(obj, "backend-contexts", "uint32",
                         amdkfd_mc_get_backend_contexts, NULL, NULL, NULL);
+    object_property_add(obj, "contexts", "list",
+                        amdkfd_mc_get_contexts, NULL, NULL, NULL);
 }
 
 static const Property amdkfd_mc_properties[] = {
     DEFINE_PROP_STRING("backend", AmdkfdMcState, backend_name),
+    DEFINE_PROP_STRING("kfd-path", AmdkfdMcState, kfd_path),
     DEFINE_PROP_UINT32("max-contexts", AmdkfdMcState, max_contexts,
                        AMDKFD_MC_DEFAULT_MAX_CONTEXTS),
     DEFINE_PROP_SIZE("window-size", AmdkfdMcState, window_size,

@@ -1,25 +1,476 @@
 /*
  * amdkfd-mc: the host backend, forwarding to the host's /dev/kfd
  *
+ * Every guest context is its own open file of the host KFD, turned into a
+ * secondary KFD context with AMDKFD_IOC_CREATE_PROCESS (Linux 7.0, or 6.12
+ * with this project's kernel-patches/), so it has its own GPU VM, PASID,
+ * handles and events on the host.  A kernel without that ioctl is refused
+ * at realize: forwarding every guest program into QEMU's one KFD process
+ * would let them reach each other's memory.
+ *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
+#include "qemu/cutils.h"
 #include "qapi/error.h"
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include "backend.h"
+
+#define HOST_TOPOLOGY   "/sys/class/kfd/kfd/topology/nodes"
+#define HOST_MAX_NODES  AMDKFD_MC_MAX_NODES
+
+/* A blocking wait is cut into slices so that a shutdown is seen soon */
+#define HOST_WAIT_SLICE_MS 100
+
+typedef struct HostNode {
+    struct amdkfd_mc_topology_node info;
+} HostNode;
+
+struct AmdkfdMcBackend {
+    char *path;
+    int primary_fd;             /* the process's primary context, held open */
+    uint32_t major, minor;
+    HostNode nodes[HOST_MAX_NODES];
+    uint32_t num_nodes;
+    uint32_t live_files;
+};
+
+struct AmdkfdMcBackendFile {
+    AmdkfdMcBackend *be;
+    int fd;
+    uint32_t ctx_id;            /* the secondary's id, from sysfs */
+    uint32_t pasid;
+    int render_fd[HOST_MAX_NODES];  /* per exported GPU, for ACQUIRE_VM */
+    GHashTable *bo_gpu;         /* DRM mmap offset -> gpu_id */
+    bool shut_down;
+};
+
+static int host_errno(int ret)
+{
+    return ret < 0 ? -errno : ret;
+}
+
+static bool host_read_u64(const char *dir, const char *file, const char *key,
+                          uint64_t *val)
+{
+    g_autofree char *path = g_build_filename(dir, file, NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    size_t klen = strlen(key);
+    int i;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return false;
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (i = 0; lines[i]; i++) {
+        if (!key[0]) {
+            return qemu_strtou64(lines[i], NULL, 10, val) == 0;
+        }
+        if (!strncmp(lines[i], key, klen) && lines[i][klen] == ' ') {
+            return qemu_strtou64(lines[i] + klen + 1, NULL, 10, val) == 0;
+        }
+    }
+    return false;
+}
+
+static uint32_t host_prop(const char *dir, const char *key)
+{
+    uint64_t v = 0;
+
+    host_read_u64(dir, "properties", key, &v);
+    return v;
+}
+
+/* The GPU nodes of the host's KFD topology, in node order */
+static void host_read_topology(AmdkfdMcBackend *be)
+{
+    int n;
+
+    for (n = 0; be->num_nodes < HOST_MAX_NODES; n++) {
+        g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d", n);
+        g_autofree char *bank = g_build_filename(dir, "mem_banks", "0",
+                                                 NULL);
+        g_autofree char *name_path = g_build_filename(dir, "name", NULL);
+        g_autofree char *name = NULL;
+        struct amdkfd_mc_topology_node *nd;
+        uint64_t gpu_id = 0;
+
+        if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+            break;
+        }
+        if (!host_read_u64(dir, "gpu_id", "", &gpu_id) || gpu_id == 0) {
+            continue;           /* a CPU node */
+        }
+        nd = &be->nodes[be->num_nodes++].info;
+        nd->gpu_id = gpu_id;
+        nd->vendor_id = host_prop(dir, "vendor_id");
+        nd->device_id = host_prop(dir, "device_id");
+        nd->location_id = host_prop(dir, "location_id");
+        nd->drm_render_minor = host_prop(dir, "drm_render_minor");
+        nd->gfx_target_version = host_prop(dir, "gfx_target_version");
+        nd->simd_count = host_prop(dir, "simd_count");
+        nd->cu_count = host_prop(dir, "simd_count") /
+                       MAX(host_prop(dir, "simd_per_cu"), 1);
+        nd->simd_per_cu = host_prop(dir, "simd_per_cu");
+        nd->max_waves_per_simd = host_prop(dir, "max_waves_per_simd");
+        nd->lds_size_kib = host_prop(dir, "lds_size_in_kb");
+        nd->num_sdma_engines = host_prop(dir, "num_sdma_engines");
+        host_read_u64(bank, "properties", "size_in_bytes", &nd->vram_size);
+        if (g_file_get_contents(name_path, &name, NULL, NULL)) {
+            g_strstrip(name);
+            pstrcpy(nd->name, sizeof(nd->name), name);
+        }
+    }
+}
 
 static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
                                     Error **errp)
 {
-    error_setg(errp, "amdkfd-mc: the 'host' backend is not implemented yet");
-    error_append_hint(errp, "Use backend=sim for the software model.\n");
+    g_autofree AmdkfdMcBackend *be = g_new0(AmdkfdMcBackend, 1);
+    struct kfd_ioctl_get_version_args v = { 0 };
+    int probe;
+
+    be->path = g_strdup(cfg->kfd_path ? cfg->kfd_path : "/dev/kfd");
+    be->primary_fd = qemu_open(be->path, O_RDWR | O_CLOEXEC, errp);
+    if (be->primary_fd < 0) {
+        error_prepend(errp, "amdkfd-mc: ");
+        goto fail;
+    }
+    if (ioctl(be->primary_fd, AMDKFD_IOC_GET_VERSION, &v) < 0) {
+        error_setg_errno(errp, errno, "amdkfd-mc: %s is not a KFD",
+                         be->path);
+        goto fail_close;
+    }
+    be->major = v.major_version;
+    be->minor = v.minor_version;
+
+    /* Prove now that secondary contexts work, with a throw-away one */
+    probe = qemu_open(be->path, O_RDWR | O_CLOEXEC, errp);
+    if (probe < 0) {
+        error_prepend(errp, "amdkfd-mc: ");
+        goto fail_close;
+    }
+    if (ioctl(probe, AMDKFD_IOC_CREATE_PROCESS) < 0) {
+        error_setg_errno(errp, errno, "amdkfd-mc: the host KFD at %s "
+                         "(ioctl version %u.%u) cannot create secondary "
+                         "contexts (AMDKFD_IOC_CREATE_PROCESS)", be->path,
+                         be->major, be->minor);
+        error_append_hint(errp, "amdkfd-mc needs Linux 7.0 or newer, or "
+                          "Linux 6.12 with amdkfd-mc's kernel-patches/; it "
+                          "never falls back to one context shared by all "
+                          "guest programs.\n");
+        close(probe);
+        goto fail_close;
+    }
+    close(probe);
+    host_read_topology(be);
+    return g_steal_pointer(&be);
+
+fail_close:
+    close(be->primary_fd);
+fail:
+    g_free(be->path);
     return NULL;
+}
+
+static void host_destroy(AmdkfdMcBackend *be)
+{
+    if (!be) {
+        return;
+    }
+    /* Secondaries are closed before the primary, as the kernel expects */
+    assert(be->live_files == 0);
+    close(be->primary_fd);
+    g_free(be->path);
+    g_free(be);
+}
+
+static uint32_t host_num_nodes(AmdkfdMcBackend *be)
+{
+    return be->num_nodes;
+}
+
+static void host_version(AmdkfdMcBackend *be, uint32_t *major,
+                         uint32_t *minor)
+{
+    *major = be->major;
+    *minor = be->minor;
+}
+
+static bool host_node_info(AmdkfdMcBackend *be, uint32_t index,
+                           struct amdkfd_mc_topology_node *node)
+{
+    if (index >= be->num_nodes) {
+        return false;
+    }
+    *node = be->nodes[index].info;
+    return true;
+}
+
+static uint32_t host_live_contexts(AmdkfdMcBackend *be)
+{
+    /* Every file is a secondary; the primary exists while any does */
+    return be->live_files ? be->live_files + 1 : 0;
+}
+
+static AmdkfdMcBackendFile *host_open(AmdkfdMcBackend *be, int *err)
+{
+    AmdkfdMcBackendFile *f;
+    int fd, i;
+
+    /* Never inherited: a context must not leave QEMU (ARCHITECTURE 2.11) */
+    fd = qemu_open_old(be->path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        *err = -errno;
+        return NULL;
+    }
+    *err = 0;
+    f = g_new0(AmdkfdMcBackendFile, 1);
+    f->be = be;
+    f->fd = fd;
+    f->ctx_id = AMDKFD_MC_KFD_PRIMARY_ID;
+    for (i = 0; i < HOST_MAX_NODES; i++) {
+        f->render_fd[i] = -1;
+    }
+    f->bo_gpu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+                                      NULL);
+    be->live_files++;
+    return f;
+}
+
+static void host_close(AmdkfdMcBackendFile *f)
+{
+    int i;
+
+    for (i = 0; i < HOST_MAX_NODES; i++) {
+        if (f->render_fd[i] >= 0) {
+            close(f->render_fd[i]);
+        }
+    }
+    close(f->fd);
+    g_hash_table_destroy(f->bo_gpu);
+    f->be->live_files--;
+    g_free(f);
+}
+
+static int host_node_index(AmdkfdMcBackend *be, uint32_t gpu_id)
+{
+    uint32_t i;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        if (be->nodes[i].info.gpu_id == gpu_id) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* Each context acquires its GPU VM through a render-node file of its own */
+static int host_acquire_vm(AmdkfdMcBackendFile *f,
+                           struct kfd_ioctl_acquire_vm_args *a)
+{
+    int n = host_node_index(f->be, a->gpu_id);
+
+    if (n < 0) {
+        return -EINVAL;
+    }
+    if (f->render_fd[n] < 0) {
+        g_autofree char *path = g_strdup_printf("/dev/dri/renderD%u",
+                                    f->be->nodes[n].info.drm_render_minor);
+
+        f->render_fd[n] = qemu_open_old(path, O_RDWR | O_CLOEXEC);
+        if (f->render_fd[n] < 0) {
+            return -errno;
+        }
+    }
+    a->drm_fd = f->render_fd[n];
+    return host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
+}
+
+/* The context_<id> directories of this process's KFD contexts */
+static GHashTable *host_sysfs_contexts(void)
+{
+    g_autofree char *dir = g_strdup_printf("/sys/class/kfd/kfd/proc/%d",
+                                           getpid());
+    GHashTable *ids = g_hash_table_new(NULL, NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    uint64_t id;
+
+    while (d && (name = g_dir_read_name(d))) {
+        if (g_str_has_prefix(name, "context_") &&
+            !qemu_strtou64(name + 8, NULL, 10, &id)) {
+            g_hash_table_add(ids, GUINT_TO_POINTER(id + 1));
+        }
+    }
+    if (d) {
+        g_dir_close(d);
+    }
+    return ids;
+}
+
+/*
+ * CREATE_PROCESS returns nothing; the new context is the context_<id>
+ * that appears in sysfs (QEMU creates contexts from one thread only).
+ */
+static int host_create_process(AmdkfdMcBackendFile *f)
+{
+    g_autoptr(GHashTable) before = host_sysfs_contexts();
+    g_autoptr(GHashTable) after = NULL;
+    GHashTableIter it;
+    gpointer key;
+    int ret;
+
+    ret = host_errno(ioctl(f->fd, AMDKFD_IOC_CREATE_PROCESS));
+    if (ret < 0) {
+        return ret;
+    }
+    f->ctx_id = 0;
+    after = host_sysfs_contexts();
+    g_hash_table_iter_init(&it, after);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (!g_hash_table_contains(before, key)) {
+            g_autofree char *dir = NULL;
+            uint64_t pasid = 0;
+
+            f->ctx_id = GPOINTER_TO_UINT(key) - 1;
+            dir = g_strdup_printf("/sys/class/kfd/kfd/proc/%d/context_%u",
+                                  getpid(), f->ctx_id);
+            host_read_u64(dir, "pasid", "", &pasid);
+            f->pasid = pasid;
+        }
+    }
+    return 0;
+}
+
+/* Waits run in slices so that host_cancel_waits() takes effect soon */
+static int host_wait_events(AmdkfdMcBackendFile *f,
+                            struct kfd_ioctl_wait_events_args *a)
+{
+    uint32_t left = a->timeout;
+    bool forever = a->timeout == UINT32_MAX;
+    int ret;
+
+    for (;;) {
+        uint32_t slice = forever ? HOST_WAIT_SLICE_MS :
+                         MIN(left, HOST_WAIT_SLICE_MS);
+
+        if (qatomic_read(&f->shut_down)) {
+            return -EINTR;
+        }
+        a->timeout = slice;
+        ret = host_errno(ioctl(f->fd, AMDKFD_IOC_WAIT_EVENTS, a));
+        if (ret < 0 || a->wait_result != KFD_IOC_WAIT_RESULT_TIMEOUT) {
+            return ret;
+        }
+        if (!forever) {
+            left -= slice;
+            if (!left) {
+                return 0;
+            }
+        }
+    }
+}
+
+static int host_ioctl(AmdkfdMcBackendFile *f, unsigned long request,
+                      void *arg)
+{
+    struct kfd_ioctl_alloc_memory_of_gpu_args *alloc = arg;
+    int ret;
+
+    switch (request) {
+    case AMDKFD_IOC_ACQUIRE_VM:
+        return host_acquire_vm(f, arg);
+    case AMDKFD_IOC_WAIT_EVENTS:
+        return host_wait_events(f, arg);
+    case AMDKFD_IOC_CREATE_PROCESS:
+        return host_create_process(f);
+    case AMDKFD_IOC_ALLOC_MEMORY_OF_GPU:
+        ret = host_errno(ioctl(f->fd, request, arg));
+        if (ret == 0 && (alloc->flags & (KFD_IOC_ALLOC_MEM_FLAGS_VRAM |
+                                         KFD_IOC_ALLOC_MEM_FLAGS_GTT))) {
+            /* VRAM and GTT are mapped through the GPU's render node */
+            g_hash_table_insert(f->bo_gpu, g_memdup2(&alloc->mmap_offset, 8),
+                                GUINT_TO_POINTER(alloc->gpu_id));
+        }
+        return ret;
+    default:
+        return host_errno(ioctl(f->fd, request, arg));
+    }
+}
+
+static void host_ctx_info(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *i)
+{
+    i->host_ctx_id = f->ctx_id;
+    i->pasid = f->pasid;
+    i->secondary = f->ctx_id != AMDKFD_MC_KFD_PRIMARY_ID;
+}
+
+static void host_unmap(AmdkfdMcBackendMap *map)
+{
+    munmap(map->ptr, map->size);
+}
+
+static int host_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
+                     AmdkfdMcBackendMap *map)
+{
+    int fd = f->fd;
+    void *ptr;
+
+    /* Offsets of KFD objects carry a type or a GPU id above bit 46 */
+    if ((offset >> AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT) == 0) {
+        gpointer gpu = g_hash_table_lookup(f->bo_gpu, &offset);
+        int n = gpu ? host_node_index(f->be, GPOINTER_TO_UINT(gpu)) : -1;
+
+        if (n < 0 || f->render_fd[n] < 0) {
+            return -EINVAL;
+        }
+        fd = f->render_fd[n];
+    }
+    ptr = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+    if (ptr == MAP_FAILED) {
+        return -errno;
+    }
+    map->ptr = ptr;
+    map->size = length;
+    map->trap_writes = false;
+    map->unmap = host_unmap;
+    map->opaque = NULL;
+    return 0;
+}
+
+static int host_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
+                               uint64_t byte_offset, uint64_t value)
+{
+    /* Host doorbells are mapped as memory; nothing is ever trapped */
+    return -EINVAL;
+}
+
+static void host_cancel_waits(AmdkfdMcBackendFile *f)
+{
+    qatomic_set(&f->shut_down, true);
 }
 
 const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .name = "host",
     .kind = AMDKFD_MC_BACKEND_HOST,
     .create = host_create,
+    .destroy = host_destroy,
+    .num_nodes = host_num_nodes,
+    .version = host_version,
+    .open = host_open,
+    .close = host_close,
+    .ioctl = host_ioctl,
+    .ctx_info = host_ctx_info,
+    .mmap = host_mmap,
+    .doorbell_write = host_doorbell_write,
+    .cancel_waits = host_cancel_waits,
+    .node_info = host_node_info,
+    .live_contexts = host_live_contexts,
 };

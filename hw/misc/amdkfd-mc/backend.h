@@ -21,6 +21,8 @@ typedef struct AmdkfdMcBackend AmdkfdMcBackend;
 typedef struct AmdkfdMcBackendFile AmdkfdMcBackendFile;
 
 typedef struct AmdkfdMcBackendConfig {
+    /* host only: the KFD device node */
+    const char *kfd_path;
     /* sim only: model a kernel before Linux 7.0 (no CREATE_PROCESS) */
     bool legacy_kernel;
     uint32_t sim_nodes;

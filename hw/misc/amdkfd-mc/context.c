@@ -81,6 +81,8 @@ uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
     ctx->id = amdkfd_mc_ctx_make_id(slot, ctx->generation);
     ctx->file = file;
     ctx->mapped_bytes = 0;
+    ctx->queues = 0;
+    ctx->events = 0;
     ctx->objects = g_hash_table_new_full(g_int64_hash, g_int64_equal,
                                          g_free, g_free);
     s->nr_free_slots--;

@@ -177,6 +177,30 @@ static void amdkfd_mc_finish_free(AmdkfdMcCall *call)
     }
 }
 
+/* Counts of live queues and events, for operators (QOM "contexts") */
+static void amdkfd_mc_finish_count(AmdkfdMcCall *call)
+{
+    AmdkfdMcContext *ctx = call->ctx;
+
+    if (call->ret != 0) {
+        return;
+    }
+    switch (call->request) {
+    case AMDKFD_IOC_CREATE_QUEUE:
+        ctx->queues++;
+        break;
+    case AMDKFD_IOC_DESTROY_QUEUE:
+        ctx->queues -= ctx->queues > 0;
+        break;
+    case AMDKFD_IOC_CREATE_EVENT:
+        ctx->events++;
+        break;
+    case AMDKFD_IOC_DESTROY_EVENT:
+        ctx->events -= ctx->events > 0;
+        break;
+    }
+}
+
 static uint32_t amdkfd_mc_marshal_map(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->buf;
@@ -247,11 +271,15 @@ static const AmdkfdMcIoctl amdkfd_mc_ioctls[] = {
     AMDKFD_MC_IOCTL(AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU,
                     .marshal = amdkfd_mc_marshal_map),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_AVAILABLE_MEMORY),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_QUEUE),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_QUEUE),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_QUEUE,
+                    .finish = amdkfd_mc_finish_count),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_QUEUE,
+                    .finish = amdkfd_mc_finish_count),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_UPDATE_QUEUE),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_EVENT),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_EVENT),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_EVENT,
+                    .finish = amdkfd_mc_finish_count),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_EVENT,
+                    .finish = amdkfd_mc_finish_count),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_EVENT),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_RESET_EVENT),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_WAIT_EVENTS,

@@ -108,8 +108,11 @@ void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val)
     uint32_t status;
 
     if (val & AMDKFD_MC_CONTROL_RESET) {
-        /* A software reset is the same as a bus reset of the function */
-        device_cold_reset(DEVICE(s));
+        /*
+         * The device's own state only: PCI configuration (BARs, MSI-X)
+         * belongs to the guest's PCI layer and stays as it is.
+         */
+        amdkfd_mc_reset(s);
         return;
     }
     if (!(val & AMDKFD_MC_CONTROL_ENABLE)) {

@@ -147,13 +147,26 @@ SimMem *sim_mem_new_locked(SimKfd *kfd, uint64_t size, int pool,
     uint64_t host_size = ROUND_UP(size, kfd->host_page);
     SimMem *mem;
     void *ptr;
+    int fd;
 
     if (!size || size > SIM_KFD_MAX_POOL) {
         return NULL;
     }
-    /* anonymous mappings: page aligned, zeroed and committed lazily */
+    /*
+     * Page aligned, zeroed, committed lazily, and named, so that a leak
+     * check can find every object's mapping in /proc/<pid>/maps.
+     */
+    fd = memfd_create(SIM_KFD_MEMFD_NAME, MFD_CLOEXEC);
+    if (fd < 0) {
+        return NULL;
+    }
+    if (ftruncate(fd, host_size) < 0) {
+        close(fd);
+        return NULL;
+    }
     ptr = mmap(NULL, host_size, PROT_READ | PROT_WRITE,
-               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+               MAP_SHARED | MAP_NORESERVE, fd, 0);
+    close(fd);
     if (ptr == MAP_FAILED) {
         return NULL;
     }

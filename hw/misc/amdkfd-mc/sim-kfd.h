@@ -66,6 +66,9 @@
 #define SIM_KFD_EVENT_PAGE_SIZE         (KFD_SIGNAL_EVENT_LIMIT * 8)
 #define SIM_KFD_MMIO_REMAP_SIZE         4096
 
+/* Host memory of the model's objects appears under this name in maps */
+#define SIM_KFD_MEMFD_NAME              "amdkfd-mc-sim"
+
 /* Value of an unsignalled slot in the event page */
 #define SIM_KFD_UNSIGNALED_SLOT         UINT64_MAX
 
@@ -86,13 +89,13 @@
  * mapped through the same SimKfdFile here, with offsets of type BO that
  * are unique per SimKfd and never reused.
  */
-#define SIM_KFD_MMAP_TYPE_SHIFT         62
+#define SIM_KFD_MMAP_TYPE_SHIFT         AMDKFD_MC_KFD_MMAP_TYPE_SHIFT
 #define SIM_KFD_MMAP_TYPE_MASK          (3ULL << SIM_KFD_MMAP_TYPE_SHIFT)
 #define SIM_KFD_MMAP_TYPE_MMIO          (0ULL << SIM_KFD_MMAP_TYPE_SHIFT)
 #define SIM_KFD_MMAP_TYPE_BO            (1ULL << SIM_KFD_MMAP_TYPE_SHIFT)
 #define SIM_KFD_MMAP_TYPE_EVENTS        (2ULL << SIM_KFD_MMAP_TYPE_SHIFT)
 #define SIM_KFD_MMAP_TYPE_DOORBELL      (3ULL << SIM_KFD_MMAP_TYPE_SHIFT)
-#define SIM_KFD_MMAP_GPU_ID_SHIFT       46
+#define SIM_KFD_MMAP_GPU_ID_SHIFT       AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT
 #define SIM_KFD_MMAP_GPU_ID(id)         ((uint64_t)((id) & 0xFFFF) << \
                                          SIM_KFD_MMAP_GPU_ID_SHIFT)
 #define SIM_KFD_MMAP_OFFSET_MASK        ((1ULL << SIM_KFD_MMAP_GPU_ID_SHIFT) \

@@ -23,6 +23,14 @@
 #define AMDKFD_MC_KFD_MULTI_CTX_MAJOR   1
 #define AMDKFD_MC_KFD_MULTI_CTX_MINOR   19
 
+/*
+ * mmap offsets of KFD objects (doorbells, event pages, MMIO) carry a type
+ * in bits 63:62 and a GPU id in bits 61:46; offsets of memory objects come
+ * from the GPU's DRM render node and have neither.
+ */
+#define AMDKFD_MC_KFD_MMAP_TYPE_SHIFT   62
+#define AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT 46
+
 /* Context id of a process's primary context */
 #define AMDKFD_MC_KFD_PRIMARY_ID        0xffff
 

@@ -36,6 +36,8 @@ typedef struct AmdkfdMcContext {
     bool dying;                 /* destroyed; freed when inflight is 0 */
     uint64_t mapped_bytes;
     GHashTable *objects;        /* memory handle -> mmap offset */
+    uint32_t queues;            /* created and not destroyed, for QOM */
+    uint32_t events;
 } AmdkfdMcContext;
 
 /* The command rings as the guest programmed them */
@@ -85,6 +87,7 @@ struct AmdkfdMcState {
 
     /* properties */
     char *backend_name;
+    char *kfd_path;
     uint32_t max_contexts;
     uint64_t window_size;
     bool legacy_shared;
