@@ -320,7 +320,7 @@ static uint64_t rss_bytes(pid_t pid)
         sscanf(text, "%lu %lu", &size, &rss) != 2) {
         die("cannot read %s", path);
     }
-    return (uint64_t)rss * sysconf(_SC_PAGESIZE);
+    return (uint64_t)rss * qemu_real_host_page_size();
 }
 
 /* Create @n contexts in batches; their ids go to @ids.  Returns ns. */
@@ -663,6 +663,7 @@ static void bench_hol(void)
 
 int main(int argc, char **argv)
 {
+    static const char *const every[] = { "throughput", "scaling", "hol" };
     bool all = argc < 2;
     int i;
 
@@ -672,9 +673,8 @@ int main(int argc, char **argv)
     if (!getenv("QTEST_QEMU_BINARY")) {
         die("QTEST_QEMU_BINARY is not set");
     }
-    for (i = all ? 0 : 1; i < (all ? 3 : argc); i++) {
-        const char *what = all ? (const char *[]){ "throughput", "scaling",
-                                                   "hol" }[i] : argv[i];
+    for (i = all ? 0 : 1; i < (all ? ARRAY_SIZE(every) : argc); i++) {
+        const char *what = all ? every[i] : argv[i];
 
         if (!strcmp(what, "throughput")) {
             bench_throughput();
