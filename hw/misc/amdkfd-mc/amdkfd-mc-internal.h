@@ -26,14 +26,15 @@
 static inline bool amdkfd_mc_dma_read(AmdkfdMcState *s, uint64_t addr,
                                       void *buf, uint64_t len)
 {
-    return pci_dma_rw(PCI_DEVICE(s), addr, buf, len, DMA_DIRECTION_TO_DEVICE,
+    /* &parent_obj, not PCI_DEVICE(): this is the hot path of every command */
+    return pci_dma_rw(&s->parent_obj, addr, buf, len, DMA_DIRECTION_TO_DEVICE,
                       AMDKFD_MC_DMA_ATTRS) == MEMTX_OK;
 }
 
 static inline bool amdkfd_mc_dma_write(AmdkfdMcState *s, uint64_t addr,
                                        const void *buf, uint64_t len)
 {
-    return pci_dma_rw(PCI_DEVICE(s), addr, (void *)buf, len,
+    return pci_dma_rw(&s->parent_obj, addr, (void *)buf, len,
                       DMA_DIRECTION_FROM_DEVICE,
                       AMDKFD_MC_DMA_ATTRS) == MEMTX_OK;
 }

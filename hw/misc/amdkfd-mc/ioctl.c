@@ -24,6 +24,9 @@
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
+/* Payloads up to this size are marshaled without a heap allocation */
+#define AMDKFD_MC_INLINE_PAYLOAD    512
+
 /* Bounds of guest-controlled counts */
 #define AMDKFD_MC_MAX_DEVICE_IDS    64
 #define AMDKFD_MC_MAX_WAIT_EVENTS   KFD_SIGNAL_EVENT_LIMIT
@@ -46,6 +49,7 @@ typedef struct AmdkfdMcCall {
     struct amdkfd_mc_cpl cpl;
     uint32_t epoch;
     int ret;
+    uint64_t inline_buf[AMDKFD_MC_INLINE_PAYLOAD / 8];
 } AmdkfdMcCall;
 
 typedef struct AmdkfdMcIoctl {
@@ -322,11 +326,12 @@ static const AmdkfdMcIoctl *amdkfd_mc_ioctl_find(const AmdkfdMcIoctl *table,
     return NULL;
 }
 
-static void amdkfd_mc_call_free(AmdkfdMcCall *call)
+static void amdkfd_mc_call_release(AmdkfdMcCall *call)
 {
     g_free(call->saved_ext);
-    g_free(call->buf);
-    g_free(call);
+    if (call->buf != (uint8_t *)call->inline_buf) {
+        g_free(call->buf);
+    }
 }
 
 /* After the backend: undo the marshaling and copy the payload back */
@@ -368,14 +373,15 @@ static void amdkfd_mc_call_done(void *opaque, int unused)
     }
     call->cpl.result = call->ret;
     amdkfd_mc_ring_async_end(s, call->ctx, call->epoch, &call->cpl);
-    amdkfd_mc_call_free(call);
+    amdkfd_mc_call_release(call);
+    g_free(call);
 }
 
 uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                          const struct amdkfd_mc_cmd *cmd, int32_t *result)
 {
     const AmdkfdMcIoctl *desc;
-    AmdkfdMcCall *call;
+    AmdkfdMcCall stack_call, *call = &stack_call;
     uint32_t request = cmd->arg0;
     uint32_t size = _IOC_SIZE(request);
     uint32_t status;
@@ -394,7 +400,11 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
 
-    call = g_new0(AmdkfdMcCall, 1);
+    /* Only a call that outlives this function lives on the heap */
+    if (desc->blocking) {
+        call = g_new(AmdkfdMcCall, 1);
+    }
+    memset(call, 0, offsetof(AmdkfdMcCall, inline_buf));
     call->s = s;
     call->ctx = ctx;
     call->file = ctx->file;
@@ -403,7 +413,12 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     call->len = cmd->payload_len;
     call->payload_addr = cmd->payload_addr;
     call->cpl.cookie = cmd->cookie;
-    call->buf = g_malloc0(MAX(call->len, 1));
+    if (call->len <= sizeof(call->inline_buf)) {
+        call->buf = (uint8_t *)call->inline_buf;
+        memset(call->buf, 0, call->len);
+    } else {
+        call->buf = g_malloc0(call->len);
+    }
 
     /* The whole payload is copied before anything looks at it */
     if (call->len && !amdkfd_mc_dma_read(s, call->payload_addr, call->buf,
@@ -432,6 +447,9 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     *result = call->ret;
     status = amdkfd_mc_call_finish(call);
 out:
-    amdkfd_mc_call_free(call);
+    amdkfd_mc_call_release(call);
+    if (call != &stack_call) {
+        g_free(call);
+    }
     return status;
 }
