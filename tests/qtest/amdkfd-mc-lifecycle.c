@@ -11,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "amdkfd-mc-harness.h"
 #include "amdkfd-mc-tests.h"
@@ -38,6 +39,12 @@ static void test_qom_contexts(void)
                     "{ 'path': '/machine/peripheral/kfd', "
                     "'property': 'contexts' } }");
     list = qdict_get_qlist(rsp, "return");
+    /* docs/system/devices/amdkfd-mc.rst quotes this */
+    {
+        g_autoptr(GString) json = qobject_to_json_pretty(QOBJECT(rsp), true);
+
+        g_test_message("qom-get contexts: %s", json->str);
+    }
     g_assert_cmpuint(qlist_size(list), ==, 2);
     c = qobject_to(QDict, qlist_peek(list));
     g_assert_cmphex(qdict_get_int(c, "guest-id"), ==, a.ctx);
