@@ -520,11 +520,7 @@ static void test_bad_ioctl_payload_address(void)
 static void test_bad_destroy_while_waiting(void)
 {
     AkmcDev *d = akmc_start_ready(NULL);
-    struct {
-        struct kfd_ioctl_wait_events_args a;
-        struct kfd_event_data ev;
-    } w = { 0 };
-    struct amdkfd_mc_cmd cmd = { 0 };
+    struct amdkfd_mc_cmd cmd;
     struct amdkfd_mc_cpl cpl;
     struct kfd_ioctl_get_version_args v;
     AkmcProc a, b;
@@ -536,17 +532,7 @@ static void test_bad_destroy_while_waiting(void)
     akmc_proc_open(d, &a);
     akmc_proc_open(d, &b);
     g_assert_cmpint(akmc_event_create(&a, KFD_IOC_EVENT_SIGNAL, &ev), ==, 0);
-    w.a.events_ptr = sizeof(w.a);
-    w.a.num_events = 1;
-    w.a.timeout = 30000;
-    w.ev.event_id = ev;
-    qtest_memwrite(d->qts, d->payload + 8192, &w, sizeof(w));
-    cmd.opcode = AMDKFD_MC_OP_IOCTL;
-    cmd.ctx_id = a.ctx;
-    cmd.arg0 = AMDKFD_IOC_WAIT_EVENTS;
-    cmd.payload_addr = d->payload + 8192;
-    cmd.payload_len = sizeof(w);
-    cookie = akmc_submit_cmd(d, &cmd);
+    cookie = akmc_wait_async(d, a.ctx, ev, 30000, 8192);
 
     /* The destroy completes first; the wait ends promptly, not in 30 s */
     t0 = g_get_monotonic_time();

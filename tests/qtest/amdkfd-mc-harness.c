@@ -499,16 +499,39 @@ int32_t akmc_event_op(AkmcProc *p, uint32_t request, uint32_t id)
     return result;
 }
 
+uint64_t akmc_wait_async(AkmcDev *d, uint32_t ctx, uint32_t id,
+                         uint32_t timeout_ms, uint32_t payload_offset)
+{
+    AkmcWait w = { 0 };
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_IOCTL,
+        .ctx_id = ctx,
+        .arg0 = AMDKFD_IOC_WAIT_EVENTS,
+        .payload_addr = d->payload + payload_offset,
+        .payload_len = sizeof(w),
+    };
+
+    g_assert_cmpuint(payload_offset + sizeof(w), <=, AMDKFD_MC_MAX_PAYLOAD);
+    w.a.events_ptr = offsetof(AkmcWait, ev);
+    w.a.num_events = 1;
+    w.a.timeout = timeout_ms;
+    w.ev.event_id = id;
+    qtest_memwrite(d->qts, cmd.payload_addr, &w, sizeof(w));
+    return akmc_submit_cmd(d, &cmd);
+}
+
+void akmc_wait_result(AkmcDev *d, uint32_t payload_offset, AkmcWait *w)
+{
+    qtest_memread(d->qts, d->payload + payload_offset, w, sizeof(*w));
+}
+
 int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
                         uint32_t *wait_result, struct kfd_event_data *ev)
 {
-    struct {
-        struct kfd_ioctl_wait_events_args a;
-        struct kfd_event_data ev;
-    } w = { 0 };
+    AkmcWait w = { 0 };
     int32_t result;
 
-    w.a.events_ptr = sizeof(w.a);
+    w.a.events_ptr = offsetof(AkmcWait, ev);
     w.a.num_events = 1;
     w.a.timeout = timeout_ms;
     w.ev.event_id = id;

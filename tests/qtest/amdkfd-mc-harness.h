@@ -136,6 +136,24 @@ void akmc_queue_kick(AkmcProc *p, AkmcQueue *q);
 uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q);
 int32_t akmc_event_create(AkmcProc *p, uint32_t type, uint32_t *id);
 int32_t akmc_event_op(AkmcProc *p, uint32_t request, uint32_t id);
+/*
+ * The argument of a WAIT_EVENTS on one event, as the device expects it:
+ * the event record follows the argument, events_ptr is its offset.
+ */
+typedef struct AkmcWait {
+    struct kfd_ioctl_wait_events_args a;
+    struct kfd_event_data ev;
+} AkmcWait;
+
+/*
+ * Submit a WAIT_EVENTS of @ctx on @id in the background, its payload at
+ * @payload_offset of the harness's scratch; returns the cookie.
+ */
+uint64_t akmc_wait_async(AkmcDev *d, uint32_t ctx, uint32_t id,
+                         uint32_t timeout_ms, uint32_t payload_offset);
+/* Read back that payload after its completion */
+void akmc_wait_result(AkmcDev *d, uint32_t payload_offset, AkmcWait *w);
+
 /* WAIT_EVENTS on one event; returns the result, *wait_result the KFD's */
 int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
                         uint32_t *wait_result, struct kfd_event_data *ev);

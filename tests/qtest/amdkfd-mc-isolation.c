@@ -192,12 +192,8 @@ static void isolation_events(const void *opaque)
 {
     bool legacy = GPOINTER_TO_INT(opaque);
     AkmcDev *d = start(legacy);
-    struct {
-        struct kfd_ioctl_wait_events_args a;
-        struct kfd_event_data ev;
-    } w = { 0 };
-    struct amdkfd_mc_cmd cmd = { 0 };
     struct amdkfd_mc_cpl cpl;
+    AkmcWait w;
     AkmcProc a, b;
     uint32_t ea, eb, wr;
     uint64_t wait_cookie;
@@ -212,17 +208,7 @@ static void isolation_events(const void *opaque)
     }
 
     /* A waits up to 10 s in the background */
-    w.a.events_ptr = sizeof(w.a);
-    w.a.num_events = 1;
-    w.a.timeout = 10000;
-    w.ev.event_id = ea;
-    qtest_memwrite(d->qts, d->payload + 4096, &w, sizeof(w));
-    cmd.opcode = AMDKFD_MC_OP_IOCTL;
-    cmd.ctx_id = a.ctx;
-    cmd.arg0 = AMDKFD_IOC_WAIT_EVENTS;
-    cmd.payload_addr = d->payload + 4096;
-    cmd.payload_len = sizeof(w);
-    wait_cookie = akmc_submit_cmd(d, &cmd);
+    wait_cookie = akmc_wait_async(d, a.ctx, ea, 10000, 4096);
 
     /*
      * B signals A's event id.  Isolated, that id names B's own event, and
@@ -247,9 +233,9 @@ static void isolation_events(const void *opaque)
     }
     g_assert_cmpuint(cpl.status, ==, AMDKFD_MC_S_OK);
     g_assert_cmpint(cpl.result, ==, 0);
-    qtest_memread(d->qts, d->payload + 4096, &w, sizeof(w));
+    akmc_wait_result(d, 4096, &w);
     g_assert_cmpuint(w.a.wait_result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
-    g_assert_cmphex(w.a.events_ptr, ==, sizeof(w.a));
+    g_assert_cmphex(w.a.events_ptr, ==, offsetof(AkmcWait, ev));
     akmc_stop(d);
 }
 
@@ -311,11 +297,6 @@ static void isolation_reset(const void *opaque)
 {
     bool legacy = GPOINTER_TO_INT(opaque);
     AkmcDev *d = start(legacy);
-    struct amdkfd_mc_cmd cmd = { 0 };
-    struct {
-        struct kfd_ioctl_wait_events_args a;
-        struct kfd_event_data ev;
-    } w = { 0 };
     AkmcProc a, b;
     AkmcBuf sa, sb;
     AkmcQueue qa;
@@ -332,17 +313,7 @@ static void isolation_reset(const void *opaque)
     g_assert_cmpuint(akmc_qom_get_uint(d, "mapped-bytes"), >, 0);
 
     /* A wait is in flight when the reset comes */
-    w.a.events_ptr = sizeof(w.a);
-    w.a.num_events = 1;
-    w.a.timeout = 20000;
-    w.ev.event_id = ea;
-    qtest_memwrite(d->qts, d->payload, &w, sizeof(w));
-    cmd.opcode = AMDKFD_MC_OP_IOCTL;
-    cmd.ctx_id = a.ctx;
-    cmd.arg0 = AMDKFD_IOC_WAIT_EVENTS;
-    cmd.payload_addr = d->payload;
-    cmd.payload_len = sizeof(w);
-    akmc_submit_cmd(d, &cmd);
+    akmc_wait_async(d, a.ctx, ea, 20000, 0);
     g_usleep(50 * 1000);
 
     akmc_writel(d, AMDKFD_MC_REG_CONTROL, AMDKFD_MC_CONTROL_RESET);

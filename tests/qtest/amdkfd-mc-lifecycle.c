@@ -118,11 +118,6 @@ static bool maps_back_to(QTestState *qts, int baseline)
 
 static void hotplug_and_use(AkmcDev *d)
 {
-    struct {
-        struct kfd_ioctl_wait_events_args a;
-        struct kfd_event_data ev;
-    } w = { 0 };
-    struct amdkfd_mc_cmd cmd = { 0 };
     AkmcProc a, b;
     AkmcBuf ba, bb;
     uint32_t ev;
@@ -143,17 +138,7 @@ static void hotplug_and_use(AkmcDev *d)
     g_assert_cmpint(akmc_event_create(&a, KFD_IOC_EVENT_SIGNAL, &ev), ==, 0);
 
     /* Unplug comes while a wait is in flight */
-    w.a.events_ptr = sizeof(w.a);
-    w.a.num_events = 1;
-    w.a.timeout = 30000;
-    w.ev.event_id = ev;
-    qtest_memwrite(d->qts, d->payload, &w, sizeof(w));
-    cmd.opcode = AMDKFD_MC_OP_IOCTL;
-    cmd.ctx_id = a.ctx;
-    cmd.arg0 = AMDKFD_IOC_WAIT_EVENTS;
-    cmd.payload_addr = d->payload;
-    cmd.payload_len = sizeof(w);
-    akmc_submit_cmd(d, &cmd);
+    akmc_wait_async(d, a.ctx, ev, 30000, 0);
     g_assert_cmpuint(akmc_qom_get_uint(d, "live-contexts"), ==, 2);
     g_assert_cmpint(count_maps(d->qts), >, 0);
 }
