@@ -17,7 +17,7 @@ QEMU_BUILD := $(BUILD)/qemu
 QEMU_ASAN_BUILD := $(BUILD)/qemu-asan
 QEMU_BIN := $(QEMU_BUILD)/qemu-system-x86_64
 QEMU_ASAN_BIN := $(QEMU_ASAN_BUILD)/qemu-system-x86_64
-export QEMU_BIN
+export QEMU_BIN QEMU_BUILD
 
 # ccache through Debian's masquerade directory; paths are made relative to
 # the work tree so that every clone shares one cache.
@@ -49,14 +49,16 @@ qemu-asan: deps
 	@scripts/build-qemu.sh $(QEMU_ASAN_BUILD) --enable-asan --enable-ubsan \
 		--disable-tcg --enable-kvm
 
-# Rungs 3 and 4 of the verification ladder: VM tests with their own
-# summary lines (mk/check-guest.mk, mk/check-kernel.mk).
+# Rungs 3 to 5 of the verification ladder: VM tests with their own
+# summary lines (mk/check-guest.mk, mk/check-kernel.mk, mk/check-host.mk).
 include mk/check-guest.mk
 include mk/check-kernel.mk
+include mk/check-host.mk
 include mk/bench.mk
 
 VM_SUITES := "$(MAKE) -s --no-print-directory check-guest" \
-	"$(MAKE) -s --no-print-directory check-kernel"
+	"$(MAKE) -s --no-print-directory check-kernel" \
+	"$(MAKE) -s --no-print-directory check-host"
 
 # Every test is run by scripts/run-tests.sh, which prints one result line
 # per test and the summary line.

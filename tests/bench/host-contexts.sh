@@ -1,24 +1,23 @@
 #!/bin/sh
 # host-contexts: create+destroy cycles per second of real secondary KFD
-# contexts through -device amdkfd-mc,backend=host inside the patched-kernel
-# VM (tests/vm/kernel/), vs. the same cycles made directly on /dev/kfd in
-# that VM.
+# contexts through -device amdkfd-mc,backend=host, inside the patched-kernel
+# VM of make check-host, vs. the same cycles made directly on /dev/kfd in
+# that VM.  check-host measures both in one boot and prints the figure.
 #
-# This needs "host backend in the VM" plumbing (verification rung 5), which
-# belongs to tests/vm/kernel/: an initramfs holding QEMU (the binary, its
-# shared libraries and the pc firmware) and a qtest client, booted on the
-# patched 6.12 amdgpu.  Until a script for that exists this prints the
-# figure as unavailable with what is missing; see docs/performance.rst.
+# Environment: QEMU_BIN, QEMU_BUILD, AMDKFD_MC_CACHE.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kdir=$top/tests/vm/kernel
+log=${BENCH_BUILD:-$top/build/bench}/host-contexts.log
+mkdir -p "$(dirname "$log")"
 
-# The plumbing announces itself by booting the device with backend=host
-found=$(grep -l 'backend=host' "$kdir"/*.sh "$kdir"/*.py 2>/dev/null | head -n 1 || true)
-if [ -z "$found" ]; then
-	echo "host-contexts: unavailable (no backend=host run in the patched-kernel VM yet: tests/vm/kernel/ packs only busybox, amdgpu and tests/kfd into its initramfs, not QEMU with its libraries and firmware nor a qtest client; tests/kfd has no create+destroy cycle mode)"
+"$top/tests/vm/host/check-host.sh" "$QEMU_BIN" "$QEMU_BUILD" >"$log" 2>&1 ||
+	true
+line=$(grep -E '^host-contexts: ' "$log" | tail -n 1)
+if [ -z "$line" ]; then
+	echo "host-contexts: unavailable (the patched-kernel VM did not report" \
+		"the figure; see $log)"
 	exit 0
 fi
-echo "host-contexts: unavailable (found $found, but tests/bench does not drive it yet)"
-exit 0
+echo "$line"
+grep -E '^# host-contexts' "$log" || true

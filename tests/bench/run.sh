@@ -24,7 +24,7 @@ t0=$(date +%s)
 echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -r)"
 
 # 1, 3, 4: qtest-driven, on the host
-if prog=$("$here/build-host.sh" "$QEMU_BUILD" "$BENCH_BUILD/host"); then
+if prog=$("$top/scripts/build-qtest-client.sh" "$QEMU_BUILD" "$BENCH_BUILD/host" "$here/akmc-bench.c"); then
 	# libqtest's own "# random seed" and "# starting QEMU" lines go
 	QTEST_QEMU_BINARY=$QEMU_BIN "$prog" throughput scaling hol \
 		>"$BENCH_BUILD/host/akmc-bench.out" \

@@ -331,7 +331,8 @@ static int host_create_process(AmdkfdMcBackendFile *f)
     if (ret < 0) {
         return ret;
     }
-    f->ctx_id = 0;
+    /* Unknown unless sysfs shows it (e.g. sysfs not mounted) */
+    f->ctx_id = AMDKFD_MC_HOST_CTX_UNKNOWN;
     after = host_sysfs_contexts();
     g_hash_table_iter_init(&it, after);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
@@ -409,6 +410,7 @@ static void host_ctx_info(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *i)
 {
     i->host_ctx_id = f->ctx_id;
     i->pasid = f->pasid;
+    /* Every context the device keeps has been through CREATE_PROCESS */
     i->secondary = f->ctx_id != AMDKFD_MC_KFD_PRIMARY_ID;
 }
 

@@ -172,10 +172,13 @@ struct amdkfd_mc_device_info {
 /* OP_CREATE_CONTEXT payload (optional, device writes) */
 struct amdkfd_mc_context_info {
     uint32_t ctx_id;            /* the guest context id, also in cpl.value */
-    uint32_t host_ctx_id;       /* backend context id; 0xffff is a primary */
+    uint32_t host_ctx_id;       /* backend context id; 0xffff is a primary,
+                                 * AMDKFD_MC_HOST_CTX_UNKNOWN not known */
     uint32_t pasid;             /* backend PASID, 0 when not known */
     uint32_t flags;             /* AMDKFD_MC_CTX_* */
 };
+
+#define AMDKFD_MC_HOST_CTX_UNKNOWN      0xffffffffu
 
 #define AMDKFD_MC_CTX_SECONDARY         (1u << 0)
 #define AMDKFD_MC_CTX_SHARED            (1u << 1)   /* legacy-shared mode */

@@ -1,35 +1,38 @@
 #!/bin/sh
-# Build the host benchmark program akmc-bench (a qtest client linked with
-# the qtest harness and the sim model) against a built QEMU tree, with the
-# compiler flags and objects QEMU's own build uses for amdkfd-mc-test.
+# Build a qtest client program (one C file using the qtest harness
+# tests/qtest/amdkfd-mc-harness.c and the sim model) against a built QEMU
+# tree, with the compiler flags and objects QEMU's own build uses for
+# amdkfd-mc-test.  Used by make bench and make check-host.
 #
-#   build-host.sh QEMU_BUILD OUT_DIR
+#   build-qtest-client.sh QEMU_BUILD OUT_DIR SOURCE.c
 #
 # Needs a tree where `make qemu` has built tests/qtest/amdkfd-mc-test and
 # tests/unit/test-amdkfd-mc-sim (it builds both).  Prints the program's
 # path.  Rebuilds only when a source is newer than the program.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+top=$(cd "$here/.." && pwd)
 qb=$(cd "$1" && pwd)
 out=$2
+src=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
+name=$(basename "$src" .c)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-prog=$out/akmc-bench
+prog=$out/$name
 
 for f in "$qb/compile_commands.json" "$qb/build.ninja" \
 	"$qb/hw/misc/amdkfd-mc/libamdkfd-mc-sim.a" \
 	"$qb/tests/qtest/amdkfd-mc-test"; do
 	[ -e "$f" ] || {
-		echo "build-host: $f is missing (run make qemu)" >&2
+		echo "build-qtest-client: $f is missing (run make qemu)" >&2
 		exit 1
 	}
 done
 
-srcs="$here/akmc-bench.c $top/tests/qtest/amdkfd-mc-harness.c
+srcs="$src $top/tests/qtest/amdkfd-mc-harness.c
 $top/tests/qtest/amdkfd-mc-harness.h $top/hw/misc/amdkfd-mc/sim-kfd.h
 $top/include/hw/misc/amdkfd-mc-abi.h $qb/hw/misc/amdkfd-mc/libamdkfd-mc-sim.a
-$qb/tests/qtest/amdkfd-mc-test $here/build-host.sh"
+$qb/tests/qtest/amdkfd-mc-test $here/build-qtest-client.sh"
 stale=0
 [ -x "$prog" ] || stale=1
 for s in $srcs; do
@@ -40,10 +43,10 @@ if [ $stale = 0 ]; then
 	exit 0
 fi
 
-python3 - "$qb" "$top" "$out" <<'EOF'
+python3 - "$qb" "$top" "$out" "$src" "$name" <<'EOF'
 import json, os, shlex, subprocess, sys
 
-qb, top, out = sys.argv[1:4]
+qb, top, out, src, name = sys.argv[1:6]
 
 def strip(args):
     """Drop output, dependency and source arguments of a compile command"""
@@ -66,10 +69,10 @@ args = shlex.split(cmd['command'])
 base = strip(args[:-1]) + ['-I' + os.path.join(top, 'hw/misc/amdkfd-mc')]
 
 objs = []
-for name, src in (('akmc-bench.o', os.path.join(top, 'tests/bench/akmc-bench.c')),
-                  ('harness.o', os.path.join(top, 'tests/qtest/amdkfd-mc-harness.c'))):
-    o = os.path.join(out, name)
-    subprocess.run(base + ['-o', o, '-c', src], cwd=qb, check=True)
+for obj, c in ((name + '.o', src),
+               ('harness.o', os.path.join(top, 'tests/qtest/amdkfd-mc-harness.c'))):
+    o = os.path.join(out, obj)
+    subprocess.run(base + ['-o', o, '-c', c], cwd=qb, check=True)
     objs.append(o)
 
 # The link line of amdkfd-mc-test, without its own objects
@@ -83,12 +86,12 @@ for i, l in enumerate(lines):
                 link_args = shlex.split(l2.split('=', 1)[1])
         break
 else:
-    sys.exit('build-host: no link rule for amdkfd-mc-test in build.ninja')
+    sys.exit('build-qtest-client: no link rule for amdkfd-mc-test')
 inputs = [x for x in inputs if not x.startswith('tests/qtest/amdkfd-mc-test.p/')]
 sim = 'hw/misc/amdkfd-mc/libamdkfd-mc-sim.a'
 idx = link_args.index('-Wl,--start-group') + 1
 link_args[idx:idx] = [sim]
-subprocess.run(['cc', '-m64', '-o', os.path.join(out, 'akmc-bench')] +
+subprocess.run(['cc', '-m64', '-o', os.path.join(out, name)] +
                objs + inputs + link_args, cwd=qb, check=True)
 EOF
 echo "$prog"
