@@ -313,7 +313,7 @@ static const char *st_name(uint32_t st)
     case AMDKFD_MC_S_NOT_SUPPORTED: return "S_NOT_SUPPORTED";
     case AMDKFD_MC_S_NO_RESOURCES: return "S_NO_RESOURCES";
     default:
-        snprintf(buf, sizeof(buf), "status %#x", st);
+        snprintf(buf, sizeof(buf), "status 0x%x", st);
         return buf;
     }
 }
@@ -461,7 +461,7 @@ static void test_contexts_events_reset(void)
     /* I2, I5: events through the device */
     r = event_new(&c[0], &ea);
     check(r == 0, "event-create", "CREATE_EVENT on A = %s (id %u, slot %u, "
-          "page offset %#" PRIx64 ")", err_name(r), ea.event_id,
+          "page offset 0x%" PRIx64 ")", err_name(r), ea.event_id,
           ea.event_slot_index, (uint64_t)ea.event_page_offset);
     r1 = akmc_event_op(&c[1].p, AMDKFD_IOC_SET_EVENT, ea.event_id);
     r2 = akmc_event_op(&c[1].p, AMDKFD_IOC_RESET_EVENT, ea.event_id);
@@ -523,7 +523,7 @@ static void test_contexts_events_reset(void)
     v = akmc_map_window(d, c[1].id, eb.event_page_offset, EVENT_PAGE_SIZE,
                         &win_b, &r2);
     check(st == AMDKFD_MC_S_OK && v == AMDKFD_MC_S_OK, "event-page-map",
-          "OP_MAP_WINDOW of A's and B's event pages (offset %#" PRIx64
+          "OP_MAP_WINDOW of A's and B's event pages (offset 0x%" PRIx64
           ", %d KiB) = %s/%s, %s/%s", (uint64_t)ea.event_page_offset,
           EVENT_PAGE_SIZE / 1024, st_name(st), err_name(r1), st_name(v),
           err_name(r2));
@@ -538,12 +538,12 @@ static void test_contexts_events_reset(void)
         qpci_memread(d->pdev, d->window, win_a + slot * 8, &sa2, 8);
         qpci_memread(d->pdev, d->window, win_b + slot * 8, &sb2, 8);
         check(sa == UNSIGNALED_SLOT && sb == UNSIGNALED_SLOT,
-              "event-page-real", "slot %u reads %#" PRIx64 " / %#" PRIx64
+              "event-page-real", "slot %u reads 0x%" PRIx64 " / 0x%" PRIx64
               " in A's / B's window mapping (KFD's unsignalled value)",
               slot, sa, sb);
         check(sa2 == mark && sb2 == sb, "event-page-own",
-              "a window write to A's slot %u reads back %#" PRIx64 " and "
-              "is not visible in B's page (B's slot %#" PRIx64 ")", slot,
+              "a window write to A's slot %u reads back 0x%" PRIx64 " and "
+              "is not visible in B's page (B's slot 0x%" PRIx64 ")", slot,
               sa2, sb2);
         qpci_memwrite(d->pdev, d->window, win_a + slot * 8, &sa, 8);
         n = count_kfd_maps(pid);
@@ -829,7 +829,7 @@ static void run_gpu(void)
                 sizeof(ap), &st);
     check(r == 0 && ap.a.num_of_nodes >= 1 && ap.ap[0].gpuvm_limit >
           ap.ap[0].gpuvm_base, "gpu-apertures", "apertures = %s: GPUVM "
-          "%#" PRIx64 "-%#" PRIx64, err_name(r),
+          "0x%" PRIx64 "-0x%" PRIx64, err_name(r),
           (uint64_t)ap.ap[0].gpuvm_base, (uint64_t)ap.ap[0].gpuvm_limit);
     va = ROUND_UP(MAX(ap.ap[0].gpuvm_base, 1ull << 30), 1ull << 21);
 
@@ -839,7 +839,7 @@ static void run_gpu(void)
         qpci_memread(d->pdev, d->window, ba.win, &x, 8);
     }
     check(ba.alloc == 0 && ba.map == 0 && ba.window == 0 && x == pat,
-          "gpu-gtt-window", "A: GTT buffer at %#" PRIx64 " alloc %s, map "
+          "gpu-gtt-window", "A: GTT buffer at 0x%" PRIx64 " alloc %s, map "
           "to GPU %s, OP_MAP_WINDOW %s, window write/read %s", va,
           err_name(ba.alloc), err_name(ba.map), err_name(ba.window),
           x == pat ? "ok" : "differs");
@@ -857,7 +857,7 @@ static void run_gpu(void)
     /* I1, I3: B has its own GPU VM, so the same VA maps again */
     gpu_buf(d, b.id, gpu, va, 65536, &bb);
     check(bb.alloc == 0 && bb.map == 0, "gpu-vm-separate", "B allocates "
-          "and maps the same GPU VA %#" PRIx64 " (alloc %s, map %s); one "
+          "and maps the same GPU VA 0x%" PRIx64 " (alloc %s, map %s); one "
           "shared GPU VM would refuse the overlap", va, err_name(bb.alloc),
           err_name(bb.map));
     if (bb.window == 0 && ba.window == 0) {
@@ -867,8 +867,8 @@ static void run_gpu(void)
         qpci_memread(d->pdev, d->window, ba.win, &x, 8);
         qpci_memread(d->pdev, d->window, bb.win, &y, 8);
         check(x == pat && y == other, "gpu-memory-own", "A's and B's "
-              "buffers at the same VA are distinct memory (A %#" PRIx64
-              ", B %#" PRIx64 ")", x, y);
+              "buffers at the same VA are distinct memory (A 0x%" PRIx64
+              ", B 0x%" PRIx64 ")", x, y);
     }
 
     /* Queues and doorbells: sizes the KFD accepts on this GPU */
@@ -884,7 +884,7 @@ static void run_gpu(void)
     q.queue_priority = 7;
     r = ioctl_r(d, a.id, AMDKFD_IOC_CREATE_QUEUE, &q, sizeof(q), &st);
     check(r == 0, "gpu-queue", "SDMA queue in A = %s (queue %u, doorbell "
-          "offset %#" PRIx64 ")", err_name(r), q.queue_id,
+          "offset 0x%" PRIx64 ")", err_name(r), q.queue_id,
           (uint64_t)q.doorbell_offset);
     if (r == 0) {
         uint64_t base = q.doorbell_offset & ~(uint64_t)(8192 - 1);
@@ -910,7 +910,7 @@ static void run_gpu(void)
           "context_%u and its two fds", le32_to_cpu(b.info.host_ctx_id));
     qpci_memread(d->pdev, d->window, ba.win, &x, 8);
     check(x == pat, "gpu-destroy-other", "A's buffer intact after B is "
-          "gone (%#" PRIx64 ")", x);
+          "gone (0x%" PRIx64 ")", x);
     akmc_writel(d, AMDKFD_MC_REG_CONTROL, AMDKFD_MC_CONTROL_RESET);
     r = poll_eq(count_fds, pid, fds0, 5000, NULL);
     check(r == fds0 && count_ctx_dirs(pid) == 0 &&

@@ -39,7 +39,10 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* 64-bit stores, 4 per iteration; returns MB/s */
+/*
+ * 64-bit stores, 4 per iteration; returns MB/s.  volatile: every store must
+ * really reach memory, or the compiler could drop the timed work.
+ */
 static double store_pass(volatile uint64_t *p, size_t bytes, uint64_t v)
 {
     size_t n = bytes / 8, i;
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
     memset((void *)b.cpu, 0, bytes);
     memset(ram, 0, bytes);
     for (k = 0; k < reps; k++) {
+        /* volatile: see store_pass() */
         st_win[k] = store_pass((volatile uint64_t *)b.cpu, bytes, k + 1);
         st_ram[k] = store_pass(ram, bytes, k + 1);
         ms_win[k] = memset_pass((void *)b.cpu, bytes, k + 1);
