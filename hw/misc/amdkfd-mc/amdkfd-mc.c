@@ -359,6 +359,14 @@ static void amdkfd_mc_instance_init(Object *obj)
                         amdkfd_mc_get_backend_contexts, NULL, NULL, NULL);
     object_property_add(obj, "contexts", "list",
                         amdkfd_mc_get_contexts, NULL, NULL, NULL);
+    object_property_set_description(obj, "live-contexts",
+                                    "guest contexts that exist (read-only)");
+    object_property_set_description(obj, "mapped-bytes",
+                                    "bytes mapped into the window (read-only)");
+    object_property_set_description(obj, "backend-contexts",
+                                    "contexts the backend holds (read-only)");
+    object_property_set_description(obj, "contexts",
+                                    "the live contexts (read-only)");
 }
 
 static const Property amdkfd_mc_properties[] = {
@@ -388,6 +396,19 @@ static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
     dc->desc = "Paravirtual AMD KFD, one isolated host context per "
                "guest program";
     device_class_set_props(dc, amdkfd_mc_properties);
+    object_class_property_set_description(klass, "backend",
+        "where KFD operations go: 'host' (the host's KFD) or 'sim'");
+    object_class_property_set_description(klass, "kfd-path",
+        "host backend: the KFD device node (default /dev/kfd)");
+    object_class_property_set_description(klass, "max-contexts",
+        "guest contexts (open /dev/kfd files in the guest) at once");
+    object_class_property_set_description(klass, "window-size",
+        "size of the BAR that maps host memory of the contexts");
+    object_class_property_set_description(klass, "legacy-shared",
+        "sim test mode: all guest contexts share one KFD context, as "
+        "before Linux 7.0; never for real workloads");
+    object_class_property_set_description(klass, "sim-nodes",
+        "sim backend: number of simulated GPU nodes");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 
