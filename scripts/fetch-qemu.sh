@@ -40,8 +40,10 @@ if ! extract; then
 	ok=0
 	for suite in trixie trixie-updates trixie-backports bookworm-backports; do
 		echo "fetch-qemu: fetching the qemu source package from $suite"
+		# The second field is the file name, which is not URL-encoded
 		ver=$("$here/apt-private.sh" "$suite" -qq --print-uris source qemu \
-			2>/dev/null | sed -n "s/.*'[^ ]*qemu_\([^ ]*\)\.dsc'.*/\1/p")
+			2>/dev/null | awk '$2 ~ /^qemu_.*\.dsc$/ {
+				sub(/^qemu_/, "", $2); sub(/\.dsc$/, "", $2); print $2 }')
 		case $ver in
 		10.0.*) ;;
 		*)
@@ -50,7 +52,7 @@ if ! extract; then
 			;;
 		esac
 		if (cd "$src" && "$here/apt-private.sh" "$suite" -qq \
-			source --download-only "qemu=$ver" >/dev/null 2>&1) &&
+			source --download-only qemu >/dev/null 2>&1) &&
 			extract; then
 			ok=1
 			break
