@@ -8,7 +8,6 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
-#include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "backend.h"
 #include "sim-kfd.h"
@@ -157,26 +156,7 @@ static void sim_cancel_waits(AmdkfdMcBackendFile *f)
 static bool sim_node_info(AmdkfdMcBackend *be, uint32_t index,
                           struct amdkfd_mc_topology_node *node)
 {
-    SimKfdNodeInfo ni;
-
-    if (!sim_kfd_node_info(be->kfd, index, &ni)) {
-        return false;
-    }
-    node->gpu_id = ni.gpu_id;
-    node->vendor_id = ni.vendor_id;
-    node->device_id = ni.device_id;
-    node->location_id = ni.location_id;
-    node->drm_render_minor = ni.drm_render_minor;
-    node->gfx_target_version = ni.gfx_target_version;
-    node->simd_count = ni.simd_count;
-    node->cu_count = ni.cu_count;
-    node->simd_per_cu = ni.simd_per_cu;
-    node->max_waves_per_simd = ni.max_waves_per_simd;
-    node->lds_size_kib = ni.lds_size_kib;
-    node->num_sdma_engines = ni.num_sdma_engines;
-    node->vram_size = ni.vram_size;
-    pstrcpy(node->name, sizeof(node->name), ni.name);
-    return true;
+    return sim_kfd_node_info(be->kfd, index, node);
 }
 
 static uint32_t sim_live_contexts(AmdkfdMcBackend *be)

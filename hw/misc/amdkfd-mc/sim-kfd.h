@@ -38,6 +38,7 @@
 #ifndef HW_MISC_AMDKFD_MC_SIM_KFD_H
 #define HW_MISC_AMDKFD_MC_SIM_KFD_H
 
+#include "hw/misc/amdkfd-mc-abi.h"
 #include "hw/misc/amdkfd-mc-kfd.h"
 
 /* Reported by AMDKFD_IOC_GET_VERSION */
@@ -167,23 +168,12 @@ typedef struct SimKfdConfig {
     bool multi_context;         /* Linux >= 7.0 rather than 6.12 */
 } SimKfdConfig;
 
-/* Topology of one GPU node, for the device's topology query */
-typedef struct SimKfdNodeInfo {
-    uint32_t gpu_id;            /* stable, nonzero, unique, 16 bits */
-    uint32_t vendor_id;
-    uint32_t device_id;
-    uint32_t location_id;       /* PCI bus << 8 | devfn */
-    uint32_t drm_render_minor;
-    uint32_t gfx_target_version;
-    uint32_t simd_count;
-    uint32_t cu_count;
-    uint32_t simd_per_cu;
-    uint32_t max_waves_per_simd;
-    uint32_t lds_size_kib;
-    uint32_t num_sdma_engines;
-    uint64_t vram_size;
-    char name[32];
-} SimKfdNodeInfo;
+/*
+ * Topology of one GPU node, for the device's topology query: the record of
+ * the guest ABI, in host byte order here.  gpu_id is stable, nonzero,
+ * unique and 16 bits wide; location_id is PCI bus << 8 | devfn.
+ */
+typedef struct amdkfd_mc_topology_node SimKfdNodeInfo;
 
 typedef struct SimKfdContextInfo {
     uint32_t id;                /* SIM_KFD_PRIMARY_ID or secondary id */
