@@ -49,16 +49,18 @@ qemu-asan: deps
 	@scripts/build-qemu.sh $(QEMU_ASAN_BUILD) --enable-asan --enable-ubsan \
 		--disable-tcg --enable-kvm
 
-# Rungs 3 to 5 of the verification ladder: VM tests with their own
-# summary lines (mk/check-guest.mk, mk/check-kernel.mk, mk/check-host.mk).
+# Rungs 3 to 5 of the verification ladder and the libvirt boot: VM tests
+# with their own summary lines (mk/check-*.mk).
 include mk/check-guest.mk
 include mk/check-kernel.mk
 include mk/check-host.mk
+include mk/check-libvirt.mk
 include mk/bench.mk
 
 VM_SUITES := "$(MAKE) -s --no-print-directory check-guest" \
 	"$(MAKE) -s --no-print-directory check-kernel" \
-	"$(MAKE) -s --no-print-directory check-host"
+	"$(MAKE) -s --no-print-directory check-host" \
+	"$(MAKE) -s --no-print-directory check-libvirt"
 
 # Every test is run by scripts/run-tests.sh, which prints one result line
 # per test and the summary line.

@@ -66,7 +66,7 @@ for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
 done
 log=$out/window.log
 # shellcheck disable=SC2086
-timeout -k 10 300 "$QEMU_BIN" $L -machine q35 -accel tcg -cpu max \
+timeout -k 10 300 "$QEMU_BIN" $L -machine q35 -accel tcg,thread=single -cpu max \
 	-smp 2 -m 1024 -nographic -nodefaults -serial stdio -no-reboot \
 	-net none -device amdkfd-mc,backend=sim \
 	-kernel "$KERNEL" -initrd "$initrd" \
