@@ -26,6 +26,12 @@ static bool amdkfd_mc_cmd_reserved_clear(const struct amdkfd_mc_cmd *cmd)
     return cmd->flags == 0 && cmd->reserved[0] == 0 && cmd->reserved[1] == 0;
 }
 
+/* GPU nodes the guest sees: DEVICE_INFO and QUERY_TOPOLOGY agree */
+static uint32_t amdkfd_mc_num_nodes(AmdkfdMcState *s)
+{
+    return MIN(s->be_ops->num_nodes(s->be), AMDKFD_MC_MAX_NODES);
+}
+
 /* Write a reply of @len bytes to the payload, which must have room for it */
 static uint32_t amdkfd_mc_reply(AmdkfdMcState *s,
                                 const struct amdkfd_mc_cmd *cmd,
@@ -50,7 +56,7 @@ static uint32_t amdkfd_mc_cmd_device_info(AmdkfdMcState *s,
         .max_contexts = cpu_to_le32(s->max_contexts),
         .live_contexts = cpu_to_le32(s->live_contexts),
         .backend = cpu_to_le32(s->be_ops->kind),
-        .num_nodes = cpu_to_le32(s->be_ops->num_nodes(s->be)),
+        .num_nodes = cpu_to_le32(amdkfd_mc_num_nodes(s)),
         .window_size = cpu_to_le64(s->window_size),
     };
     uint32_t major = 0, minor = 0;
@@ -110,7 +116,7 @@ static uint32_t amdkfd_mc_cmd_create_context(AmdkfdMcState *s,
 static uint32_t amdkfd_mc_cmd_topology(AmdkfdMcState *s,
                                        const struct amdkfd_mc_cmd *cmd)
 {
-    uint32_t n = MIN(s->be_ops->num_nodes(s->be), AMDKFD_MC_MAX_NODES);
+    uint32_t n = amdkfd_mc_num_nodes(s);
     struct amdkfd_mc_topology *hdr;
     struct amdkfd_mc_topology_node *nodes;
     uint32_t len = sizeof(*hdr) + n * sizeof(*nodes);
