@@ -260,5 +260,6 @@ int main(int argc, char **argv)
     amdkfd_mc_add_bad_input_tests();
     amdkfd_mc_add_lifecycle_tests();
     amdkfd_mc_add_hardening_tests();
+    amdkfd_mc_add_limits_tests();
     return g_test_run();
 }
