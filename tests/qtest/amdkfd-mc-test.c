@@ -30,7 +30,7 @@ static void test_probe(void)
     g_assert_cmphex(akmc_readl(d, AMDKFD_MC_REG_FEATURES), ==,
                     AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL |
                     AMDKFD_MC_FEATURE_WINDOW | AMDKFD_MC_FEATURE_TOPOLOGY |
-                    AMDKFD_MC_FEATURE_ASYNC);
+                    AMDKFD_MC_FEATURE_ASYNC | AMDKFD_MC_FEATURE_GUEST_MEMORY);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_MAX_CONTEXTS), ==, 256);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_STATUS), ==, 0);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_LIVE_CONTEXTS), ==, 0);
@@ -261,5 +261,6 @@ int main(int argc, char **argv)
     amdkfd_mc_add_lifecycle_tests();
     amdkfd_mc_add_hardening_tests();
     amdkfd_mc_add_limits_tests();
+    amdkfd_mc_add_guest_memory_tests();
     return g_test_run();
 }

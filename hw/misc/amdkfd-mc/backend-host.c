@@ -22,6 +22,7 @@
 #include "qapi/error.h"
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/udmabuf.h>
 #include "backend.h"
 
 #define HOST_TOPOLOGY   "/sys/class/kfd/kfd/topology/nodes"
@@ -478,6 +479,52 @@ static int host_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
     return 0;
 }
 
+/*
+ * Guest RAM as a dma-buf of its own pages (udmabuf, over the memfd behind
+ * guest RAM), imported into the context's GPU VM: the host KFD accepts
+ * foreign dma-bufs (they become GTT objects) on secondaries too.  The
+ * import holds the dma-buf; its fd is closed at once.
+ */
+static int host_import_guest(AmdkfdMcBackendFile *f,
+                             const AmdkfdMcGuestPages *p, uint32_t n,
+                             uint64_t va, uint64_t size, uint32_t gpu_id,
+                             uint64_t *handle)
+{
+    g_autofree struct udmabuf_create_list *list = NULL;
+    struct kfd_ioctl_import_dmabuf_args imp = {
+        .va_addr = va,
+        .gpu_id = gpu_id,
+    };
+    int udmabuf, dmabuf, ret;
+    uint32_t i;
+
+    udmabuf = qemu_open_old("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+    if (udmabuf < 0) {
+        return -errno;
+    }
+    list = g_malloc0(sizeof(*list) + n * sizeof(list->list[0]));
+    list->flags = UDMABUF_FLAGS_CLOEXEC;
+    list->count = n;
+    for (i = 0; i < n; i++) {
+        list->list[i].memfd = p[i].fd;
+        list->list[i].offset = p[i].offset;
+        list->list[i].size = p[i].len;
+    }
+    dmabuf = ioctl(udmabuf, UDMABUF_CREATE_LIST, list);
+    ret = dmabuf < 0 ? -errno : 0;
+    close(udmabuf);
+    if (ret) {
+        return ret;
+    }
+    imp.dmabuf_fd = dmabuf;
+    ret = host_errno(ioctl(f->fd, AMDKFD_IOC_IMPORT_DMABUF, &imp));
+    close(dmabuf);
+    if (ret == 0) {
+        *handle = imp.handle;
+    }
+    return ret;
+}
+
 static int host_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
                                uint64_t byte_offset, uint64_t value)
 {
@@ -519,6 +566,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .ioctl = host_ioctl,
     .ctx_info = host_ctx_info,
     .mmap = host_mmap,
+    .import_guest = host_import_guest,
     .doorbell_write = host_doorbell_write,
     .cancel_waits = host_cancel_waits,
     .node_info = host_node_info,

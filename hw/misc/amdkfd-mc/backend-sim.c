@@ -160,6 +160,62 @@ static int sim_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
     return 0;
 }
 
+/* Guest RAM mapped contiguously for the model, and its release */
+typedef struct SimGuestMap {
+    void *host;
+    uint64_t size;
+} SimGuestMap;
+
+static void sim_guest_release(void *opaque)
+{
+    SimGuestMap *g = opaque;
+
+    munmap(g->host, g->size);
+    g_free(g);
+}
+
+/*
+ * The model addresses an object as one host range: map the guest's pages
+ * (shared file pages, the very memory the guest sees) one after another
+ */
+static int sim_import_guest(AmdkfdMcBackendFile *f, const AmdkfdMcGuestPages *p,
+                            uint32_t n, uint64_t va, uint64_t size,
+                            uint32_t gpu_id, uint64_t *handle)
+{
+    SimGuestMap *g = g_new(SimGuestMap, 1);
+    uint64_t off = 0;
+    uint32_t i;
+    int ret;
+
+    g->size = size;
+    g->host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (g->host == MAP_FAILED) {
+        g_free(g);
+        return -ENOMEM;
+    }
+    for (i = 0; i < n; i++) {
+        if (p[i].len > size - off ||
+            mmap((uint8_t *)g->host + off, p[i].len, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_FIXED, p[i].fd, p[i].offset) ==
+            MAP_FAILED) {
+            sim_guest_release(g);
+            return -EINVAL;
+        }
+        off += p[i].len;
+    }
+    if (off != size) {
+        sim_guest_release(g);
+        return -EINVAL;
+    }
+    ret = sim_kfd_import_memory(f->f, gpu_id, va, size, g->host,
+                                sim_guest_release, g, handle);
+    if (ret) {
+        sim_guest_release(g);
+    }
+    return ret;
+}
+
 static int sim_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
                               uint64_t byte_offset, uint64_t value)
 {
@@ -197,6 +253,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .ctx_info = sim_ctx_info,
     .mmap_traps = sim_mmap_traps,
     .mmap = sim_mmap,
+    .import_guest = sim_import_guest,
     .doorbell_write = sim_doorbell_write,
     .cancel_waits = sim_cancel_waits,
     .node_info = sim_node_info,

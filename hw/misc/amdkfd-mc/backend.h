@@ -35,6 +35,13 @@ typedef struct AmdkfdMcBackendCtxInfo {
     bool secondary;
 } AmdkfdMcBackendCtxInfo;
 
+/* Pages of guest RAM: a range of the file behind it */
+typedef struct AmdkfdMcGuestPages {
+    int fd;
+    uint64_t offset;
+    uint64_t len;
+} AmdkfdMcGuestPages;
+
 /* One mmap() of a context's file into the window */
 typedef struct AmdkfdMcBackendMap {
     uint64_t size;
@@ -90,6 +97,16 @@ typedef struct AmdkfdMcBackendOps {
      */
     int (*mmap)(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
                 uint32_t gpu_id, void *at, AmdkfdMcBackendMap *map);
+    /*
+     * A memory object of guest RAM in the file's context (the KFD's
+     * USERPTR memory for a guest program): the @n ranges of files behind
+     * guest RAM, in order, make @size bytes at GPU address @va on @gpu_id,
+     * with no copy.  Runs in a worker; the fds stay open until it returns.
+     * Returns 0 and the object's handle, or -errno; NULL if unsupported.
+     */
+    int (*import_guest)(AmdkfdMcBackendFile *f, const AmdkfdMcGuestPages *p,
+                        uint32_t n, uint64_t va, uint64_t size,
+                        uint32_t gpu_id, uint64_t *handle);
     /* A guest write to a trapping mapping; may block, runs in a worker */
     int (*doorbell_write)(AmdkfdMcBackendFile *f, uint64_t offset,
                           uint64_t byte_offset, uint64_t value);

@@ -284,6 +284,7 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     case AMDKFD_MC_OP_IOCTL:
     case AMDKFD_MC_OP_MAP_WINDOW:
     case AMDKFD_MC_OP_UNMAP_WINDOW:
+    case AMDKFD_MC_OP_ALLOC_GUEST_MEMORY:
         break;
     default:
         cpl->status = AMDKFD_MC_S_INVALID_OPCODE;
@@ -313,6 +314,12 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     case AMDKFD_MC_OP_UNMAP_WINDOW:
         cpl->status = cmd->payload_len ? AMDKFD_MC_S_INVALID_ARGUMENT :
                       amdkfd_mc_window_unmap(ctx, cmd->arg1);
+        break;
+    case AMDKFD_MC_OP_ALLOC_GUEST_MEMORY:
+        cpl->status = amdkfd_mc_cmd_alloc_guest(s, ctx, cmd);
+        if (cpl->status == AMDKFD_MC_S_ASYNC) {
+            return false;
+        }
         break;
     }
     return true;

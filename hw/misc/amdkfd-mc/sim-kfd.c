@@ -201,9 +201,13 @@ void sim_mem_put_locked(SimMem *mem)
     } else if (mem->pool >= 0) {
         kfd->vram_used[mem->pool] -= mem->charge;
     }
-    munmap(mem->ptr, mem->size);
-    kfd->live_bytes -= mem->size;
-    sim_global_add(0, -(int64_t)mem->size);
+    if (mem->release) {
+        mem->release(mem->opaque);
+    } else {
+        munmap(mem->ptr, mem->size);
+        kfd->live_bytes -= mem->size;
+        sim_global_add(0, -(int64_t)mem->size);
+    }
     kfd->refs--;
     g_free(mem);
 }
@@ -918,6 +922,30 @@ int sim_kfd_munmap(SimKfd *kfd, void *addr, uint64_t length)
     sim_mem_put_locked(mem);
     sim_kfd_unlock(kfd);
     return 0;
+}
+
+/* ---- imported memory ---- */
+
+int sim_kfd_import_memory(SimKfdFile *file, uint32_t gpu_id, uint64_t va,
+                          uint64_t size, void *host,
+                          void (*release)(void *opaque), void *opaque,
+                          uint64_t *handle)
+{
+    SimKfd *kfd = file->kfd;
+    SimCtx *ctx;
+    int ret;
+
+    g_mutex_lock(&kfd->lock);
+    ctx = sim_file_enter_locked(file);
+    if (!ctx) {
+        g_mutex_unlock(&kfd->lock);
+        return -EBADF;
+    }
+    ret = sim_import_memory_locked(ctx, gpu_id, va, size, host, release,
+                                   opaque, handle);
+    sim_file_leave_locked(file, ctx);
+    sim_kfd_unlock(kfd);
+    return ret;
 }
 
 /* ---- doorbells ---- */

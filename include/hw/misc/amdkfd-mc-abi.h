@@ -70,6 +70,7 @@
 #define AMDKFD_MC_FEATURE_WINDOW        (1u << 2)   /* OP_MAP/UNMAP_WINDOW */
 #define AMDKFD_MC_FEATURE_TOPOLOGY      (1u << 3)   /* OP_QUERY_TOPOLOGY */
 #define AMDKFD_MC_FEATURE_ASYNC         (1u << 4)   /* out-of-order cpls */
+#define AMDKFD_MC_FEATURE_GUEST_MEMORY  (1u << 5)   /* OP_ALLOC_GUEST_MEMORY */
 
 /* CONTROL bits */
 #define AMDKFD_MC_CONTROL_ENABLE        (1u << 0)   /* rings are live */
@@ -101,6 +102,7 @@
 #define AMDKFD_MC_OP_MAP_WINDOW         0x05
 #define AMDKFD_MC_OP_UNMAP_WINDOW       0x06
 #define AMDKFD_MC_OP_QUERY_TOPOLOGY     0x07
+#define AMDKFD_MC_OP_ALLOC_GUEST_MEMORY 0x08
 
 /* Window mappings are made of whole pages of this size */
 #define AMDKFD_MC_WINDOW_PAGE           4096
@@ -212,6 +214,31 @@ struct amdkfd_mc_topology_node {
 };
 
 #define AMDKFD_MC_MAX_NODES             16
+
+/*
+ * OP_ALLOC_GUEST_MEMORY payload: a memory object of the context made of
+ * guest RAM (a guest program's own pages, pinned by the guest driver: the
+ * KFD's USERPTR memory), followed by num_ranges struct
+ * amdkfd_mc_guest_range.  The device writes handle and mmap_offset; the
+ * object is freed with FREE_MEMORY_OF_GPU like any other.
+ */
+struct amdkfd_mc_guest_memory {
+    uint64_t va_addr;           /* GPU virtual address of the object */
+    uint64_t size;              /* bytes; the ranges cover it */
+    uint32_t gpu_id;
+    uint32_t kfd_flags;         /* KFD_IOC_ALLOC_MEM_FLAGS_*, as asked */
+    uint32_t num_ranges;
+    uint32_t flags;             /* must be 0 */
+    uint64_t handle;            /* device writes */
+    uint64_t mmap_offset;       /* device writes: 0, not mappable */
+    uint64_t reserved[2];
+};
+
+/* One range of guest-physical pages of an OP_ALLOC_GUEST_MEMORY */
+struct amdkfd_mc_guest_range {
+    uint64_t gpa;               /* multiple of 4096 */
+    uint64_t len;               /* bytes, non-zero multiple of 4096 */
+};
 
 /*
  * OP_MAP_WINDOW payload (device writes): where the mapping is and the id
