@@ -142,6 +142,122 @@ static void test_contexts_recreate(void)
     akmc_stop(d);
 }
 
+/*
+ * Sizes as the KFD takes them: libhsakmt 5.2.3's 88-byte CREATE_QUEUE is
+ * zero-extended and copied back at 88 bytes; a longer argument only with
+ * zeros past the uapi structure
+ */
+static void test_ioctl_sizes(void)
+{
+    AkmcDev *d = akmc_start_ready(NULL);
+    const uint32_t old_create_queue = _IOC(_IOC_READ | _IOC_WRITE,
+                                           AMDKFD_IOCTL_BASE, 0x02, 88);
+    struct kfd_ioctl_create_queue_args q;
+    uint8_t buf[128];
+    int32_t result;
+    AkmcProc p;
+    AkmcBuf ring, ptrs;
+
+    g_assert_cmphex(old_create_queue, ==, 0xc0584b02);
+    akmc_proc_open(d, &p);
+    akmc_buf_new(&p, 0x1000000, 4096, &ring);
+    akmc_buf_new(&p, 0x1010000, 4096, &ptrs);
+    q = (struct kfd_ioctl_create_queue_args) {
+        .ring_base_address = ring.va,
+        .read_pointer_address = ptrs.va,
+        .write_pointer_address = ptrs.va + 8,
+        .ring_size = 4096,
+        .gpu_id = p.gpu_id,
+        .queue_type = KFD_IOC_QUEUE_TYPE_SDMA,
+        .queue_percentage = 100,
+        .queue_priority = 7,
+    };
+    memset(buf, 0x5a, sizeof(buf));
+    memcpy(buf, &q, 88);
+    qtest_memwrite(d->qts, d->payload, buf, sizeof(buf));
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, old_create_queue, buf, 88,
+                                    &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+    memcpy(&q, buf, 88);
+    g_assert_cmphex(q.doorbell_offset >> 62, ==, 3);
+    /* nothing past the caller's 88 bytes was written */
+    qtest_memread(d->qts, d->payload + 88, buf, 8);
+    g_assert_cmphex(buf[0], ==, 0x5a);
+    g_assert_cmphex(buf[7], ==, 0x5a);
+
+    /* longer than the uapi's: only zeros past it */
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx,
+                                    _IOC(_IOC_READ, AMDKFD_IOCTL_BASE, 0x01,
+                                         16), buf, 16, &result), ==,
+                     AMDKFD_MC_S_OK);
+    g_assert_cmpuint(((struct kfd_ioctl_get_version_args *)buf)->major_version,
+                     ==, 1);
+    buf[12] = 1;
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx,
+                                    _IOC(_IOC_READ, AMDKFD_IOCTL_BASE, 0x01,
+                                         16), buf, 16, &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    /* the size bits bound the argument, not the payload */
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx,
+                                    _IOC(_IOC_READ, AMDKFD_IOCTL_BASE, 0x01,
+                                         1024), buf, sizeof(buf), &result),
+                     ==, AMDKFD_MC_S_INVALID_ARGUMENT);
+    /* KFD 1.22's metadata ring is not this interface's */
+    q.queue_id = 0;
+    q.pad = 4096;
+    g_assert_cmpuint(akmc_ioctl(d, p.ctx, AMDKFD_IOC_CREATE_QUEUE, &q,
+                                sizeof(q), &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    akmc_stop(d);
+}
+
+/* HIP's hipGetDeviceCount asks for the tile configuration */
+static void test_ioctl_tile_config(void)
+{
+    AkmcDev *d = akmc_start_ready(NULL);
+    struct {
+        struct kfd_ioctl_get_tile_config_args a;
+        uint32_t tile[40];
+        uint32_t macro[20];
+    } t;
+    int32_t result;
+    AkmcProc p;
+
+    akmc_proc_open(d, &p);
+    memset(&t, 0xff, sizeof(t));
+    t.a = (struct kfd_ioctl_get_tile_config_args) {
+        .tile_config_ptr = offsetof(typeof(t), tile),
+        .macro_tile_config_ptr = offsetof(typeof(t), macro),
+        .num_tile_configs = 40,
+        .num_macro_tile_configs = 20,
+        .gpu_id = p.gpu_id,
+    };
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, AMDKFD_IOC_GET_TILE_CONFIG, &t,
+                                    sizeof(t), &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+    /* GFX9: 32 and 16 entries, all zero; the offsets come back */
+    g_assert_cmpuint(t.a.num_tile_configs, ==, 32);
+    g_assert_cmpuint(t.a.num_macro_tile_configs, ==, 16);
+    g_assert_cmphex(t.a.gb_addr_config, ==, 0x22014042);
+    g_assert_cmpuint(t.tile[31], ==, 0);
+    g_assert_cmphex(t.tile[32], ==, 0xffffffff);
+    g_assert_cmpuint(t.macro[15], ==, 0);
+    g_assert_cmphex(t.a.tile_config_ptr, ==, offsetof(typeof(t), tile));
+    /* arrays out of the payload or over the bound */
+    t.a.tile_config_ptr = offsetof(typeof(t), macro);
+    t.a.num_tile_configs = 21;
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, AMDKFD_IOC_GET_TILE_CONFIG, &t,
+                                    sizeof(t), &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    t.a.num_tile_configs = 65;
+    t.a.tile_config_ptr = 0;
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, AMDKFD_IOC_GET_TILE_CONFIG, &t,
+                                    sizeof(t), &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    akmc_stop(d);
+}
+
 static void test_ioctl_get_version(void)
 {
     AkmcDev *d = akmc_start_ready(NULL);
@@ -251,6 +367,8 @@ int main(int argc, char **argv)
                    test_contexts_legacy_shared);
     qtest_add_func("/amdkfd-mc/contexts/recreate", test_contexts_recreate);
     qtest_add_func("/amdkfd-mc/ioctl/get-version", test_ioctl_get_version);
+    qtest_add_func("/amdkfd-mc/ioctl/sizes", test_ioctl_sizes);
+    qtest_add_func("/amdkfd-mc/ioctl/tile-config", test_ioctl_tile_config);
     qtest_add_func("/amdkfd-mc/ring/msix", test_msix);
     qtest_add_func("/amdkfd-mc/ring/wrap", test_ring_wrap);
     qtest_add_func("/amdkfd-mc/reset/control", test_reset_control);
