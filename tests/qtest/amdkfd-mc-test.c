@@ -279,6 +279,68 @@ static void test_ioctl_get_version(void)
     akmc_stop(d);
 }
 
+/*
+ * The topology carries the caches and io links ROCr needs (it asserts on
+ * a GPU without caches and infers platform atomics from the link): the
+ * sim's are Vega 20's; a payload with room for the nodes only gets the
+ * nodes and the counts
+ */
+static void test_topology_caches_links(void)
+{
+    AkmcDev *d = akmc_start_ready(",sim-nodes=2");
+    struct amdkfd_mc_topology hdr;
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_QUERY_TOPOLOGY,
+        .payload_addr = d->payload,
+        .payload_len = sizeof(hdr) + 2 * sizeof(struct amdkfd_mc_topology_node),
+    };
+    struct amdkfd_mc_cpl cpl;
+    g_autofree uint8_t *buf = NULL;
+    struct amdkfd_mc_topology_cache *c;
+    struct amdkfd_mc_topology_link *l;
+    uint32_t nc, nl, i, l1 = 0, l2 = 0, len;
+
+    g_assert_cmpuint(akmc_exec(d, &cmd, &cpl), ==, AMDKFD_MC_S_OK);
+    qtest_memread(d->qts, d->payload, &hdr, sizeof(hdr));
+    nc = le32_to_cpu(hdr.num_caches);
+    nl = le32_to_cpu(hdr.num_links);
+    /* per node: 60 TCP, 20 + 20 SQC, 4 L2 groups; one PCIe link each */
+    g_assert_cmpuint(nc, ==, 2 * (60 + 20 + 20 + 4));
+    g_assert_cmpuint(nl, ==, 2);
+
+    len = cmd.payload_len + nc * sizeof(*c) + nl * sizeof(*l);
+    cmd.payload_len = len;
+    g_assert_cmpuint(akmc_exec(d, &cmd, &cpl), ==, AMDKFD_MC_S_OK);
+    buf = g_malloc(len);
+    qtest_memread(d->qts, d->payload, buf, len);
+    c = (void *)(buf + sizeof(hdr) + 2 * sizeof(struct amdkfd_mc_topology_node));
+    l = (void *)(c + nc);
+    for (i = 0; i < nc; i++) {
+        g_assert_cmpuint(le32_to_cpu(c[i].node), <, 2);
+        g_assert_cmpuint(le32_to_cpu(c[i].line_size), ==, 64);
+        if (le32_to_cpu(c[i].level) == 2) {
+            g_assert_cmpuint(le32_to_cpu(c[i].size_kib), ==, 8192);
+            l2++;
+        } else {
+            g_assert_cmpuint(le32_to_cpu(c[i].level), ==, 1);
+            l1++;
+        }
+        g_assert_cmpuint(le32_to_cpu(c[i].sibling_bits), ==, 60);
+    }
+    g_assert_cmpuint(l2, ==, 8);
+    g_assert_cmpuint(l1, ==, 200);
+    /* the first TCP is CU 0's alone */
+    g_assert_cmphex(c[0].sibling_map[0], ==, 1);
+    for (i = 0; i < nl; i++) {
+        g_assert_cmpuint(le32_to_cpu(l[i].node_from), ==, i);
+        g_assert_cmphex(le32_to_cpu(l[i].node_to), ==, AMDKFD_MC_TOPO_CPU);
+        g_assert_cmpuint(le32_to_cpu(l[i].type), ==, 2);
+        /* no NO_ATOMICS flags: platform atomics */
+        g_assert_cmphex(le32_to_cpu(l[i].flags) & 0xc, ==, 0);
+    }
+    akmc_stop(d);
+}
+
 static void test_msix(void)
 {
     AkmcDev *d = akmc_start(NULL);
@@ -369,6 +431,8 @@ int main(int argc, char **argv)
     qtest_add_func("/amdkfd-mc/ioctl/get-version", test_ioctl_get_version);
     qtest_add_func("/amdkfd-mc/ioctl/sizes", test_ioctl_sizes);
     qtest_add_func("/amdkfd-mc/ioctl/tile-config", test_ioctl_tile_config);
+    qtest_add_func("/amdkfd-mc/topology/caches-links",
+                   test_topology_caches_links);
     qtest_add_func("/amdkfd-mc/ring/msix", test_msix);
     qtest_add_func("/amdkfd-mc/ring/wrap", test_ring_wrap);
     qtest_add_func("/amdkfd-mc/reset/control", test_reset_control);

@@ -155,6 +155,10 @@ struct AmdkfdMcState {
     AmdkfdMcBackend *be;
     uint32_t num_nodes;
     uint32_t node_gpu_id[AMDKFD_MC_MAX_NODES];
+    struct amdkfd_mc_topology_cache *caches;    /* of the exported nodes */
+    uint32_t nr_caches;
+    struct amdkfd_mc_topology_link *links;
+    uint32_t nr_links;
 
     GHashTable *contexts;       /* id -> live context */
     QTAILQ_HEAD(, AmdkfdMcContext) all_contexts;

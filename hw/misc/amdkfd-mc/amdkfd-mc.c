@@ -164,6 +164,34 @@ static const MemoryRegionOps amdkfd_mc_regs_ops = {
     },
 };
 
+/* Caches and io links of the exported nodes, as the backend has them */
+static void amdkfd_mc_read_caches_links(AmdkfdMcState *s)
+{
+    uint32_t i, n;
+
+    s->caches = g_new0(struct amdkfd_mc_topology_cache, AMDKFD_MC_MAX_CACHES);
+    n = MIN(s->be_ops->caches(s->be, s->caches, AMDKFD_MC_MAX_CACHES),
+            AMDKFD_MC_MAX_CACHES);
+    for (i = 0; i < n; i++) {
+        if (s->caches[i].node < s->num_nodes) {
+            s->caches[s->nr_caches++] = s->caches[i];
+        }
+    }
+    s->links = g_new0(struct amdkfd_mc_topology_link, AMDKFD_MC_MAX_LINKS);
+    n = MIN(s->be_ops->links(s->be, s->links, AMDKFD_MC_MAX_LINKS),
+            AMDKFD_MC_MAX_LINKS);
+    for (i = 0; i < n; i++) {
+        struct amdkfd_mc_topology_link *l = &s->links[i];
+
+        if ((l->node_from < s->num_nodes || l->node_from == AMDKFD_MC_TOPO_CPU)
+            && (l->node_to < s->num_nodes ||
+                l->node_to == AMDKFD_MC_TOPO_CPU) &&
+            l->node_from != l->node_to) {
+            s->links[s->nr_links++] = *l;
+        }
+    }
+}
+
 /* The limits must leave room for at least one of everything */
 static bool amdkfd_mc_check_limits(AmdkfdMcState *s, Error **errp)
 {
@@ -253,6 +281,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
         }
         s->node_gpu_id[i] = node.gpu_id;
     }
+    amdkfd_mc_read_caches_links(s);
 
     error_setg(&s->migration_blocker, "amdkfd-mc: the host GPU contexts "
                "of a guest cannot be migrated");
@@ -298,6 +327,11 @@ fail_msix:
 fail_blocker:
     migrate_del_blocker(&s->migration_blocker);
 fail_backend:
+    g_free(s->caches);
+    g_free(s->links);
+    s->caches = NULL;
+    s->links = NULL;
+    s->nr_caches = s->nr_links = 0;
     s->be_ops->destroy(s->be);
     s->be = NULL;
 }
@@ -326,6 +360,11 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     s->ring_bh = NULL;
     amdkfd_mc_ctx_table_free(s);
     amdkfd_mc_guest_fini(s);
+    g_free(s->caches);
+    g_free(s->links);
+    s->caches = NULL;
+    s->links = NULL;
+    s->nr_caches = s->nr_links = 0;
     amdkfd_mc_window_free(s);
     msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
     msix_uninit_exclusive_bar(pdev);

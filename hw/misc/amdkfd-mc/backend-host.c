@@ -31,6 +31,7 @@
 
 typedef struct HostNode {
     struct amdkfd_mc_topology_node info;
+    int host_node;              /* its number in the host's topology */
 } HostNode;
 
 struct AmdkfdMcBackend {
@@ -119,6 +120,7 @@ static void host_read_topology(AmdkfdMcBackend *be)
         if (!host_read_u64(dir, "gpu_id", "", &gpu_id) || gpu_id == 0) {
             continue;           /* a CPU node */
         }
+        be->nodes[be->num_nodes].host_node = n;
         nd = &be->nodes[be->num_nodes++].info;
         nd->gpu_id = gpu_id;
         nd->vendor_id = host_prop(dir, "vendor_id");
@@ -225,6 +227,135 @@ static bool host_node_info(AmdkfdMcBackend *be, uint32_t index,
     }
     *node = be->nodes[index].info;
     return true;
+}
+
+/* The export index of host topology node @host_node, or -1 */
+static int host_export_index(AmdkfdMcBackend *be, uint64_t host_node)
+{
+    uint32_t i;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        if (be->nodes[i].host_node == host_node) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static bool host_is_cpu_node(uint64_t host_node)
+{
+    g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%" PRIu64,
+                                           host_node);
+    uint64_t gpu_id = 0;
+
+    return g_file_test(dir, G_FILE_TEST_IS_DIR) &&
+           host_read_u64(dir, "gpu_id", "", &gpu_id) && gpu_id == 0;
+}
+
+/* "sibling_map 1,0,1,..." of a cache's properties, as bits */
+static void host_sibling_map(const char *props_dir,
+                             struct amdkfd_mc_topology_cache *c)
+{
+    g_autofree char *path = g_build_filename(props_dir, "properties", NULL);
+    g_autofree char *text = NULL;
+    const char *p;
+    uint32_t bit = 0;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return;
+    }
+    p = strstr(text, "sibling_map ");
+    if (!p) {
+        return;
+    }
+    for (p += strlen("sibling_map "); *p == '0' || *p == '1' || *p == ',';
+         p++) {
+        if (*p == ',') {
+            continue;
+        }
+        if (bit < sizeof(c->sibling_map) * 8 && *p == '1') {
+            c->sibling_map[bit / 8] |= 1 << (bit % 8);
+        }
+        bit++;
+    }
+    c->sibling_bits = MIN(bit, sizeof(c->sibling_map) * 8);
+}
+
+static uint32_t host_caches(AmdkfdMcBackend *be,
+                            struct amdkfd_mc_topology_cache *c, uint32_t max)
+{
+    uint32_t i, n = 0;
+    int k;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        for (k = 0; n < max; k++) {
+            g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d/caches"
+                                                   "/%d", be->nodes[i].host_node,
+                                                   k);
+            struct amdkfd_mc_topology_cache *e = &c[n];
+
+            if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+                break;
+            }
+            memset(e, 0, sizeof(*e));
+            e->node = i;
+            e->processor_id_low = host_prop(dir, "processor_id_low");
+            e->level = host_prop(dir, "level");
+            e->size_kib = host_prop(dir, "size");
+            e->line_size = host_prop(dir, "cache_line_size");
+            e->lines_per_tag = host_prop(dir, "cache_lines_per_tag");
+            e->associativity = host_prop(dir, "association");
+            e->latency = host_prop(dir, "latency");
+            e->type = host_prop(dir, "type");
+            host_sibling_map(dir, e);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* io links of exported nodes, to the CPU or to another exported node */
+static uint32_t host_links(AmdkfdMcBackend *be,
+                           struct amdkfd_mc_topology_link *l, uint32_t max)
+{
+    uint32_t i, n = 0;
+    int k;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        for (k = 0; n < max; k++) {
+            g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d/io_links"
+                                                   "/%d", be->nodes[i].host_node,
+                                                   k);
+            struct amdkfd_mc_topology_link *e = &l[n];
+            uint64_t to;
+            int idx;
+
+            if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+                break;
+            }
+            to = host_prop(dir, "node_to");
+            idx = host_export_index(be, to);
+            if (idx < 0 && !host_is_cpu_node(to)) {
+                continue;       /* a GPU the guest does not see */
+            }
+            memset(e, 0, sizeof(*e));
+            e->node_from = i;
+            e->node_to = idx < 0 ? AMDKFD_MC_TOPO_CPU : idx;
+            e->type = host_prop(dir, "type");
+            e->version_major = host_prop(dir, "version_major");
+            e->version_minor = host_prop(dir, "version_minor");
+            e->weight = host_prop(dir, "weight");
+            e->min_latency = host_prop(dir, "min_latency");
+            e->max_latency = host_prop(dir, "max_latency");
+            e->min_bandwidth = host_prop(dir, "min_bandwidth");
+            e->max_bandwidth = host_prop(dir, "max_bandwidth");
+            e->recommended_transfer_size =
+                host_prop(dir, "recommended_transfer_size");
+            e->flags = host_prop(dir, "flags");
+            n++;
+        }
+    }
+    return n;
 }
 
 static uint32_t host_live_contexts(AmdkfdMcBackend *be)
@@ -570,5 +701,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .doorbell_write = host_doorbell_write,
     .cancel_waits = host_cancel_waits,
     .node_info = host_node_info,
+    .caches = host_caches,
+    .links = host_links,
     .live_contexts = host_live_contexts,
 };

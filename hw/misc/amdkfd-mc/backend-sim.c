@@ -233,6 +233,95 @@ static bool sim_node_info(AmdkfdMcBackend *be, uint32_t index,
     return sim_kfd_node_info(be->kfd, index, node);
 }
 
+/*
+ * The caches of the modelled part, Vega 20 (gfx906): the kernel's CRAT
+ * table for it (kfd_crat.c: vega20_cache_info) gives, per cache kind, its
+ * size and how many compute units share one; the KFD's topology then has
+ * one entry per group of compute units, as here.
+ */
+#define SIM_CACHE_ENABLED   0x01        /* CRAT_CACHE_FLAGS_* */
+#define SIM_CACHE_DATA      0x02
+#define SIM_CACHE_INST      0x04
+#define SIM_CACHE_SIMD      0x10
+
+static const struct {
+    uint32_t level, size_kib, type, cu_shared;
+} sim_cache_kinds[] = {
+    { 1, 16, SIM_CACHE_ENABLED | SIM_CACHE_DATA | SIM_CACHE_SIMD, 1 },
+    { 1, 32, SIM_CACHE_ENABLED | SIM_CACHE_INST | SIM_CACHE_SIMD, 3 },
+    { 1, 16, SIM_CACHE_ENABLED | SIM_CACHE_DATA | SIM_CACHE_SIMD, 3 },
+    { 2, 8192, SIM_CACHE_ENABLED | SIM_CACHE_DATA | SIM_CACHE_SIMD, 16 },
+};
+
+/* The KFD numbers GPU nodes' compute units from here, a node apart */
+#define SIM_SIMD_ID_BASE    0x80001000u
+#define SIM_SIMD_ID_STRIDE  0x1000u
+
+static uint32_t sim_caches(AmdkfdMcBackend *be,
+                           struct amdkfd_mc_topology_cache *c, uint32_t max)
+{
+    uint32_t node, k, cu, n = 0;
+
+    for (node = 0; node < sim_kfd_num_nodes(be->kfd); node++) {
+        SimKfdNodeInfo info;
+
+        sim_kfd_node_info(be->kfd, node, &info);
+        for (k = 0; k < ARRAY_SIZE(sim_cache_kinds); k++) {
+            uint32_t shared = sim_cache_kinds[k].cu_shared;
+
+            for (cu = 0; cu < info.cu_count; cu += shared, n++) {
+                struct amdkfd_mc_topology_cache *e = &c[n];
+                uint32_t i;
+
+                if (n >= max) {
+                    continue;
+                }
+                memset(e, 0, sizeof(*e));
+                e->node = node;
+                e->processor_id_low = SIM_SIMD_ID_BASE +
+                                      node * SIM_SIMD_ID_STRIDE + cu;
+                e->level = sim_cache_kinds[k].level;
+                e->size_kib = sim_cache_kinds[k].size_kib;
+                e->line_size = 64;
+                e->type = sim_cache_kinds[k].type;
+                e->sibling_bits = info.cu_count;
+                for (i = cu; i < MIN(cu + shared, info.cu_count); i++) {
+                    e->sibling_map[i / 8] |= 1 << (i % 8);
+                }
+            }
+        }
+    }
+    return n;
+}
+
+/*
+ * Each GPU on PCIe 3.0 x16 to the CPU, with platform atomics (no
+ * NO_ATOMICS flags) and no large BAR (not bidirectional), as the KFD
+ * reports such a board; bandwidths as amdgpu computes them from the link
+ * (2.5 GT/s x1 to 8 GT/s x16)
+ */
+#define SIM_IOLINK_PCIE     2
+#define SIM_IOLINK_ENABLED  0x01
+
+static uint32_t sim_links(AmdkfdMcBackend *be,
+                          struct amdkfd_mc_topology_link *l, uint32_t max)
+{
+    uint32_t node, n = 0;
+
+    for (node = 0; node < sim_kfd_num_nodes(be->kfd) && n < max; node++) {
+        l[n++] = (struct amdkfd_mc_topology_link) {
+            .node_from = node,
+            .node_to = AMDKFD_MC_TOPO_CPU,
+            .type = SIM_IOLINK_PCIE,
+            .weight = 20,
+            .min_bandwidth = 250,
+            .max_bandwidth = 15754,
+            .flags = SIM_IOLINK_ENABLED,
+        };
+    }
+    return n;
+}
+
 static uint32_t sim_live_contexts(AmdkfdMcBackend *be)
 {
     return sim_kfd_live_contexts(be->kfd);
@@ -257,5 +346,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .doorbell_write = sim_doorbell_write,
     .cancel_waits = sim_cancel_waits,
     .node_info = sim_node_info,
+    .caches = sim_caches,
+    .links = sim_links,
     .live_contexts = sim_live_contexts,
 };

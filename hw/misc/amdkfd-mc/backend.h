@@ -119,6 +119,15 @@ typedef struct AmdkfdMcBackendOps {
     /* Topology of exported GPU node @index; false past the last one */
     bool (*node_info)(AmdkfdMcBackend *be, uint32_t index,
                       struct amdkfd_mc_topology_node *node);
+    /*
+     * The caches and io links of the exported nodes (node fields are node
+     * indexes); fill at most @max, return how many there are (host byte
+     * order).  Called at realize.
+     */
+    uint32_t (*caches)(AmdkfdMcBackend *be,
+                       struct amdkfd_mc_topology_cache *c, uint32_t max);
+    uint32_t (*links)(AmdkfdMcBackend *be,
+                      struct amdkfd_mc_topology_link *l, uint32_t max);
     /* Contexts the backend holds (a primary counts once), for leak checks */
     uint32_t (*live_contexts)(AmdkfdMcBackend *be);
 } AmdkfdMcBackendOps;

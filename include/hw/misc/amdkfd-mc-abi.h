@@ -188,12 +188,15 @@ struct amdkfd_mc_context_info {
 
 /*
  * OP_QUERY_TOPOLOGY payload (device writes): a header followed by
- * num_nodes node records.
+ * num_nodes node records, then, if the payload has room for all of them,
+ * num_caches cache records and num_links io-link records (the counts are
+ * always written, so a guest can size a second query).
  */
 struct amdkfd_mc_topology {
     uint32_t num_nodes;
     uint32_t node_size;         /* sizeof(struct amdkfd_mc_topology_node) */
-    uint64_t reserved;
+    uint32_t num_caches;
+    uint32_t num_links;
 };
 
 struct amdkfd_mc_topology_node {
@@ -214,6 +217,44 @@ struct amdkfd_mc_topology_node {
 };
 
 #define AMDKFD_MC_MAX_NODES             16
+
+/* One cache of a GPU node, as the KFD's topology has it in sysfs */
+struct amdkfd_mc_topology_cache {
+    uint32_t node;              /* index of its node record */
+    uint32_t processor_id_low;
+    uint32_t level;
+    uint32_t size_kib;
+    uint32_t line_size;
+    uint32_t lines_per_tag;
+    uint32_t associativity;
+    uint32_t latency;
+    uint32_t type;              /* the KFD's (CRAT) cache type flags */
+    uint32_t sibling_bits;      /* bits of sibling_map in use */
+    uint8_t sibling_map[32];    /* bit i: compute unit i shares it */
+};
+
+/* The CPU, as an end of an io link */
+#define AMDKFD_MC_TOPO_CPU              0xffffffffu
+
+/* One io link of a GPU node, as the KFD's topology has it in sysfs */
+struct amdkfd_mc_topology_link {
+    uint32_t node_from;         /* node index, or AMDKFD_MC_TOPO_CPU */
+    uint32_t node_to;
+    uint32_t type;              /* CRAT io-link type: 2 PCIe, 11 XGMI */
+    uint32_t version_major;
+    uint32_t version_minor;
+    uint32_t weight;
+    uint32_t min_latency;
+    uint32_t max_latency;
+    uint32_t min_bandwidth;     /* MB/s */
+    uint32_t max_bandwidth;
+    uint32_t recommended_transfer_size;
+    uint32_t flags;             /* the KFD's (CRAT) io-link flags */
+};
+
+/* Bounds of what one query reports */
+#define AMDKFD_MC_MAX_CACHES            1024
+#define AMDKFD_MC_MAX_LINKS             64
 
 /*
  * OP_ALLOC_GUEST_MEMORY payload: a memory object of the context made of
