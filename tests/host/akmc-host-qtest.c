@@ -1,6 +1,6 @@
 /*
  * akmc-host-qtest: amdkfd-mc with backend=host against a real host KFD
- * (verification rung 5, ARCHITECTURE.md section 4).
+ * (the check-host rung of docs/devel/amdkfd-mc.rst).
  *
  * A qtest client, run where /dev/kfd is the KFD under test (the patched
  * Linux 6.12 VM of tests/vm/host/).  It starts QEMU (QTEST_QEMU_BINARY)

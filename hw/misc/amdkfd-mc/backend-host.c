@@ -371,7 +371,7 @@ static AmdkfdMcBackendFile *host_open(AmdkfdMcBackend *be, int *err)
     AmdkfdMcBackendFile *f;
     int fd, i;
 
-    /* Never inherited: a context must not leave QEMU (ARCHITECTURE 2.11) */
+    /* Never inherited: a secondary holds no reference on the mm of QEMU */
     fd = qemu_open_old(be->path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         *err = -errno;
