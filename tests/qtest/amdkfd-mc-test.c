@@ -30,7 +30,8 @@ static void test_probe(void)
     g_assert_cmphex(akmc_readl(d, AMDKFD_MC_REG_FEATURES), ==,
                     AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL |
                     AMDKFD_MC_FEATURE_WINDOW | AMDKFD_MC_FEATURE_TOPOLOGY |
-                    AMDKFD_MC_FEATURE_ASYNC | AMDKFD_MC_FEATURE_GUEST_MEMORY);
+                    AMDKFD_MC_FEATURE_ASYNC | AMDKFD_MC_FEATURE_GUEST_MEMORY |
+                    AMDKFD_MC_FEATURE_DRM_INFO);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_MAX_CONTEXTS), ==, 256);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_STATUS), ==, 0);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_LIVE_CONTEXTS), ==, 0);
@@ -341,6 +342,56 @@ static void test_topology_caches_links(void)
     akmc_stop(d);
 }
 
+static uint32_t drm_info(AkmcDev *d, uint64_t node, uint64_t query,
+                         uint32_t len, struct amdkfd_mc_cpl *cpl)
+{
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_QUERY_DRM_INFO,
+        .payload_addr = d->payload,
+        .payload_len = len,
+        .arg1 = node,
+        .arg2 = query,
+    };
+
+    return akmc_exec(d, &cmd, cpl);
+}
+
+/*
+ * What the guest's render node answers libdrm_amdgpu with (the device
+ * info gives rocminfo its marketing name): on sim, an MI50's
+ */
+static void test_drm_info(void)
+{
+    AkmcDev *d = akmc_start_ready(NULL);
+    struct amdkfd_mc_cpl cpl;
+    uint32_t w[8];
+    uint64_t vram[3];
+
+    g_assert_cmpuint(drm_info(d, 0, AMDKFD_MC_DRM_INFO_DEV_INFO, 32, &cpl),
+                     ==, AMDKFD_MC_S_OK);
+    /* the whole answer's size, a prefix of it written */
+    g_assert_cmpuint(cpl.value, >, 32);
+    qtest_memread(d->qts, d->payload, w, sizeof(w));
+    g_assert_cmphex(le32_to_cpu(w[0]), ==, 0x66a1);      /* device_id */
+    g_assert_cmpuint(le32_to_cpu(w[4]), ==, 141);       /* AMDGPU_FAMILY_AI */
+    g_assert_cmpuint(le32_to_cpu(w[5]), ==, 4);         /* shader engines */
+    g_assert_cmpuint(drm_info(d, 0, AMDKFD_MC_DRM_INFO_VRAM_GTT, 24, &cpl),
+                     ==, AMDKFD_MC_S_OK);
+    g_assert_cmpuint(cpl.value, ==, 24);
+    qtest_memread(d->qts, d->payload, vram, sizeof(vram));
+    g_assert_cmpuint(le64_to_cpu(vram[0]), ==, 512 * MiB);
+    g_assert_cmpuint(drm_info(d, 0, AMDKFD_MC_DRM_INFO_MEMORY, 128, &cpl),
+                     ==, AMDKFD_MC_S_OK);
+    /* other queries, other nodes */
+    g_assert_cmpuint(drm_info(d, 0, 0x0d, 64, &cpl), ==,
+                     AMDKFD_MC_S_NOT_SUPPORTED);
+    g_assert_cmpuint(drm_info(d, 1, AMDKFD_MC_DRM_INFO_DEV_INFO, 64, &cpl),
+                     ==, AMDKFD_MC_S_INVALID_ARGUMENT);
+    g_assert_cmpuint(drm_info(d, UINT64_MAX, AMDKFD_MC_DRM_INFO_DEV_INFO, 64,
+                              &cpl), ==, AMDKFD_MC_S_INVALID_ARGUMENT);
+    akmc_stop(d);
+}
+
 static void test_msix(void)
 {
     AkmcDev *d = akmc_start(NULL);
@@ -433,6 +484,7 @@ int main(int argc, char **argv)
     qtest_add_func("/amdkfd-mc/ioctl/tile-config", test_ioctl_tile_config);
     qtest_add_func("/amdkfd-mc/topology/caches-links",
                    test_topology_caches_links);
+    qtest_add_func("/amdkfd-mc/topology/drm-info", test_drm_info);
     qtest_add_func("/amdkfd-mc/ring/msix", test_msix);
     qtest_add_func("/amdkfd-mc/ring/wrap", test_ring_wrap);
     qtest_add_func("/amdkfd-mc/reset/control", test_reset_control);

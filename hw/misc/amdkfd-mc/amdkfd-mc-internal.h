@@ -23,7 +23,8 @@
                             AMDKFD_MC_FEATURE_WINDOW | \
                             AMDKFD_MC_FEATURE_TOPOLOGY | \
                             AMDKFD_MC_FEATURE_ASYNC | \
-                            AMDKFD_MC_FEATURE_GUEST_MEMORY)
+                            AMDKFD_MC_FEATURE_GUEST_MEMORY | \
+                            AMDKFD_MC_FEATURE_DRM_INFO)
 
 /* The PCI function, without a QOM cast on hot paths */
 static inline PCIDevice *amdkfd_mc_pci(AmdkfdMcState *s)

@@ -23,16 +23,35 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <linux/udmabuf.h>
+#include <drm/amdgpu_drm.h>
 #include "backend.h"
 
 #define HOST_TOPOLOGY   "/sys/class/kfd/kfd/topology/nodes"
 #define HOST_MAX_NODES  AMDKFD_MC_MAX_NODES
 
 
+/* The answers of the GPU's render node the guest's stand-in repeats */
+#define HOST_DRM_QUERIES 3
+
 typedef struct HostNode {
     struct amdkfd_mc_topology_node info;
     int host_node;              /* its number in the host's topology */
+    uint8_t drm[HOST_DRM_QUERIES][AMDKFD_MC_DRM_INFO_MAX];
+    int drm_len[HOST_DRM_QUERIES];      /* or -errno */
 } HostNode;
+
+static const uint32_t host_drm_queries[HOST_DRM_QUERIES] = {
+    AMDKFD_MC_DRM_INFO_VRAM_GTT,
+    AMDKFD_MC_DRM_INFO_DEV_INFO,
+    AMDKFD_MC_DRM_INFO_MEMORY,
+};
+
+/* ... and the sizes of their answers in the uapi QEMU is built with */
+static const int host_drm_sizes[HOST_DRM_QUERIES] = {
+    sizeof(struct drm_amdgpu_info_vram_gtt),
+    sizeof(struct drm_amdgpu_info_device),
+    sizeof(struct drm_amdgpu_memory_info),
+};
 
 struct AmdkfdMcBackend {
     char *path;
@@ -143,6 +162,48 @@ static void host_read_topology(AmdkfdMcBackend *be)
     }
 }
 
+/*
+ * Ask each exported GPU's render node once, at realize.  The GPU addresses
+ * of the kernel's own buffers in DEV_INFO are no business of the guest.
+ */
+static void host_read_drm_info(AmdkfdMcBackend *be)
+{
+    uint32_t i, q;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        HostNode *n = &be->nodes[i];
+        g_autofree char *path = g_strdup_printf("/dev/dri/renderD%u",
+                                                n->info.drm_render_minor);
+        int fd = qemu_open_old(path, O_RDWR | O_CLOEXEC);
+
+        for (q = 0; q < HOST_DRM_QUERIES; q++) {
+            struct drm_amdgpu_info req = {
+                .return_pointer = (uintptr_t)n->drm[q],
+                .return_size = sizeof(n->drm[q]),
+                .query = host_drm_queries[q],
+            };
+
+            /* the kernel fills as much of its structure as fits */
+            n->drm_len[q] = fd < 0 ? -ENODEV :
+                            host_errno(ioctl(fd, DRM_IOCTL_AMDGPU_INFO, &req));
+            if (n->drm_len[q] == 0) {
+                n->drm_len[q] = host_drm_sizes[q];
+            }
+        }
+        if (n->drm_len[1] > 0) {
+            struct drm_amdgpu_info_device *d = (void *)n->drm[1];
+
+            d->prim_buf_gpu_addr = 0;
+            d->pos_buf_gpu_addr = 0;
+            d->cntl_sb_buf_gpu_addr = 0;
+            d->param_buf_gpu_addr = 0;
+        }
+        if (fd >= 0) {
+            close(fd);
+        }
+    }
+}
+
 static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
                                     Error **errp)
 {
@@ -184,6 +245,7 @@ static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
     }
     close(probe);
     host_read_topology(be);
+    host_read_drm_info(be);
     qemu_mutex_init(&be->create_lock);
     return g_steal_pointer(&be);
 
@@ -356,6 +418,27 @@ static uint32_t host_links(AmdkfdMcBackend *be,
         }
     }
     return n;
+}
+
+static int host_drm_info(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
+                         void *buf, uint32_t len)
+{
+    uint32_t q;
+
+    if (index >= be->num_nodes) {
+        return -EINVAL;
+    }
+    for (q = 0; q < HOST_DRM_QUERIES; q++) {
+        if (host_drm_queries[q] == query) {
+            int n = be->nodes[index].drm_len[q];
+
+            if (n > 0) {
+                memcpy(buf, be->nodes[index].drm[q], MIN((uint32_t)n, len));
+            }
+            return n;
+        }
+    }
+    return -EINVAL;
 }
 
 static uint32_t host_live_contexts(AmdkfdMcBackend *be)
@@ -703,5 +786,6 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .node_info = host_node_info,
     .caches = host_caches,
     .links = host_links,
+    .drm_info = host_drm_info,
     .live_contexts = host_live_contexts,
 };

@@ -10,6 +10,7 @@
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include <sys/mman.h>
+#include <drm/amdgpu_drm.h>
 #include "backend.h"
 #include "sim-kfd.h"
 
@@ -322,6 +323,89 @@ static uint32_t sim_links(AmdkfdMcBackend *be,
     return n;
 }
 
+/*
+ * What amdgpu answers for a Vega 20 with 60 of its 64 compute units
+ * enabled (AMD Instinct MI50): four shader engines of one array each,
+ * 15 CUs active per array, HBM2 on a 4096-bit bus, 1725 MHz engine and
+ * 1000 MHz memory clock, the 100 MHz GPU counter of GET_CLOCK_COUNTERS,
+ * and amdgpu's GPU VA range for user mode (a 2 MiB reserved bottom up to
+ * 2^47 - 2^32... see amdgpu_vm.h; here 0x200000 to 0x800000000000)
+ */
+#define SIM_DRM_EXTERNAL_REV    0x28    /* chip revision + 0x28 on Vega 20 */
+#define SIM_DRM_CU_PER_SH       15
+
+static int sim_drm_info(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
+                        void *buf, uint32_t len)
+{
+    SimKfdNodeInfo node;
+
+    if (!sim_kfd_node_info(be->kfd, index, &node)) {
+        return -EINVAL;
+    }
+    switch (query) {
+    case AMDKFD_MC_DRM_INFO_DEV_INFO: {
+        struct drm_amdgpu_info_device d = {
+            .device_id = node.device_id,
+            .chip_rev = 0,
+            .external_rev = SIM_DRM_EXTERNAL_REV,
+            .pci_rev = 0,
+            .family = AMDGPU_FAMILY_AI,
+            .num_shader_engines = 4,
+            .num_shader_arrays_per_engine = 1,
+            .gpu_counter_freq = 100000,
+            .max_engine_clock = 1725000,
+            .max_memory_clock = 1000000,
+            .cu_active_number = node.cu_count,
+            .enabled_rb_pipes_mask = 0xffff,
+            .num_rb_pipes = 16,
+            .num_hw_gfx_contexts = 8,
+            .virtual_address_offset = 0x200000,
+            .virtual_address_max = 0x800000000000ULL,
+            .virtual_address_alignment = 4096,
+            .pte_fragment_size = 2 * MiB,
+            .gart_page_size = 4096,
+            .vram_type = AMDGPU_VRAM_TYPE_HBM,
+            .vram_bit_width = 4096,
+            .wave_front_size = 64,
+            .num_shader_visible_vgprs = 256,
+            .num_cu_per_sh = SIM_DRM_CU_PER_SH,
+            .num_tcc_blocks = 16,
+        };
+        int se;
+
+        for (se = 0; se < 4; se++) {
+            d.cu_bitmap[se][0] = (1u << SIM_DRM_CU_PER_SH) - 1;
+            d.cu_ao_bitmap[se][0] = d.cu_bitmap[se][0];
+        }
+        memcpy(buf, &d, MIN(len, sizeof(d)));
+        return sizeof(d);
+    }
+    case AMDKFD_MC_DRM_INFO_VRAM_GTT: {
+        struct drm_amdgpu_info_vram_gtt v = {
+            .vram_size = node.vram_size,
+            .vram_cpu_accessible_size = node.vram_size,
+            .gtt_size = SIM_GTT,
+        };
+
+        memcpy(buf, &v, MIN(len, sizeof(v)));
+        return sizeof(v);
+    }
+    case AMDKFD_MC_DRM_INFO_MEMORY: {
+        struct drm_amdgpu_memory_info m = {
+            .vram = { node.vram_size, node.vram_size, 0, node.vram_size },
+            .cpu_accessible_vram = { node.vram_size, node.vram_size, 0,
+                                     node.vram_size },
+            .gtt = { SIM_GTT, SIM_GTT, 0, SIM_GTT },
+        };
+
+        memcpy(buf, &m, MIN(len, sizeof(m)));
+        return sizeof(m);
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
 static uint32_t sim_live_contexts(AmdkfdMcBackend *be)
 {
     return sim_kfd_live_contexts(be->kfd);
@@ -348,5 +432,6 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .node_info = sim_node_info,
     .caches = sim_caches,
     .links = sim_links,
+    .drm_info = sim_drm_info,
     .live_contexts = sim_live_contexts,
 };

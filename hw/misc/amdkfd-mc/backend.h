@@ -128,6 +128,14 @@ typedef struct AmdkfdMcBackendOps {
                        struct amdkfd_mc_topology_cache *c, uint32_t max);
     uint32_t (*links)(AmdkfdMcBackend *be,
                       struct amdkfd_mc_topology_link *l, uint32_t max);
+    /*
+     * The answer of the GPU's DRM driver to AMDGPU_INFO query @query
+     * (AMDKFD_MC_DRM_INFO_*) for node @index, in at most @len bytes of
+     * @buf (the guest's render node stand-in gives it to libdrm); returns
+     * its length or -errno.  May run on the main loop: from a cache.
+     */
+    int (*drm_info)(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
+                    void *buf, uint32_t len);
     /* Contexts the backend holds (a primary counts once), for leak checks */
     uint32_t (*live_contexts)(AmdkfdMcBackend *be);
 } AmdkfdMcBackendOps;

@@ -266,6 +266,35 @@ static uint32_t amdkfd_mc_cmd_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     return AMDKFD_MC_S_OK;
 }
 
+static uint32_t amdkfd_mc_cmd_drm_info(AmdkfdMcState *s,
+                                       const struct amdkfd_mc_cmd *cmd,
+                                       struct amdkfd_mc_cpl *cpl)
+{
+    uint8_t buf[AMDKFD_MC_DRM_INFO_MAX];
+    int len;
+
+    if (cmd->arg1 >= s->num_nodes) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    switch (cmd->arg2) {
+    case AMDKFD_MC_DRM_INFO_VRAM_GTT:
+    case AMDKFD_MC_DRM_INFO_DEV_INFO:
+    case AMDKFD_MC_DRM_INFO_MEMORY:
+        break;
+    default:
+        return AMDKFD_MC_S_NOT_SUPPORTED;
+    }
+    memset(buf, 0, sizeof(buf));
+    len = s->be_ops->drm_info(s->be, cmd->arg1, cmd->arg2, buf, sizeof(buf));
+    if (len < 0) {
+        cpl->result = len;
+        return AMDKFD_MC_S_BACKEND_ERROR;
+    }
+    /* as the DRM driver does: as much as the caller has room for */
+    cpl->value = len;
+    return amdkfd_mc_reply(s, cmd, buf, MIN((uint32_t)len, cmd->payload_len));
+}
+
 /* Commands that name no context; false if it went asynchronous */
 static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
                                  const struct amdkfd_mc_cmd *cmd,
@@ -287,6 +316,9 @@ static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
         break;
     case AMDKFD_MC_OP_QUERY_TOPOLOGY:
         cpl->status = amdkfd_mc_cmd_topology(s, cmd);
+        break;
+    case AMDKFD_MC_OP_QUERY_DRM_INFO:
+        cpl->status = amdkfd_mc_cmd_drm_info(s, cmd, cpl);
         break;
     default:
         g_assert_not_reached();
@@ -318,6 +350,7 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     case AMDKFD_MC_OP_DEVICE_INFO:
     case AMDKFD_MC_OP_CREATE_CONTEXT:
     case AMDKFD_MC_OP_QUERY_TOPOLOGY:
+    case AMDKFD_MC_OP_QUERY_DRM_INFO:
         return amdkfd_mc_cmd_device(s, cmd, cpl);
     case AMDKFD_MC_OP_DESTROY_CONTEXT:
     case AMDKFD_MC_OP_IOCTL:

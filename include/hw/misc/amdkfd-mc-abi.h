@@ -71,6 +71,7 @@
 #define AMDKFD_MC_FEATURE_TOPOLOGY      (1u << 3)   /* OP_QUERY_TOPOLOGY */
 #define AMDKFD_MC_FEATURE_ASYNC         (1u << 4)   /* out-of-order cpls */
 #define AMDKFD_MC_FEATURE_GUEST_MEMORY  (1u << 5)   /* OP_ALLOC_GUEST_MEMORY */
+#define AMDKFD_MC_FEATURE_DRM_INFO      (1u << 6)   /* OP_QUERY_DRM_INFO */
 
 /* CONTROL bits */
 #define AMDKFD_MC_CONTROL_ENABLE        (1u << 0)   /* rings are live */
@@ -103,6 +104,17 @@
 #define AMDKFD_MC_OP_UNMAP_WINDOW       0x06
 #define AMDKFD_MC_OP_QUERY_TOPOLOGY     0x07
 #define AMDKFD_MC_OP_ALLOC_GUEST_MEMORY 0x08
+#define AMDKFD_MC_OP_QUERY_DRM_INFO     0x09
+
+/*
+ * OP_QUERY_DRM_INFO: arg1 is a node index, arg2 an AMDGPU_INFO query of
+ * the amdgpu DRM uapi; these three are answered, with the structure of
+ * <drm/amdgpu_drm.h> (as long as the backend's, at most this)
+ */
+#define AMDKFD_MC_DRM_INFO_VRAM_GTT     0x14    /* AMDGPU_INFO_VRAM_GTT */
+#define AMDKFD_MC_DRM_INFO_DEV_INFO     0x16    /* AMDGPU_INFO_DEV_INFO */
+#define AMDKFD_MC_DRM_INFO_MEMORY       0x19    /* AMDGPU_INFO_MEMORY */
+#define AMDKFD_MC_DRM_INFO_MAX          1024
 
 /* Window mappings are made of whole pages of this size */
 #define AMDKFD_MC_WINDOW_PAGE           4096
