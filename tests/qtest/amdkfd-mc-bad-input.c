@@ -539,7 +539,7 @@ static void test_bad_destroy_while_waiting(void)
     struct amdkfd_mc_cpl cpl;
     struct kfd_ioctl_get_version_args v;
     AkmcProc a, b;
-    uint64_t cookie;
+    uint64_t cookie, destroy;
     uint32_t ev;
     int32_t result;
     gint64 t0;
@@ -549,18 +549,23 @@ static void test_bad_destroy_while_waiting(void)
     g_assert_cmpint(akmc_event_create(&a, KFD_IOC_EVENT_SIGNAL, &ev), ==, 0);
     cookie = akmc_wait_async(d, a.ctx, ev, 30000, 8192);
 
-    /* The destroy completes first; the wait ends promptly, not in 30 s */
+    /*
+     * The wait ends promptly, not in 30 s; the destroy completes after it,
+     * once nothing of the context runs and its backend file is closed
+     * (only then may a guest driver unpin the context's pages)
+     */
     t0 = g_get_monotonic_time();
     cmd = (struct amdkfd_mc_cmd) {
         .opcode = AMDKFD_MC_OP_DESTROY_CONTEXT,
         .ctx_id = a.ctx,
     };
-    akmc_submit_cmd(d, &cmd);
-    g_assert_true(akmc_next_cpl(d, &cpl, 5 * G_USEC_PER_SEC));
-    g_assert_cmpuint(cpl.status, ==, AMDKFD_MC_S_OK);
+    destroy = akmc_submit_cmd(d, &cmd);
     g_assert_true(akmc_next_cpl(d, &cpl, 5 * G_USEC_PER_SEC));
     g_assert_cmphex(cpl.cookie, ==, cookie);
     g_assert_cmpuint(cpl.status, ==, AMDKFD_MC_S_INVALID_CONTEXT);
+    g_assert_true(akmc_next_cpl(d, &cpl, 5 * G_USEC_PER_SEC));
+    g_assert_cmphex(cpl.cookie, ==, destroy);
+    g_assert_cmpuint(cpl.status, ==, AMDKFD_MC_S_OK);
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
 
     g_assert_cmpuint(akmc_ioctl(d, a.ctx, AMDKFD_IOC_GET_VERSION, &v,

@@ -144,12 +144,13 @@ static uint32_t try_alloc(AkmcProc *p, uint64_t va, uint64_t size,
 /* Every field of the request is checked, every range against guest RAM */
 static void test_guest_memory_bad_input(void)
 {
-    AkmcDev *d = start_memfd(",max-guest-ranges=4,ctx-max-guest-memory=64K");
+    AkmcDev *d = start_memfd(",obj-max-guest-ranges=4,max-guest-ranges=6,"
+                             "ctx-max-guest-memory=64K");
     uint64_t pa = guest_pages(d, 4), pb = guest_pages(d, 1);
     struct amdkfd_mc_guest_range r[5];
     struct amdkfd_mc_cmd cmd;
     struct amdkfd_mc_cpl cpl;
-    uint64_t handle;
+    uint64_t handle, win_offset, map_id;
     int32_t result;
     AkmcProc a, b;
     AkmcBuf win;
@@ -193,6 +194,16 @@ static void test_guest_memory_bad_input(void)
     }
     g_assert_cmpuint(try_alloc(&a, VA_GUEST, 5 * 4096, r, 5), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
+    /* ranges of all objects together: 4 + 4 is more than 6 */
+    g_assert_cmpuint(akmc_guest_alloc(&a, VA_GUEST, 4 * 4096, r, 4, &handle,
+                                      &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+    g_assert_cmpuint(try_alloc(&a, VA_GUEST + 0x100000, 4 * 4096, r, 4), ==,
+                     AMDKFD_MC_S_NO_RESOURCES);
+    /* an object of guest RAM has no mmap offset: nothing maps at 0 */
+    g_assert_cmpuint(akmc_map_window(d, a.ctx, 0, 4096, &win_offset, &map_id,
+                                     &result), ==, AMDKFD_MC_S_NOT_SUPPORTED);
+    g_assert_cmpint(akmc_handle_free(&a, handle), ==, 0);
     cmd = (struct amdkfd_mc_cmd) {
         .opcode = AMDKFD_MC_OP_ALLOC_GUEST_MEMORY,
         .ctx_id = a.ctx,
@@ -249,6 +260,40 @@ static void test_guest_memory_anonymous_ram(void)
     akmc_stop(d);
 }
 
+/*
+ * virtio-mem memory can be unplugged by the host at any time: its pages
+ * are never pinned for the GPU
+ */
+static void test_guest_memory_virtio_mem(void)
+{
+    AkmcDev *d;
+    uint64_t addr;
+    struct amdkfd_mc_guest_range r;
+    AkmcProc a;
+
+    if (!qtest_has_device("virtio-mem-pci")) {
+        g_test_skip("no virtio-mem-pci in this QEMU");
+        return;
+    }
+    d = akmc_boot("-m 128M,maxmem=1G "
+                  "-object memory-backend-memfd,id=ram,size=128M,share=on "
+                  "-machine q35,memory-backend=ram "
+                  "-object memory-backend-memfd,id=vmem,size=128M,share=on "
+                  "-device virtio-mem-pci,id=vm0,memdev=vmem,"
+                  "requested-size=0 "
+                  "-device amdkfd-mc,id=kfd,backend=sim");
+    akmc_attach(d);
+    g_assert_cmphex(akmc_ring_setup(d, AKMC_DEFAULT_ENTRIES), ==,
+                    AMDKFD_MC_STATUS_READY);
+    addr = akmc_qom_path_get_uint(d, "/machine/peripheral/vm0", "memaddr");
+    r = (struct amdkfd_mc_guest_range) { addr, 4096 };
+    akmc_proc_open(d, &a);
+    g_assert_cmpuint(try_alloc(&a, VA_GUEST, 4096, &r, 1), ==,
+                     AMDKFD_MC_S_NOT_SUPPORTED);
+    g_assert_cmpuint(akmc_qom_get_uint(d, "guest-memory-bytes"), ==, 0);
+    akmc_stop(d);
+}
+
 void amdkfd_mc_add_guest_memory_tests(void)
 {
     qtest_add_func("/amdkfd-mc/guest-memory/dma", test_guest_memory_dma);
@@ -260,4 +305,6 @@ void amdkfd_mc_add_guest_memory_tests(void)
                    test_guest_memory_bad_input);
     qtest_add_func("/amdkfd-mc/guest-memory/anonymous-ram",
                    test_guest_memory_anonymous_ram);
+    qtest_add_func("/amdkfd-mc/guest-memory/virtio-mem",
+                   test_guest_memory_virtio_mem);
 }

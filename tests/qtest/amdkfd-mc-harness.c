@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qnum.h"
 #include "amdkfd-mc-harness.h"
 
 /* How long a completion may take before the test calls it lost */
@@ -614,17 +615,17 @@ void akmc_queue_ring(AkmcProc *p, AkmcQueue *q)
 
 void akmc_queue_kick(AkmcProc *p, AkmcQueue *q)
 {
-    struct kfd_ioctl_update_queue_args u = { .queue_id = UINT32_MAX };
+    struct kfd_ioctl_get_available_memory_args m = { .gpu_id = 0 };
     int32_t result;
 
     akmc_queue_ring(p, q);
     /*
      * The sim's engine runs in the context's worker queue, where requests
-     * that may sleep run in order after it: an UPDATE_QUEUE of no queue
+     * that may sleep run in order after it: an AVAILABLE_MEMORY of no GPU
      * (a no-op that fails) completes only once the engine is done.
      */
-    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_UPDATE_QUEUE, &u,
-                                sizeof(u), &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_AVAILABLE_MEMORY, &m,
+                                sizeof(m), &result), ==, AMDKFD_MC_S_OK);
     g_assert_cmpint(result, !=, 0);
 }
 
@@ -708,18 +709,23 @@ int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
     return result;
 }
 
-uint64_t akmc_qom_get_uint(AkmcDev *d, const char *prop)
+uint64_t akmc_qom_path_get_uint(AkmcDev *d, const char *path,
+                                const char *prop)
 {
     QDict *rsp;
     uint64_t v;
 
     rsp = qtest_qmp(d->qts, "{ 'execute': 'qom-get', 'arguments': "
-                    "{ 'path': '/machine/peripheral/kfd', "
-                    "'property': %s } }", prop);
+                    "{ 'path': %s, 'property': %s } }", path, prop);
     g_assert_true(qdict_haskey(rsp, "return"));
-    v = qdict_get_int(rsp, "return");
+    v = qnum_get_uint(qobject_to(QNum, qdict_get(rsp, "return")));
     qobject_unref(rsp);
     return v;
+}
+
+uint64_t akmc_qom_get_uint(AkmcDev *d, const char *prop)
+{
+    return akmc_qom_path_get_uint(d, "/machine/peripheral/kfd", prop);
 }
 
 bool akmc_wait_backend_contexts(AkmcDev *d, uint64_t n)

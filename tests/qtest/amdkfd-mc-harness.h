@@ -93,6 +93,9 @@ uint32_t akmc_topology(AkmcDev *d, struct amdkfd_mc_topology_node *nodes,
                        uint32_t max, uint32_t *n);
 
 /* Read-only QOM properties of the device (its id is "kfd") */
+/* A numeric QOM property of the object at @path */
+uint64_t akmc_qom_path_get_uint(AkmcDev *d, const char *path,
+                                const char *prop);
 uint64_t akmc_qom_get_uint(AkmcDev *d, const char *prop);
 /* Open fds of QEMU, and its mappings of the sim's memory */
 int akmc_count_fds(QTestState *qts);

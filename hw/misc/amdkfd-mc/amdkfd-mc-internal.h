@@ -39,16 +39,29 @@ void amdkfd_mc_reset(AmdkfdMcState *s);
  * A command that completes after it left the ring processing: it holds a
  * completion slot until amdkfd_mc_async_end().  If the rings stop
  * meanwhile it is orphaned: it then neither writes guest memory nor posts
- * a completion, but still updates the device's state.
+ * a completion, and if it has not started it never calls the backend, but
+ * it still settles the device's bookkeeping.
  */
 struct AmdkfdMcAsync {
     AmdkfdMcWork work;
     AmdkfdMcState *s;
     AmdkfdMcContext *ctx;       /* NULL for device-level commands */
-    bool orphaned;
+    bool orphaned;              /* set on the main loop, read by workers */
+    uint16_t opcode;            /* for the trace */
+    uint32_t bytes;             /* guest payload it keeps a copy of */
     struct amdkfd_mc_cpl cpl;
     QTAILQ_ENTRY(AmdkfdMcAsync) next;
 };
+
+/*
+ * Bounds of what commands in workers hold, orphans included: the rings
+ * bound it only while they run, and a guest can stop and restart them
+ */
+#define AMDKFD_MC_ASYNC_MAX         AMDKFD_MC_RING_MAX_ENTRIES
+#define AMDKFD_MC_ASYNC_BYTES_MAX   (32 * 1024 * 1024)
+
+/* Commands one run of the ring's bottom half executes before it yields */
+#define AMDKFD_MC_BH_BUDGET         256
 
 /* ring.c */
 void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val);
@@ -60,9 +73,13 @@ void amdkfd_mc_ring_stop(AmdkfdMcState *s);
 void amdkfd_mc_ring_process(void *opaque);
 void amdkfd_mc_set_error(AmdkfdMcState *s, uint32_t status);
 void amdkfd_mc_irq_update(AmdkfdMcState *s);
-/* Start an asynchronous command; @a->cpl.cookie must be set */
+/*
+ * Start an asynchronous command of opcode @opcode that keeps @bytes of
+ * guest payload; @a->cpl.cookie must be set
+ */
 void amdkfd_mc_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                           AmdkfdMcAsync *a);
+                           AmdkfdMcAsync *a, uint16_t opcode,
+                           uint32_t bytes);
 /* Post its completion (unless orphaned) and drop its hold on @a->ctx */
 void amdkfd_mc_async_end(AmdkfdMcAsync *a);
 
@@ -80,7 +97,11 @@ AmdkfdMcContext *amdkfd_mc_ctx_lookup(AmdkfdMcState *s, uint32_t id);
 uint32_t amdkfd_mc_ctx_reserve(AmdkfdMcState *s, AmdkfdMcContext **out);
 int amdkfd_mc_ctx_open(AmdkfdMcContext *ctx);
 void amdkfd_mc_ctx_opened(AmdkfdMcContext *ctx, int err);
-void amdkfd_mc_ctx_destroy(AmdkfdMcContext *ctx);
+/*
+ * Destroy @ctx; @destroy (the guest's DESTROY_CONTEXT, or NULL) completes
+ * when its backend file has been closed
+ */
+void amdkfd_mc_ctx_destroy(AmdkfdMcContext *ctx, AmdkfdMcAsync *destroy);
 void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s);
 /* Work of @ctx that finished: free it if it is dying and idle */
 void amdkfd_mc_ctx_put_inflight(AmdkfdMcContext *ctx);
@@ -134,13 +155,16 @@ void amdkfd_mc_guest_fini(AmdkfdMcState *s);
 uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                                    const struct amdkfd_mc_cmd *cmd);
 /* The pages of a guest memory object are no longer the context's */
-void amdkfd_mc_guest_release(AmdkfdMcContext *ctx,
-                             const struct amdkfd_mc_guest_range *r,
+void amdkfd_mc_guest_release(AmdkfdMcContext *ctx, const AmdkfdMcRamRange *r,
                              uint32_t n, uint64_t bytes);
 
 /* window.c */
 bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp);
-void amdkfd_mc_window_free(AmdkfdMcState *s);
+/* Unrealize: every mapping is gone; finalize: the host memory goes */
+void amdkfd_mc_window_exit(AmdkfdMcState *s);
+void amdkfd_mc_window_finalize(AmdkfdMcState *s);
+/* The window's RamDiscardManager methods, in the device's class */
+void amdkfd_mc_window_class_init(ObjectClass *klass);
 uint32_t amdkfd_mc_window_map(AmdkfdMcContext *ctx, uint64_t mmap_offset,
                               uint64_t size, uint64_t *win_offset,
                               uint64_t *map_id, int *err);

@@ -23,6 +23,12 @@ typedef struct AmdkfdMcBackendOps AmdkfdMcBackendOps;
 typedef struct AmdkfdMcMapping AmdkfdMcMapping;
 typedef struct AmdkfdMcAsync AmdkfdMcAsync;
 
+/* Pages of guest RAM, in QEMU's RAM address space (ram_addr_t) */
+typedef struct AmdkfdMcRamRange {
+    uint64_t start;
+    uint64_t len;
+} AmdkfdMcRamRange;
+
 /* A memory object of a context, as the device tracks it */
 typedef struct AmdkfdMcObject {
     uint64_t handle;            /* hash key: keep first */
@@ -33,8 +39,9 @@ typedef struct AmdkfdMcObject {
     uint32_t flags;             /* KFD_IOC_ALLOC_MEM_FLAGS_* */
     uint32_t gpu_mapped;        /* bit per node whose GPU VM maps it */
     bool freeing;               /* a FREE_MEMORY_OF_GPU is in flight */
-    /* guest RAM objects: the guest-physical pages it is made of */
-    struct amdkfd_mc_guest_range *guest;
+    uint32_t unmapping;         /* UNMAP_MEMORY_FROM_GPU in flight */
+    /* guest RAM objects: the pages it is made of */
+    AmdkfdMcRamRange *guest;
     uint32_t nr_guest;
 } AmdkfdMcObject;
 
@@ -64,7 +71,6 @@ typedef struct AmdkfdMcContext {
     uint64_t guest_bytes;       /* guest RAM in its objects */
     uint32_t host_fds;          /* host fds the backend holds for it */
     uint32_t vm_acquired;       /* bit per node: ACQUIRE_VM done */
-    uint32_t vm_acquiring;      /* bit per node: ACQUIRE_VM in flight */
     GHashTable *queue_nodes;    /* queue id -> node index */
     uint32_t queues;            /* for the QOM view */
     uint32_t events;
@@ -77,6 +83,10 @@ typedef struct AmdkfdMcContext {
     bool db_queued;             /* under db_lock */
     bool db_running;            /* db_work submitted and not done yet */
     AmdkfdMcWork db_work;
+    /* its end: waits cancelled, then the file closed, both in workers */
+    AmdkfdMcWork cancel_work;
+    AmdkfdMcWork close_work;
+    AmdkfdMcAsync *destroy_cmd; /* the guest's DESTROY_CONTEXT, or NULL */
 
     QTAILQ_ENTRY(AmdkfdMcContext) next;     /* AmdkfdMcState.all_contexts */
 } AmdkfdMcContext;
@@ -109,7 +119,8 @@ typedef struct AmdkfdMcLimits {
     uint32_t ctx_max_waits;
     uint32_t max_host_fds;
     uint32_t worker_threads;
-    uint32_t max_guest_ranges;  /* per guest memory object */
+    uint32_t obj_max_guest_ranges;  /* per guest memory object */
+    uint32_t max_guest_ranges;  /* in all guest memory objects */
     uint64_t ctx_max_guest;     /* bytes of guest RAM in one context */
 } AmdkfdMcLimits;
 
@@ -146,8 +157,10 @@ struct AmdkfdMcState {
     QEMUBH *ring_bh;
     bool unplugging;
 
-    /* commands in workers that are owed a completion */
+    /* commands in workers that are owed a completion, and orphans */
     QTAILQ_HEAD(, AmdkfdMcAsync) async;
+    uint32_t nr_async;
+    uint64_t async_bytes;
     AmdkfdMcWorkers workers;    /* slow commands and doorbells */
     AmdkfdMcWorkers waiters;    /* WAIT_EVENTS: a thread each */
 
@@ -170,6 +183,8 @@ struct AmdkfdMcState {
     uint32_t host_fds;
     GArray *guest_segs;         /* owners of guest pages in objects */
     uint64_t guest_bytes;
+    uint32_t guest_ranges;      /* RAM ranges of all guest objects */
+    uint32_t guest_objects;     /* RAM discard is off while non-zero */
 
     Error *migration_blocker;
 

@@ -9,6 +9,8 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qemu/main-loop.h"
+#include "qemu/cutils.h"
+#include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -182,20 +184,41 @@ static void amdkfd_mc_read_caches_links(AmdkfdMcState *s)
             AMDKFD_MC_MAX_LINKS);
     for (i = 0; i < n; i++) {
         struct amdkfd_mc_topology_link *l = &s->links[i];
+        bool from_ok = l->node_from < s->num_nodes ||
+                       l->node_from == AMDKFD_MC_TOPO_CPU;
+        bool to_ok = l->node_to < s->num_nodes ||
+                     l->node_to == AMDKFD_MC_TOPO_CPU;
 
-        if ((l->node_from < s->num_nodes || l->node_from == AMDKFD_MC_TOPO_CPU)
-            && (l->node_to < s->num_nodes ||
-                l->node_to == AMDKFD_MC_TOPO_CPU) &&
-            l->node_from != l->node_to) {
+        if (from_ok && to_ok && l->node_from != l->node_to) {
             s->links[s->nr_links++] = *l;
         }
     }
+}
+
+/* Host mappings (VMAs) left for the rest of QEMU */
+#define AMDKFD_MC_QEMU_VMAS 8192
+
+/* Host mappings (VMAs) a process may have, or 0 if unknown */
+static uint64_t amdkfd_mc_max_map_count(void)
+{
+    g_autofree char *text = NULL;
+    uint64_t n = 0;
+
+    if (g_file_get_contents("/proc/sys/vm/max_map_count", &text, NULL,
+                            NULL)) {
+        qemu_strtou64(text, NULL, 10, &n);
+    }
+    return n;
 }
 
 /* The limits must leave room for at least one of everything */
 static bool amdkfd_mc_check_limits(AmdkfdMcState *s, Error **errp)
 {
     const AmdkfdMcLimits *l = &s->limits;
+    const uint32_t max_ranges = (AMDKFD_MC_MAX_PAYLOAD -
+                                 sizeof(struct amdkfd_mc_guest_memory)) /
+                                sizeof(struct amdkfd_mc_guest_range);
+    uint64_t vmas, max_vmas;
 
     if (l->max_contexts < 1 || l->max_contexts > AMDKFD_MC_LIMIT_MAX_CONTEXTS) {
         error_setg(errp, "amdkfd-mc: max-contexts must be 1 to %u",
@@ -204,21 +227,33 @@ static bool amdkfd_mc_check_limits(AmdkfdMcState *s, Error **errp)
     }
     if (!l->max_mappings || !l->ctx_max_mappings || !l->max_objects ||
         !l->ctx_max_objects || !l->max_waits || !l->ctx_max_waits ||
-        !l->max_host_fds || !l->max_guest_ranges) {
+        !l->max_host_fds || !l->max_guest_ranges ||
+        !l->obj_max_guest_ranges) {
         error_setg(errp, "amdkfd-mc: the max-* and ctx-max-* limits must "
                    "be at least 1");
         return false;
     }
-    if (l->max_waits > 4096 || l->max_mappings > 1048576 ||
-        l->max_guest_ranges > 16384) {
-        /*
-         * a thread per wait; a host mapping (VMA) per window mapping; the
-         * ranges of one object must fit in a payload
-         */
-        error_setg(errp, "amdkfd-mc: max-waits is at most 4096, "
-                   "max-mappings at most 1048576 and max-guest-ranges at "
-                   "most 16384");
+    /* a thread per wait; the ranges of one object must fit in a payload */
+    if (l->max_waits > 4096 || l->obj_max_guest_ranges > max_ranges) {
+        error_setg(errp, "amdkfd-mc: max-waits is at most 4096 and "
+                   "obj-max-guest-ranges at most %u", max_ranges);
         return false;
+    }
+    /*
+     * A window mapping splits the window's host mapping in up to two more
+     * VMAs; the sim backend maps each guest RAM range of an object once
+     */
+    if (l->max_mappings > 65536 || l->max_guest_ranges > 65536) {
+        error_setg(errp, "amdkfd-mc: max-mappings and max-guest-ranges are "
+                   "at most 65536");
+        return false;
+    }
+    vmas = 2ULL * l->max_mappings + l->max_guest_ranges;
+    max_vmas = amdkfd_mc_max_map_count();
+    if (max_vmas && vmas + AMDKFD_MC_QEMU_VMAS > max_vmas) {
+        warn_report("amdkfd-mc: max-mappings and max-guest-ranges allow "
+                    "%" PRIu64 " host mappings; with QEMU's own that is more "
+                    "than vm.max_map_count (%" PRIu64 ")", vmas, max_vmas);
     }
     if (l->worker_threads < 1 || l->worker_threads > 64) {
         error_setg(errp, "amdkfd-mc: worker-threads must be 1 to 64");
@@ -315,9 +350,15 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
     QTAILQ_INIT(&s->async);
     s->ring_bh = qemu_bh_new_guarded(amdkfd_mc_ring_process, s,
                                      &DEVICE(s)->mem_reentrancy_guard);
+    /*
+     * Every context with work may need a thread of its own (its call may
+     * block for long), and so may the end of each: the pool grows to
+     * that, from worker-threads kept ready.  Each wait has its own.
+     */
     amdkfd_mc_workers_init(&s->workers, "amdkfd-mc-work",
-                           s->limits.worker_threads, s->ring_bh);
-    amdkfd_mc_workers_init(&s->waiters, "amdkfd-mc-wait",
+                           s->limits.worker_threads,
+                           2 * s->limits.max_contexts, s->ring_bh);
+    amdkfd_mc_workers_init(&s->waiters, "amdkfd-mc-wait", 0,
                            s->limits.max_waits, s->ring_bh);
     return;
 
@@ -337,9 +378,24 @@ fail_backend:
 }
 
 /*
+ * Until nothing runs in a worker and every finished item is reaped; the
+ * done() of one may hand a worker the next step (closing a context)
+ */
+static void amdkfd_mc_workers_quiesce(AmdkfdMcState *s)
+{
+    do {
+        amdkfd_mc_workers_drain(&s->workers);
+        amdkfd_mc_workers_drain(&s->waiters);
+    } while (amdkfd_mc_workers_reap(&s->workers) |
+             amdkfd_mc_workers_reap(&s->waiters));
+}
+
+/*
  * Unplug can come at any time (guest root ejects through ACPI): first make
  * sure that no guest command runs any more, then end what runs in workers,
- * then free.
+ * then free.  Waits are cancelled and the sim's DMA engine stops between
+ * packets; a host KFD call returns by itself, within the KFD's own
+ * timeouts (a queue preemption's, by default a few seconds).
  */
 static void amdkfd_mc_exit(PCIDevice *pdev)
 {
@@ -348,12 +404,8 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     s->unplugging = true;
     amdkfd_mc_ring_stop(s);
     amdkfd_mc_ctx_destroy_all(s);
-    /* Waits were cancelled; other backend calls return by themselves */
-    amdkfd_mc_workers_drain(&s->workers);
-    amdkfd_mc_workers_drain(&s->waiters);
-    /* Their completions are orphaned: bookkeeping only, no DMA */
-    amdkfd_mc_workers_reap(&s->workers);
-    amdkfd_mc_workers_reap(&s->waiters);
+    /* their completions are orphaned: bookkeeping only, no DMA */
+    amdkfd_mc_workers_quiesce(s);
     amdkfd_mc_workers_destroy(&s->workers);
     amdkfd_mc_workers_destroy(&s->waiters);
     qemu_bh_delete(s->ring_bh);
@@ -365,12 +417,17 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     s->caches = NULL;
     s->links = NULL;
     s->nr_caches = s->nr_links = 0;
-    amdkfd_mc_window_free(s);
+    amdkfd_mc_window_exit(s);
     msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
     msix_uninit_exclusive_bar(pdev);
     migrate_del_blocker(&s->migration_blocker);
     s->be_ops->destroy(s->be);
     s->be = NULL;
+}
+
+static void amdkfd_mc_instance_finalize(Object *obj)
+{
+    amdkfd_mc_window_finalize(AMDKFD_MC(obj));
 }
 
 void amdkfd_mc_reset(AmdkfdMcState *s)
@@ -480,7 +537,7 @@ static void amdkfd_mc_instance_init(Object *obj)
         { "leaked-window-pages", offsetof(AmdkfdMcState, leaked_window_pages),
           true, "window pages that could not be cleared (never reused)" },
     };
-    int i;
+    size_t i;
 
     for (i = 0; i < ARRAY_SIZE(counters); i++) {
         void *p = (uint8_t *)s + counters[i].offset;
@@ -529,15 +586,17 @@ static const Property amdkfd_mc_properties[] = {
                        65536),
     DEFINE_PROP_UINT32("ctx-max-objects", AmdkfdMcState,
                        limits.ctx_max_objects, 16384),
-    DEFINE_PROP_UINT32("max-waits", AmdkfdMcState, limits.max_waits, 128),
+    DEFINE_PROP_UINT32("max-waits", AmdkfdMcState, limits.max_waits, 256),
     DEFINE_PROP_UINT32("ctx-max-waits", AmdkfdMcState, limits.ctx_max_waits,
-                       64),
+                       32),
     DEFINE_PROP_UINT32("max-host-fds", AmdkfdMcState, limits.max_host_fds,
                        1024),
     DEFINE_PROP_UINT32("worker-threads", AmdkfdMcState,
                        limits.worker_threads, 4),
+    DEFINE_PROP_UINT32("obj-max-guest-ranges", AmdkfdMcState,
+                       limits.obj_max_guest_ranges, 1024),
     DEFINE_PROP_UINT32("max-guest-ranges", AmdkfdMcState,
-                       limits.max_guest_ranges, 1024),
+                       limits.max_guest_ranges, 16384),
     DEFINE_PROP_SIZE("ctx-max-guest-memory", AmdkfdMcState,
                      limits.ctx_max_guest, 16 * GiB),
     /* tests only: where context ids start, to reach the end of the space */
@@ -582,13 +641,16 @@ static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
         "WAIT_EVENTS of one context running at once");
     object_class_property_set_description(klass, "max-host-fds",
         "host backend: file descriptors held for all contexts");
-    object_class_property_set_description(klass, "max-guest-ranges",
+    object_class_property_set_description(klass, "obj-max-guest-ranges",
         "page ranges of one guest memory object (host: at most udmabuf's "
         "list_limit)");
+    object_class_property_set_description(klass, "max-guest-ranges",
+        "page ranges of all guest memory objects");
     object_class_property_set_description(klass, "ctx-max-guest-memory",
         "bytes of guest RAM one context may turn into memory objects");
     object_class_property_set_description(klass, "worker-threads",
-        "threads for backend calls that may sleep (queues, memory)");
+        "threads kept ready for backend calls that may sleep (more start "
+        "while all are busy, up to two per context)");
     object_class_property_set_description(klass, "window-size",
         "size of the BAR that maps host memory of the contexts");
     object_class_property_set_description(klass, "legacy-shared",
@@ -597,6 +659,7 @@ static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
     object_class_property_set_description(klass, "sim-nodes",
         "sim backend: number of simulated GPU nodes");
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    amdkfd_mc_window_class_init(klass);
 }
 
 static const TypeInfo amdkfd_mc_info = {
@@ -604,10 +667,12 @@ static const TypeInfo amdkfd_mc_info = {
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(AmdkfdMcState),
     .instance_init = amdkfd_mc_instance_init,
+    .instance_finalize = amdkfd_mc_instance_finalize,
     .class_init = amdkfd_mc_class_init,
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { TYPE_RAM_DISCARD_MANAGER },
         { },
     },
 };

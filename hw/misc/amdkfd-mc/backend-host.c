@@ -28,7 +28,8 @@
 
 #define HOST_TOPOLOGY   "/sys/class/kfd/kfd/topology/nodes"
 #define HOST_MAX_NODES  AMDKFD_MC_MAX_NODES
-
+/* KFD_SCHED_POLICY_NO_HWS: the KFD reads queue pointers with get_user() */
+#define HOST_SCHED_NO_HWS 2
 
 /* The answers of the GPU's render node the guest's stand-in repeats */
 #define HOST_DRM_QUERIES 3
@@ -60,9 +61,31 @@ struct AmdkfdMcBackend {
     HostNode nodes[HOST_MAX_NODES];
     uint32_t num_nodes;
     uint32_t live_files;        /* atomic: files open and close in workers */
-    /* CREATE_PROCESS and the sysfs lookup of its id, one at a time */
-    QemuMutex create_lock;
 };
+
+/*
+ * The ids of this process's secondary KFD contexts that the host backends
+ * know of (every device of this QEMU shares the process's primary): the
+ * open ones, and the closed ones whose sysfs directory may still be there
+ * (the KFD frees an id after the close, from a work queue).  A new
+ * context's id is then the lowest one known to be free, as the KFD's ida
+ * hands them out, checked with one stat(); only when closed ones linger
+ * is the directory listed.  Creation is one at a time, under the lock.
+ */
+static struct {
+    QemuMutex lock;
+    GHashTable *live;           /* keys: id + 1 */
+    GHashTable *dying;
+} host_ids;
+
+static void __attribute__((__constructor__)) host_ids_init(void)
+{
+    qemu_mutex_init(&host_ids.lock);
+    host_ids.live = g_hash_table_new(NULL, NULL);
+    host_ids.dying = g_hash_table_new(NULL, NULL);
+}
+
+#define HOST_ID_KEY(id) GUINT_TO_POINTER((id) + 1)
 
 /* A WAIT_EVENTS in the host kernel, so that it can be ended */
 typedef struct HostWait {
@@ -76,7 +99,8 @@ struct AmdkfdMcBackendFile {
     int fd;
     uint32_t ctx_id;            /* the secondary's id, from sysfs */
     uint32_t pasid;
-    int render_fd[HOST_MAX_NODES];  /* per exported GPU, for ACQUIRE_VM */
+    /* per exported GPU, for ACQUIRE_VM; set by a worker, read by mmap */
+    int render_fd[HOST_MAX_NODES];
     QemuMutex wait_lock;
     QLIST_HEAD(, HostWait) waits;
     bool shut_down;             /* under wait_lock */
@@ -204,6 +228,120 @@ static void host_read_drm_info(AmdkfdMcBackend *be)
     }
 }
 
+static char *host_ctx_dir(uint32_t id)
+{
+    return g_strdup_printf("/sys/class/kfd/kfd/proc/%d/context_%u", getpid(),
+                           id);
+}
+
+static bool host_ctx_dir_exists(uint32_t id)
+{
+    g_autofree char *dir = host_ctx_dir(id);
+
+    return g_file_test(dir, G_FILE_TEST_IS_DIR);
+}
+
+/* The context_<id> directories of this process's KFD contexts */
+static GHashTable *host_sysfs_contexts(void)
+{
+    g_autofree char *dir = g_strdup_printf("/sys/class/kfd/kfd/proc/%d",
+                                           getpid());
+    GHashTable *ids = g_hash_table_new(NULL, NULL);
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    uint64_t id;
+
+    while (d && (name = g_dir_read_name(d))) {
+        if (g_str_has_prefix(name, "context_") &&
+            !qemu_strtou64(name + 8, NULL, 10, &id) &&
+            id < AMDKFD_MC_KFD_PRIMARY_ID) {
+            g_hash_table_add(ids, HOST_ID_KEY(id));
+        }
+    }
+    if (d) {
+        g_dir_close(d);
+    }
+    return ids;
+}
+
+static bool host_id_known(gpointer key)
+{
+    return g_hash_table_contains(host_ids.live, key) ||
+           g_hash_table_contains(host_ids.dying, key);
+}
+
+/* Contexts in sysfs that nobody knows of (the realize probe's) are dying */
+static void host_ids_note_unknown(void)
+{
+    QEMU_LOCK_GUARD(&host_ids.lock);
+    g_autoptr(GHashTable) ids = host_sysfs_contexts();
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, ids);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (!host_id_known(key)) {
+            g_hash_table_add(host_ids.dying, key);
+        }
+    }
+}
+
+/* Under host_ids.lock: forget closed contexts the KFD has let go of */
+static void host_ids_prune(void)
+{
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, host_ids.dying);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (!host_ctx_dir_exists(GPOINTER_TO_UINT(key) - 1)) {
+            g_hash_table_iter_remove(&it);
+        }
+    }
+}
+
+/* Under host_ids.lock, after CREATE_PROCESS: the new context's id */
+static uint32_t host_ids_find_new(void)
+{
+    g_autoptr(GHashTable) ids = NULL;
+    GHashTableIter it;
+    gpointer key, found = NULL;
+    uint32_t id;
+
+    for (id = 0; id < AMDKFD_MC_KFD_PRIMARY_ID; id++) {
+        if (!host_id_known(HOST_ID_KEY(id))) {
+            break;
+        }
+    }
+    if (!g_hash_table_size(host_ids.dying) && host_ctx_dir_exists(id)) {
+        return id;
+    }
+    /* the one directory nobody knows of */
+    ids = host_sysfs_contexts();
+    g_hash_table_iter_init(&it, ids);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (!host_id_known(key)) {
+            if (found) {
+                return AMDKFD_MC_HOST_CTX_UNKNOWN;
+            }
+            found = key;
+        }
+    }
+    return found ? GPOINTER_TO_UINT(found) - 1 : AMDKFD_MC_HOST_CTX_UNKNOWN;
+}
+
+/* 0, 1 or 2 (no hardware scheduler); -1 if the host does not say */
+static int host_sched_policy(void)
+{
+    uint64_t v;
+
+    if (!host_read_u64("/sys/module/amdgpu/parameters", "sched_policy", "",
+                       &v)) {
+        return -1;
+    }
+    return v;
+}
+
 static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
                                     Error **errp)
 {
@@ -244,9 +382,18 @@ static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
         goto fail_close;
     }
     close(probe);
+    host_ids_note_unknown();
+    if (host_sched_policy() == HOST_SCHED_NO_HWS) {
+        error_setg(errp, "amdkfd-mc: the host's amdgpu runs without the "
+                   "hardware scheduler (sched_policy=2)");
+        error_append_hint(errp, "Without it the KFD reads a queue's write "
+                          "pointer from QEMU's memory at an address the "
+                          "guest chose; load amdgpu with sched_policy 0 or "
+                          "1.\n");
+        goto fail_close;
+    }
     host_read_topology(be);
     host_read_drm_info(be);
-    qemu_mutex_init(&be->create_lock);
     return g_steal_pointer(&be);
 
 fail_close:
@@ -264,7 +411,6 @@ static void host_destroy(AmdkfdMcBackend *be)
     /* Secondaries are closed before the primary, as the kernel expects */
     assert(qatomic_read(&be->live_files) == 0);
     close(be->primary_fd);
-    qemu_mutex_destroy(&be->create_lock);
     g_free(be->path);
     g_free(be);
 }
@@ -478,6 +624,13 @@ static void host_close(AmdkfdMcBackendFile *f)
 {
     int i;
 
+    if (f->ctx_id < AMDKFD_MC_KFD_PRIMARY_ID) {
+        QEMU_LOCK_GUARD(&host_ids.lock);
+
+        g_hash_table_remove(host_ids.live, HOST_ID_KEY(f->ctx_id));
+        g_hash_table_add(host_ids.dying, HOST_ID_KEY(f->ctx_id));
+    }
+
     for (i = 0; i < HOST_MAX_NODES; i++) {
         if (f->render_fd[i] >= 0) {
             close(f->render_fd[i]);
@@ -507,88 +660,58 @@ static int host_acquire_vm(AmdkfdMcBackendFile *f,
                            struct kfd_ioctl_acquire_vm_args *a)
 {
     int n = host_node_index(f->be, a->gpu_id);
+    g_autofree char *path = NULL;
+    int fd, ret;
 
     if (n < 0) {
         return -EINVAL;
     }
-    if (f->render_fd[n] < 0) {
-        g_autofree char *path = g_strdup_printf("/dev/dri/renderD%u",
-                                    f->be->nodes[n].info.drm_render_minor);
-
-        int ret;
-
-        f->render_fd[n] = qemu_open_old(path, O_RDWR | O_CLOEXEC);
-        if (f->render_fd[n] < 0) {
-            return -errno;
-        }
-        a->drm_fd = f->render_fd[n];
-        ret = host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
-        if (ret < 0) {
-            /* the device counts a render fd only for an acquired VM */
-            close(f->render_fd[n]);
-            f->render_fd[n] = -1;
-        }
+    fd = qatomic_read(&f->render_fd[n]);
+    if (fd >= 0) {
+        a->drm_fd = fd;
+        return host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
+    }
+    path = g_strdup_printf("/dev/dri/renderD%u",
+                           f->be->nodes[n].info.drm_render_minor);
+    fd = qemu_open_old(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    a->drm_fd = fd;
+    ret = host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
+    if (ret < 0) {
+        /* the device counts a render fd only for an acquired VM */
+        close(fd);
         return ret;
     }
-    a->drm_fd = f->render_fd[n];
-    return host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
-}
-
-/* The context_<id> directories of this process's KFD contexts */
-static GHashTable *host_sysfs_contexts(void)
-{
-    g_autofree char *dir = g_strdup_printf("/sys/class/kfd/kfd/proc/%d",
-                                           getpid());
-    GHashTable *ids = g_hash_table_new(NULL, NULL);
-    GDir *d = g_dir_open(dir, 0, NULL);
-    const char *name;
-    uint64_t id;
-
-    while (d && (name = g_dir_read_name(d))) {
-        if (g_str_has_prefix(name, "context_") &&
-            !qemu_strtou64(name + 8, NULL, 10, &id)) {
-            g_hash_table_add(ids, GUINT_TO_POINTER(id + 1));
-        }
-    }
-    if (d) {
-        g_dir_close(d);
-    }
-    return ids;
+    qatomic_set(&f->render_fd[n], fd);
+    return 0;
 }
 
 /*
  * CREATE_PROCESS returns nothing; the new context is the context_<id>
- * that appears in sysfs.  Workers create contexts in parallel: one at a
- * time here, so that the difference is that one context.
+ * that appears in sysfs.  Its id and PASID are only reported (QOM, the
+ * context info), isolation does not rest on them.
  */
 static int host_create_process(AmdkfdMcBackendFile *f)
 {
-    QEMU_LOCK_GUARD(&f->be->create_lock);
-    g_autoptr(GHashTable) before = host_sysfs_contexts();
-    g_autoptr(GHashTable) after = NULL;
-    GHashTableIter it;
-    gpointer key;
+    QEMU_LOCK_GUARD(&host_ids.lock);
     int ret;
 
+    host_ids_prune();
     ret = host_errno(ioctl(f->fd, AMDKFD_IOC_CREATE_PROCESS));
     if (ret < 0) {
         return ret;
     }
-    /* Unknown unless sysfs shows it (e.g. sysfs not mounted) */
-    f->ctx_id = AMDKFD_MC_HOST_CTX_UNKNOWN;
-    after = host_sysfs_contexts();
-    g_hash_table_iter_init(&it, after);
-    while (g_hash_table_iter_next(&it, &key, NULL)) {
-        if (!g_hash_table_contains(before, key)) {
-            g_autofree char *dir = NULL;
-            uint64_t pasid = 0;
+    /* unknown unless sysfs shows it (e.g. sysfs not mounted) */
+    f->ctx_id = host_ids_find_new();
+    if (f->ctx_id != AMDKFD_MC_HOST_CTX_UNKNOWN) {
+        g_autofree char *dir = host_ctx_dir(f->ctx_id);
+        uint64_t pasid = 0;
 
-            f->ctx_id = GPOINTER_TO_UINT(key) - 1;
-            dir = g_strdup_printf("/sys/class/kfd/kfd/proc/%d/context_%u",
-                                  getpid(), f->ctx_id);
-            host_read_u64(dir, "pasid", "", &pasid);
-            f->pasid = pasid;
-        }
+        g_hash_table_add(host_ids.live, HOST_ID_KEY(f->ctx_id));
+        host_read_u64(dir, "pasid", "", &pasid);
+        f->pasid = pasid;
     }
     return 0;
 }
@@ -661,10 +784,10 @@ static int host_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
     if ((offset >> AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT) == 0) {
         int n = host_node_index(f->be, gpu_id);
 
-        if (n < 0 || f->render_fd[n] < 0) {
+        fd = n < 0 ? -1 : qatomic_read(&f->render_fd[n]);
+        if (fd < 0) {
             return -EINVAL;
         }
-        fd = f->render_fd[n];
     }
     /*
      * A failed mmap(MAP_FIXED) may leave the target unmapped, and a vCPU
@@ -681,9 +804,10 @@ static int host_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
     if (ptr != at) {
         int err = -errno;
 
-        mmap(at, length, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-        return err;
+        ptr = mmap(at, length, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+        return ptr == at ? err : -ENOTRECOVERABLE;
     }
     /* the window's zero pages replace it on unmap: nothing else to drop */
     map->ptr = at;

@@ -149,8 +149,12 @@ static int sim_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
               at) {
         err = -errno;
         /* never leave a hole where a vCPU may access */
-        mmap(at, length, PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        if (mmap(at, length, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                 -1, 0) != at) {
+            /* the model's pages may still be there: keep them referenced */
+            return -ENOTRECOVERABLE;
+        }
         sim_kfd_munmap(f->kfd, ptr, length);
         return err;
     }

@@ -74,7 +74,12 @@ typedef struct AmdkfdMcBackendOps {
      * failure.  open, close and ctx_info may run in a worker thread.
      */
     AmdkfdMcBackendFile *(*open)(AmdkfdMcBackend *be, int *err);
-    /* Like close(); destroys the context if the file was a secondary */
+    /*
+     * Like close(); destroys the context if the file was a secondary.
+     * Runs in a worker and may block: when it returns, none of the
+     * context's queues runs any more (the host KFD dequeues them in its
+     * release of a secondary).
+     */
     void (*close)(AmdkfdMcBackendFile *f);
     /*
      * Like ioctl(); @arg is a host copy already validated by the device.
@@ -93,7 +98,9 @@ typedef struct AmdkfdMcBackendOps {
      * host address @at (NULL for a trapping mapping), replacing the pages
      * there.  @gpu_id names the memory object's GPU (0 for offsets of the
      * KFD's own kinds).  Returns 0 and fills @map, or -errno; on failure
-     * the range at @at is still mapped (never a hole a vCPU could hit).
+     * the range at @at is mapped with fresh zero pages again (never a hole
+     * a vCPU could hit), or, if even that failed, -ENOTRECOVERABLE: the
+     * range may hold anything and must never be used again.
      */
     int (*mmap)(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
                 uint32_t gpu_id, void *at, AmdkfdMcBackendMap *map);
@@ -112,8 +119,8 @@ typedef struct AmdkfdMcBackendOps {
                           uint64_t byte_offset, uint64_t value);
     /*
      * The file is about to be closed: make blocking calls on it
-     * (WAIT_EVENTS), running or not started yet, return soon.  Runs on
-     * the main loop; must not block for long.
+     * (WAIT_EVENTS; the sim's DMA engine), running or not started yet,
+     * return soon.  Runs in a worker, while such calls run in others.
      */
     void (*cancel_waits)(AmdkfdMcBackendFile *f);
     /* Topology of exported GPU node @index; false past the last one */

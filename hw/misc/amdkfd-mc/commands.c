@@ -10,6 +10,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
@@ -28,12 +29,6 @@ QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_guest_memory) != 64);
 static bool amdkfd_mc_cmd_reserved_clear(const struct amdkfd_mc_cmd *cmd)
 {
     return cmd->flags == 0 && cmd->reserved[0] == 0 && cmd->reserved[1] == 0;
-}
-
-/* GPU nodes the guest sees: DEVICE_INFO and QUERY_TOPOLOGY agree */
-static uint32_t amdkfd_mc_num_nodes(AmdkfdMcState *s)
-{
-    return s->num_nodes;
 }
 
 /* Write a reply of @len bytes to the payload, which must have room for it */
@@ -60,7 +55,7 @@ static uint32_t amdkfd_mc_cmd_device_info(AmdkfdMcState *s,
         .max_contexts = cpu_to_le32(s->limits.max_contexts),
         .live_contexts = cpu_to_le32(s->live_contexts),
         .backend = cpu_to_le32(s->be_ops->kind),
-        .num_nodes = cpu_to_le32(amdkfd_mc_num_nodes(s)),
+        .num_nodes = cpu_to_le32(s->num_nodes),
         .window_size = cpu_to_le64(s->window_size),
     };
     uint32_t major = 0, minor = 0;
@@ -84,6 +79,11 @@ static void amdkfd_mc_create_run(AmdkfdMcWork *w)
 {
     AmdkfdMcCreate *c = container_of(w, AmdkfdMcCreate, async.work);
 
+    /* reset, unplugged or the rings stopped: nobody will learn of it */
+    if (qatomic_read(&c->ctx->cancelled) || qatomic_read(&c->async.orphaned)) {
+        c->err = -EINTR;
+        return;
+    }
     c->err = amdkfd_mc_ctx_open(c->ctx);
 }
 
@@ -100,9 +100,12 @@ static void amdkfd_mc_create_done(AmdkfdMcWork *w)
     if (c->err) {
         cpl->status = AMDKFD_MC_S_BACKEND_ERROR;
         cpl->result = c->err;
-    } else if (ctx->state != AMDKFD_MC_CTX_LIVE || c->async.orphaned) {
-        /* reset or unplugged meanwhile: nobody is told of it */
-        amdkfd_mc_ctx_destroy(ctx);
+    } else if (ctx->state != AMDKFD_MC_CTX_LIVE) {
+        /* reset or unplugged meanwhile: the end of the hold frees it */
+        cpl->status = AMDKFD_MC_S_INVALID_CONTEXT;
+    } else if (c->async.orphaned) {
+        /* the rings stopped meanwhile: nobody is told of it */
+        amdkfd_mc_ctx_destroy(ctx, NULL);
         cpl->status = AMDKFD_MC_S_INVALID_CONTEXT;
     } else {
         cpl->status = AMDKFD_MC_S_OK;
@@ -119,7 +122,7 @@ static void amdkfd_mc_create_done(AmdkfdMcWork *w)
             if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), c->payload_addr,
                                      &info, sizeof(info))) {
                 /* The guest never learns of a context it was not told of */
-                amdkfd_mc_ctx_destroy(ctx);
+                amdkfd_mc_ctx_destroy(ctx, NULL);
                 cpl->status = AMDKFD_MC_S_DMA_ERROR;
                 cpl->value = 0;
             }
@@ -156,8 +159,30 @@ static uint32_t amdkfd_mc_cmd_create_context(AmdkfdMcState *s,
     c->async.work.done = amdkfd_mc_create_done;
     c->async.work.serial = &ctx->serial;
     /* the context's own hold is the creation's (ctx->inflight is 1) */
-    amdkfd_mc_async_begin(s, NULL, &c->async);
+    amdkfd_mc_async_begin(s, NULL, &c->async, cmd->opcode, 0);
     amdkfd_mc_work_submit(&s->workers, &c->async.work);
+    return AMDKFD_MC_S_ASYNC;
+}
+
+/*
+ * DESTROY_CONTEXT completes when the context is gone: nothing of it runs
+ * in a worker, its backend file is closed (on the host, the KFD has
+ * stopped its queues) and its guest pages are free.  Only then may the
+ * guest driver unpin them.
+ */
+static uint32_t amdkfd_mc_cmd_destroy_context(AmdkfdMcState *s,
+                                              AmdkfdMcContext *ctx,
+                                              const struct amdkfd_mc_cmd *cmd)
+{
+    AmdkfdMcAsync *a;
+
+    if (cmd->payload_len) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    a = g_new0(AmdkfdMcAsync, 1);
+    a->cpl.cookie = cmd->cookie;
+    amdkfd_mc_async_begin(s, NULL, a, cmd->opcode, 0);
+    amdkfd_mc_ctx_destroy(ctx, a);
     return AMDKFD_MC_S_ASYNC;
 }
 
@@ -175,7 +200,7 @@ static void amdkfd_mc_words_to_le(void *rec, size_t words)
 static uint32_t amdkfd_mc_cmd_topology(AmdkfdMcState *s,
                                        const struct amdkfd_mc_cmd *cmd)
 {
-    uint32_t n = amdkfd_mc_num_nodes(s);
+    uint32_t n = s->num_nodes;
     struct amdkfd_mc_topology *hdr;
     struct amdkfd_mc_topology_node *nodes;
     struct amdkfd_mc_topology_cache *caches;
@@ -371,8 +396,10 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     }
     switch (cmd->opcode) {
     case AMDKFD_MC_OP_DESTROY_CONTEXT:
-        amdkfd_mc_ctx_destroy(ctx);
-        cpl->status = AMDKFD_MC_S_OK;
+        cpl->status = amdkfd_mc_cmd_destroy_context(s, ctx, cmd);
+        if (cpl->status == AMDKFD_MC_S_ASYNC) {
+            return false;
+        }
         break;
     case AMDKFD_MC_OP_IOCTL:
         cpl->status = amdkfd_mc_ioctl(s, ctx, cmd, &cpl->result);

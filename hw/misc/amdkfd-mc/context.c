@@ -12,7 +12,10 @@
  * a stale id can never name a newer context.  A context is CREATING while
  * a worker makes its backend context, LIVE once the guest can name it and
  * DYING from its destruction until nothing of it runs in a worker any
- * more; it holds a place against max-contexts all that time.
+ * more and a worker has closed its backend file; it holds a place against
+ * max-contexts all that time.  Only then does its DESTROY_CONTEXT
+ * complete, and only then are its guest pages free for other contexts:
+ * once the host KFD's close has returned, none of its queues runs.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -90,14 +93,19 @@ void amdkfd_mc_obj_add(AmdkfdMcContext *ctx, const AmdkfdMcObject *obj)
     AmdkfdMcObject *old = amdkfd_mc_obj_lookup(ctx, o->handle);
 
     if (old) {
-        /* a backend that reuses a live handle: keep one record */
+        /*
+         * A backend that reuses a live handle: keep one record, and count
+         * one (the old one's place goes, the new one's was reserved).
+         */
         amdkfd_mc_obj_remove(ctx, old);
-        ctx->nr_objects++;
-        ctx->s->nr_objects++;
     }
     g_hash_table_insert(ctx->objects, &o->handle, o);
-    /* KFD kinds (doorbell, MMIO) share offsets; the policy allows those */
-    if (!g_hash_table_contains(ctx->offsets, &o->mmap_offset)) {
+    /*
+     * Objects of guest RAM have no mmap offset: the guest maps its own
+     * pages.  KFD kinds (doorbell, MMIO) share offsets; the policy
+     * allows those.
+     */
+    if (!o->guest && !g_hash_table_contains(ctx->offsets, &o->mmap_offset)) {
         g_hash_table_insert(ctx->offsets, &o->mmap_offset, o);
     }
 }
@@ -137,6 +145,7 @@ bool amdkfd_mc_obj_covers(AmdkfdMcContext *ctx, unsigned node, uint64_t va,
         AmdkfdMcObject *o = value;
 
         if ((o->gpu_mapped & (1u << node)) && !o->freeing &&
+            !o->unmapping &&
             va >= o->va && va + len <= o->va + o->size) {
             return true;
         }
@@ -305,19 +314,65 @@ int amdkfd_mc_ctx_open(AmdkfdMcContext *ctx)
     return 0;
 }
 
-static void amdkfd_mc_ctx_release(AmdkfdMcContext *ctx)
+/* The end of a context: its backend file is closed */
+static void amdkfd_mc_ctx_released(AmdkfdMcContext *ctx)
 {
     AmdkfdMcState *s = ctx->s;
+    AmdkfdMcAsync *destroy = ctx->destroy_cmd;
 
-    trace_amdkfd_mc_ctx_release(ctx->id);
-    assert(ctx->inflight == 0 && QTAILQ_EMPTY(&ctx->mappings));
-    if (ctx->file) {
-        s->be_ops->close(ctx->file);
-    }
     s->host_fds -= ctx->host_fds;
     s->nr_contexts--;
     QTAILQ_REMOVE(&s->all_contexts, ctx, next);
     amdkfd_mc_ctx_free(ctx);
+    if (destroy) {
+        destroy->cpl.status = AMDKFD_MC_S_OK;
+        amdkfd_mc_async_end(destroy);
+        g_free(destroy);
+    }
+}
+
+/* The host KFD's close stops the context's queues: it may take long */
+static void amdkfd_mc_ctx_close_run(AmdkfdMcWork *w)
+{
+    AmdkfdMcContext *ctx = container_of(w, AmdkfdMcContext, close_work);
+
+    ctx->s->be_ops->close(ctx->file);
+}
+
+static void amdkfd_mc_ctx_close_done(AmdkfdMcWork *w)
+{
+    AmdkfdMcContext *ctx = container_of(w, AmdkfdMcContext, close_work);
+
+    ctx->file = NULL;
+    amdkfd_mc_ctx_released(ctx);
+}
+
+static void amdkfd_mc_ctx_release(AmdkfdMcContext *ctx)
+{
+    trace_amdkfd_mc_ctx_release(ctx->id);
+    assert(ctx->inflight == 0 && QTAILQ_EMPTY(&ctx->mappings));
+    if (ctx->file) {
+        ctx->close_work.run = amdkfd_mc_ctx_close_run;
+        ctx->close_work.done = amdkfd_mc_ctx_close_done;
+        ctx->close_work.serial = NULL;
+        amdkfd_mc_work_submit(&ctx->s->workers, &ctx->close_work);
+        return;
+    }
+    amdkfd_mc_ctx_released(ctx);
+}
+
+/* Ending the waits of a context may cost an ioctl per event: a worker's */
+static void amdkfd_mc_ctx_cancel_run(AmdkfdMcWork *w)
+{
+    AmdkfdMcContext *ctx = container_of(w, AmdkfdMcContext, cancel_work);
+
+    ctx->s->be_ops->cancel_waits(ctx->file);
+}
+
+static void amdkfd_mc_ctx_cancel_done(AmdkfdMcWork *w)
+{
+    amdkfd_mc_ctx_put_inflight(container_of(w, AmdkfdMcContext,
+                                            cancel_work));
 }
 
 /* After amdkfd_mc_ctx_open(); the caller then drops the creation's hold */
@@ -348,27 +403,34 @@ void amdkfd_mc_ctx_put_inflight(AmdkfdMcContext *ctx)
 /*
  * The guest id dies at once and the window ranges go back (the guest
  * driver revoked its CPU mappings before it asked); the backend file
- * lives on until nothing runs on it in a worker any more.
+ * lives on until nothing runs on it in a worker any more.  @destroy, the
+ * guest's DESTROY_CONTEXT if it asked, completes when the file is closed.
  */
-void amdkfd_mc_ctx_destroy(AmdkfdMcContext *ctx)
+void amdkfd_mc_ctx_destroy(AmdkfdMcContext *ctx, AmdkfdMcAsync *destroy)
 {
     AmdkfdMcState *s = ctx->s;
 
     trace_amdkfd_mc_ctx_destroy(ctx->id, ctx->inflight);
+    assert(!ctx->destroy_cmd);
+    ctx->destroy_cmd = destroy;
     if (ctx->state == AMDKFD_MC_CTX_LIVE) {
         g_hash_table_remove(s->contexts, GUINT_TO_POINTER(ctx->id));
         s->live_contexts--;
     }
     amdkfd_mc_window_unmap_ctx(ctx);
+    qatomic_set(&ctx->cancelled, true);
     if (ctx->state == AMDKFD_MC_CTX_CREATING) {
         /* amdkfd_mc_ctx_opened() finishes it */
         ctx->state = AMDKFD_MC_CTX_DYING;
         return;
     }
     ctx->state = AMDKFD_MC_CTX_DYING;
-    qatomic_set(&ctx->cancelled, true);
     if (ctx->inflight) {
-        s->be_ops->cancel_waits(ctx->file);
+        ctx->cancel_work.run = amdkfd_mc_ctx_cancel_run;
+        ctx->cancel_work.done = amdkfd_mc_ctx_cancel_done;
+        ctx->cancel_work.serial = NULL;
+        ctx->inflight++;
+        amdkfd_mc_work_submit(&s->workers, &ctx->cancel_work);
         return;
     }
     amdkfd_mc_ctx_release(ctx);
@@ -380,7 +442,7 @@ void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s)
 
     QTAILQ_FOREACH_SAFE(ctx, &s->all_contexts, next, tmp) {
         if (ctx->state != AMDKFD_MC_CTX_DYING) {
-            amdkfd_mc_ctx_destroy(ctx);
+            amdkfd_mc_ctx_destroy(ctx, NULL);
         }
     }
 }

@@ -11,9 +11,16 @@
  * VM (AMDKFD_IOC_IMPORT_DMABUF, which secondaries allow), the sim maps
  * them contiguously and makes a model object of them.
  *
- * Ownership of guest-physical pages is a sorted array of disjoint
- * segments, each owned by one context and counted (a context may
- * register a page more than once; another context may not at all).
+ * Ownership of pages is a sorted array of disjoint segments of QEMU's
+ * RAM address space (ram_addr_t, one per page of guest RAM, whatever bus
+ * address or IOMMU mapping reaches it), each owned by one context and
+ * counted (a context may register a page more than once; another context
+ * may not at all).
+ *
+ * While any object of guest RAM exists, RAM discard by a balloon or free
+ * page reporting is off, as for VFIO: the GPU would keep pages the guest
+ * no longer has.  RAM whose discards are coordinated (virtio-mem) is
+ * refused.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -40,7 +47,7 @@ typedef struct AmdkfdMcGuestSeg {
     uint32_t refs;
 } AmdkfdMcGuestSeg;
 
-#define SEG(i) (&g_array_index(s->guest_segs, AmdkfdMcGuestSeg, (i)))
+#define SEG(s, i) (&g_array_index((s)->guest_segs, AmdkfdMcGuestSeg, (i)))
 
 /* Index of the first segment that ends after @addr */
 static guint amdkfd_mc_seg_find(AmdkfdMcState *s, uint64_t addr)
@@ -50,7 +57,7 @@ static guint amdkfd_mc_seg_find(AmdkfdMcState *s, uint64_t addr)
     while (lo < hi) {
         guint mid = lo + (hi - lo) / 2;
 
-        if (SEG(mid)->end <= addr) {
+        if (SEG(s, mid)->end <= addr) {
             lo = mid + 1;
         } else {
             hi = mid;
@@ -65,12 +72,12 @@ static void amdkfd_mc_seg_split(AmdkfdMcState *s, uint64_t addr)
     guint i = amdkfd_mc_seg_find(s, addr);
     AmdkfdMcGuestSeg tail;
 
-    if (i >= s->guest_segs->len || SEG(i)->start >= addr) {
+    if (i >= s->guest_segs->len || SEG(s, i)->start >= addr) {
         return;
     }
-    tail = *SEG(i);
+    tail = *SEG(s, i);
     tail.start = addr;
-    SEG(i)->end = addr;
+    SEG(s, i)->end = addr;
     g_array_insert_val(s->guest_segs, i + 1, tail);
 }
 
@@ -80,8 +87,8 @@ static bool amdkfd_mc_seg_free_for(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     guint i;
 
     for (i = amdkfd_mc_seg_find(s, a);
-         i < s->guest_segs->len && SEG(i)->start < b; i++) {
-        if (SEG(i)->ctx != ctx) {
+         i < s->guest_segs->len && SEG(s, i)->start < b; i++) {
+        if (SEG(s, i)->ctx != ctx) {
             return false;
         }
     }
@@ -91,6 +98,7 @@ static bool amdkfd_mc_seg_free_for(AmdkfdMcState *s, AmdkfdMcContext *ctx,
 static void amdkfd_mc_seg_claim(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                                 uint64_t a, uint64_t b)
 {
+    AmdkfdMcGuestSeg gap;
     uint64_t pos = a;
     guint i;
 
@@ -98,25 +106,20 @@ static void amdkfd_mc_seg_claim(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     amdkfd_mc_seg_split(s, b);
     i = amdkfd_mc_seg_find(s, a);
     while (pos < b) {
-        if (i < s->guest_segs->len && SEG(i)->start == pos) {
-            SEG(i)->refs++;
-            pos = SEG(i)->end;
+        if (i < s->guest_segs->len && SEG(s, i)->start == pos) {
+            SEG(s, i)->refs++;
+            pos = SEG(s, i)->end;
             i++;
             continue;
         }
         /* a gap up to the next segment (or b) */
-        {
-            AmdkfdMcGuestSeg gap = {
-                .start = pos,
-                .end = i < s->guest_segs->len ? MIN(SEG(i)->start, b) : b,
-                .ctx = ctx,
-                .refs = 1,
-            };
-
-            g_array_insert_val(s->guest_segs, i, gap);
-            pos = gap.end;
-            i++;
-        }
+        gap.start = pos;
+        gap.end = i < s->guest_segs->len ? MIN(SEG(s, i)->start, b) : b;
+        gap.ctx = ctx;
+        gap.refs = 1;
+        g_array_insert_val(s->guest_segs, i, gap);
+        pos = gap.end;
+        i++;
     }
 }
 
@@ -127,17 +130,17 @@ static void amdkfd_mc_seg_release(AmdkfdMcState *s, uint64_t a, uint64_t b)
     amdkfd_mc_seg_split(s, a);
     amdkfd_mc_seg_split(s, b);
     i = amdkfd_mc_seg_find(s, a);
-    while (i < s->guest_segs->len && SEG(i)->start < b) {
-        assert(SEG(i)->refs > 0);
-        if (--SEG(i)->refs == 0) {
+    while (i < s->guest_segs->len && SEG(s, i)->start < b) {
+        assert(SEG(s, i)->refs > 0);
+        if (--SEG(s, i)->refs == 0) {
             g_array_remove_index(s->guest_segs, i);
             continue;
         }
         /* merge with the previous one when they are alike again */
-        if (i > 0 && SEG(i - 1)->end == SEG(i)->start &&
-            SEG(i - 1)->ctx == SEG(i)->ctx &&
-            SEG(i - 1)->refs == SEG(i)->refs) {
-            SEG(i - 1)->end = SEG(i)->end;
+        if (i > 0 && SEG(s, i - 1)->end == SEG(s, i)->start &&
+            SEG(s, i - 1)->ctx == SEG(s, i)->ctx &&
+            SEG(s, i - 1)->refs == SEG(s, i)->refs) {
+            SEG(s, i - 1)->end = SEG(s, i)->end;
             g_array_remove_index(s->guest_segs, i);
             continue;
         }
@@ -145,18 +148,22 @@ static void amdkfd_mc_seg_release(AmdkfdMcState *s, uint64_t a, uint64_t b)
     }
 }
 
-void amdkfd_mc_guest_release(AmdkfdMcContext *ctx,
-                             const struct amdkfd_mc_guest_range *r,
+void amdkfd_mc_guest_release(AmdkfdMcContext *ctx, const AmdkfdMcRamRange *r,
                              uint32_t n, uint64_t bytes)
 {
     AmdkfdMcState *s = ctx->s;
     uint32_t i;
 
     for (i = 0; i < n; i++) {
-        amdkfd_mc_seg_release(s, r[i].gpa, r[i].gpa + r[i].len);
+        amdkfd_mc_seg_release(s, r[i].start, r[i].start + r[i].len);
     }
     ctx->guest_bytes -= bytes;
     s->guest_bytes -= bytes;
+    s->guest_ranges -= n;
+    assert(s->guest_objects > 0);
+    if (--s->guest_objects == 0) {
+        ram_block_uncoordinated_discard_disable(false);
+    }
 }
 
 void amdkfd_mc_guest_init(AmdkfdMcState *s)
@@ -175,11 +182,12 @@ void amdkfd_mc_guest_fini(AmdkfdMcState *s)
 
 /*
  * The pages of [@gpa, @gpa + @len) as ranges of the files behind guest
- * RAM, appended to @pages; false if any part is not RAM backed by a
- * shared file (or not RAM at all).
+ * RAM, appended to @pages, and of RAM addresses, appended to @ram; false
+ * if any part is not RAM backed by a shared file (or not RAM at all), or
+ * RAM that a RamDiscardManager may take away.
  */
 static bool amdkfd_mc_guest_resolve(AmdkfdMcState *s, uint64_t gpa,
-                                    uint64_t len, GArray *pages)
+                                    uint64_t len, GArray *pages, GArray *ram)
 {
     AddressSpace *as = pci_get_address_space(amdkfd_mc_pci(s));
 
@@ -189,10 +197,12 @@ static bool amdkfd_mc_guest_resolve(AmdkfdMcState *s, uint64_t gpa,
         MemoryRegion *mr = address_space_translate(as, gpa, &xlat, &l, true,
                                                    AMDKFD_MC_DMA_ATTRS);
         AmdkfdMcGuestPages p;
+        AmdkfdMcRamRange rr;
         RAMBlock *rb = mr->ram_block;
 
         if (!l || !memory_region_is_ram(mr) ||
             memory_region_is_ram_device(mr) || mr->readonly || !rb ||
+            memory_region_has_ram_discard_manager(mr) ||
             memory_region_get_fd(mr) < 0 || !qemu_ram_is_shared(rb)) {
             return false;
         }
@@ -200,6 +210,9 @@ static bool amdkfd_mc_guest_resolve(AmdkfdMcState *s, uint64_t gpa,
         p.offset = rb->fd_offset + xlat;
         p.len = l;
         g_array_append_val(pages, p);
+        rr.start = memory_region_get_ram_addr(mr) + xlat;
+        rr.len = l;
+        g_array_append_val(ram, rr);
         gpa += l;
         len -= l;
     }
@@ -213,8 +226,8 @@ typedef struct AmdkfdMcGuestAlloc {
     AmdkfdMcContext *ctx;
     uint64_t payload_addr;
     struct amdkfd_mc_guest_memory hdr;      /* host byte order */
-    struct amdkfd_mc_guest_range *ranges;
-    uint32_t nr_ranges;
+    uint32_t nr_ranges;                     /* as the guest sent them */
+    GArray *ram;                /* of AmdkfdMcRamRange: what it owns */
     uint64_t bytes;
     GArray *pages;              /* of AmdkfdMcGuestPages, fds our own */
     uint64_t handle;
@@ -237,7 +250,9 @@ static void amdkfd_mc_guest_alloc_free(AmdkfdMcGuestAlloc *g)
     if (g->pages) {
         g_array_free(g->pages, TRUE);
     }
-    g_free(g->ranges);
+    if (g->ram) {
+        g_array_free(g->ram, TRUE);
+    }
     g_free(g);
 }
 
@@ -246,7 +261,8 @@ static void amdkfd_mc_guest_alloc_run(AmdkfdMcWork *w)
     AmdkfdMcGuestAlloc *g = container_of(w, AmdkfdMcGuestAlloc, async.work);
     AmdkfdMcState *s = g->ctx->s;
 
-    if (qatomic_read(&g->ctx->cancelled)) {
+    if (qatomic_read(&g->ctx->cancelled) ||
+        qatomic_read(&g->async.orphaned)) {
         g->ret = -EINTR;
         return;
     }
@@ -268,11 +284,15 @@ static void amdkfd_mc_guest_alloc_done(AmdkfdMcWork *w)
     if (ctx->state == AMDKFD_MC_CTX_DYING) {
         /* an object made meanwhile goes with the backend context */
         cpl->status = AMDKFD_MC_S_INVALID_CONTEXT;
-        amdkfd_mc_guest_release(ctx, g->ranges, g->nr_ranges, g->bytes);
+        amdkfd_mc_guest_release(ctx, &g_array_index(g->ram, AmdkfdMcRamRange,
+                                                    0),
+                                g->ram->len, g->bytes);
         amdkfd_mc_obj_unreserve(ctx);
     } else if (g->ret) {
         cpl->status = AMDKFD_MC_S_OK;
-        amdkfd_mc_guest_release(ctx, g->ranges, g->nr_ranges, g->bytes);
+        amdkfd_mc_guest_release(ctx, &g_array_index(g->ram, AmdkfdMcRamRange,
+                                                    0),
+                                g->ram->len, g->bytes);
         amdkfd_mc_obj_unreserve(ctx);
     } else {
         AmdkfdMcObject obj = {
@@ -282,8 +302,7 @@ static void amdkfd_mc_guest_alloc_done(AmdkfdMcWork *w)
             .size = g->bytes,
             .gpu_id = g->hdr.gpu_id,
             .flags = g->hdr.kfd_flags,
-            .guest = g_steal_pointer(&g->ranges),
-            .nr_guest = g->nr_ranges,
+            .nr_guest = g->ram->len,
         };
         struct amdkfd_mc_guest_memory reply = {
             .va_addr = cpu_to_le64(g->hdr.va_addr),
@@ -294,6 +313,8 @@ static void amdkfd_mc_guest_alloc_done(AmdkfdMcWork *w)
             .handle = cpu_to_le64(g->handle),
         };
 
+        obj.guest = (AmdkfdMcRamRange *)g_array_free(g_steal_pointer(&g->ram),
+                                                     FALSE);
         amdkfd_mc_obj_add(ctx, &obj);
         cpl->status = AMDKFD_MC_S_OK;
         cpl->value = g->handle;
@@ -310,7 +331,7 @@ static void amdkfd_mc_guest_alloc_done(AmdkfdMcWork *w)
 /* Checks one range and appends its pages; an AMDKFD_MC_S_* */
 static uint32_t amdkfd_mc_guest_range_ok(AmdkfdMcState *s,
                                          const struct amdkfd_mc_guest_range *r,
-                                         GArray *pages)
+                                         GArray *pages, GArray *ram)
 {
     if (!r->len || r->gpa % PAGE || r->len % PAGE ||
         r->gpa + r->len < r->gpa) {
@@ -320,10 +341,11 @@ static uint32_t amdkfd_mc_guest_range_ok(AmdkfdMcState *s,
     if (!amdkfd_mc_dma_is_ram(amdkfd_mc_pci(s), r->gpa, r->len, true)) {
         return AMDKFD_MC_S_DMA_ERROR;
     }
-    if (!amdkfd_mc_guest_resolve(s, r->gpa, r->len, pages)) {
+    if (!amdkfd_mc_guest_resolve(s, r->gpa, r->len, pages, ram)) {
         warn_report_once("amdkfd-mc: guest memory objects (ROCm's USERPTR "
                          "memory) need guest RAM in a shared memory backend "
-                         "such as -object memory-backend-memfd,share=on");
+                         "such as -object memory-backend-memfd,share=on, "
+                         "and not virtio-mem memory");
         return AMDKFD_MC_S_NOT_SUPPORTED;
     }
     return AMDKFD_MC_S_OK;
@@ -336,6 +358,7 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     g_autofree uint8_t *buf = NULL;
     g_autoptr(GArray) found = NULL;
     AmdkfdMcGuestAlloc *g;
+    AmdkfdMcRamRange *rr;
     uint32_t i, n, status;
     uint64_t total = 0;
 
@@ -353,7 +376,7 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     le = (const void *)buf;
     n = le32_to_cpu(le->num_ranges);
     if (le->flags || le->reserved[0] || le->reserved[1] || !le->size ||
-        !n || n > s->limits.max_guest_ranges ||
+        !n || n > s->limits.obj_max_guest_ranges ||
         cmd->payload_len < sizeof(*le) +
                            (uint64_t)n * sizeof(struct amdkfd_mc_guest_range)) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
@@ -367,21 +390,23 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     g->hdr.gpu_id = le32_to_cpu(le->gpu_id);
     g->hdr.kfd_flags = le32_to_cpu(le->kfd_flags);
     g->nr_ranges = n;
-    g->ranges = g_new(struct amdkfd_mc_guest_range, n);
     g->pages = g_array_new(FALSE, FALSE, sizeof(AmdkfdMcGuestPages));
+    g->ram = g_array_new(FALSE, FALSE, sizeof(AmdkfdMcRamRange));
     found = g_array_new(FALSE, FALSE, sizeof(AmdkfdMcGuestPages));
     for (i = 0; i < n; i++) {
-        const struct amdkfd_mc_guest_range *r =
-            (const void *)(buf + sizeof(*le) + i * sizeof(*r));
+        const struct amdkfd_mc_guest_range *lr =
+            (const void *)(buf + sizeof(*le) + i * sizeof(*lr));
+        struct amdkfd_mc_guest_range r = {
+            .gpa = le64_to_cpu(lr->gpa),
+            .len = le64_to_cpu(lr->len),
+        };
 
-        g->ranges[i].gpa = le64_to_cpu(r->gpa);
-        g->ranges[i].len = le64_to_cpu(r->len);
-        status = amdkfd_mc_guest_range_ok(s, &g->ranges[i], found);
+        status = amdkfd_mc_guest_range_ok(s, &r, found, g->ram);
         if (status != AMDKFD_MC_S_OK) {
             goto fail;
         }
-        total += g->ranges[i].len;
-        if (total < g->ranges[i].len) {
+        total += r.len;
+        if (total < r.len) {
             status = AMDKFD_MC_S_INVALID_ARGUMENT;
             goto fail;
         }
@@ -394,28 +419,38 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         goto fail;
     }
     g->bytes = total;
-    if (total > amdkfd_mc_ctx_max_guest(s) - ctx->guest_bytes) {
+    if (total > amdkfd_mc_ctx_max_guest(s) - ctx->guest_bytes ||
+        g->ram->len > s->limits.max_guest_ranges - s->guest_ranges) {
         status = AMDKFD_MC_S_NO_RESOURCES;
         goto fail;
     }
     /* pages of another context's objects are never shared */
-    for (i = 0; i < n; i++) {
-        if (!amdkfd_mc_seg_free_for(s, ctx, g->ranges[i].gpa,
-                                    g->ranges[i].gpa + g->ranges[i].len)) {
+    rr = &g_array_index(g->ram, AmdkfdMcRamRange, 0);
+    for (i = 0; i < g->ram->len; i++) {
+        if (!amdkfd_mc_seg_free_for(s, ctx, rr[i].start,
+                                    rr[i].start + rr[i].len)) {
             status = AMDKFD_MC_S_INVALID_ARGUMENT;
             goto fail;
         }
     }
-    if (!amdkfd_mc_obj_reserve(ctx)) {
-        status = AMDKFD_MC_S_NO_RESOURCES;
+    /* a balloon must not take pages from under the GPU */
+    if (!s->guest_objects && ram_block_uncoordinated_discard_disable(true)) {
+        warn_report_once("amdkfd-mc: guest memory objects need RAM discard "
+                         "off, which another device requires");
+        status = AMDKFD_MC_S_NOT_SUPPORTED;
         goto fail;
     }
-    for (i = 0; i < n; i++) {
-        amdkfd_mc_seg_claim(s, ctx, g->ranges[i].gpa,
-                            g->ranges[i].gpa + g->ranges[i].len);
+    s->guest_objects++;
+    if (!amdkfd_mc_obj_reserve(ctx)) {
+        status = AMDKFD_MC_S_NO_RESOURCES;
+        goto fail_discard;
+    }
+    for (i = 0; i < g->ram->len; i++) {
+        amdkfd_mc_seg_claim(s, ctx, rr[i].start, rr[i].start + rr[i].len);
     }
     ctx->guest_bytes += total;
     s->guest_bytes += total;
+    s->guest_ranges += g->ram->len;
 
     /* the worker must not depend on guest RAM staying plugged: own fds */
     for (i = 0; i < found->len; i++) {
@@ -426,7 +461,7 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         } else {
             p.fd = fcntl(p.fd, F_DUPFD_CLOEXEC, 0);
             if (p.fd < 0) {
-                amdkfd_mc_guest_release(ctx, g->ranges, n, total);
+                amdkfd_mc_guest_release(ctx, rr, g->ram->len, total);
                 amdkfd_mc_obj_unreserve(ctx);
                 status = AMDKFD_MC_S_NO_RESOURCES;
                 goto fail;
@@ -438,10 +473,14 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     g->async.work.run = amdkfd_mc_guest_alloc_run;
     g->async.work.done = amdkfd_mc_guest_alloc_done;
     g->async.work.serial = &ctx->serial;
-    amdkfd_mc_async_begin(s, ctx, &g->async);
+    amdkfd_mc_async_begin(s, ctx, &g->async, cmd->opcode, cmd->payload_len);
     amdkfd_mc_work_submit(&s->workers, &g->async.work);
     return AMDKFD_MC_S_ASYNC;
 
+fail_discard:
+    if (--s->guest_objects == 0) {
+        ram_block_uncoordinated_discard_disable(false);
+    }
 fail:
     /* g->pages holds only fds of our own */
     amdkfd_mc_guest_alloc_free(g);

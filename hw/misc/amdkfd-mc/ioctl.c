@@ -18,12 +18,14 @@
  * Requests that carry host file descriptors, host addresses or debugger
  * control are refused whatever the backend could do.
  *
- * Where a request runs: cheap ones inline in the ring's bottom half;
- * those that may sleep in the host kernel (queues, memory, VM, events
- * that map pages) in the device's workers, one at a time per context;
- * WAIT_EVENTS, which may never return, on a thread of its own from the
- * wait pool.  The marshaling before and the bookkeeping after always run
- * on the main loop.
+ * Where a request runs: the few that take no sleeping lock in the KFD
+ * (GET_VERSION; SET_EVENT and RESET_EVENT, which take only the event's
+ * spinlock) inline in the ring's bottom half; every other one in the
+ * device's workers, one at a time per context, since it may sleep in the
+ * host kernel, if only on the process mutex that another of the context's
+ * calls holds across a queue preemption; WAIT_EVENTS, which may never
+ * return, on a thread of its own from the wait pool.  The marshaling
+ * before and the bookkeeping after always run on the main loop.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -55,8 +57,8 @@ QEMU_BUILD_BUG_ON(sizeof(struct kfd_ioctl_wait_events_args) +
                   AMDKFD_MC_MAX_PAYLOAD);
 
 typedef enum AmdkfdMcRun {
-    AMDKFD_MC_RUN_INLINE,       /* returns at once */
     AMDKFD_MC_RUN_WORKER,       /* may sleep in the host kernel */
+    AMDKFD_MC_RUN_INLINE,       /* takes no sleeping lock, returns at once */
     AMDKFD_MC_RUN_WAIT,         /* may never return */
 } AmdkfdMcRun;
 
@@ -80,11 +82,13 @@ typedef struct AmdkfdMcCall {
     unsigned nr_ptrs;
     /* kfd_event_data_ext of WAIT_EVENTS, cleared for the backend */
     uint64_t *saved_ext;
+    /* guest counts as the marshaling checked them (the backend may not) */
+    uint32_t count;
     /* what the marshaling reserved, for the bookkeeping to settle */
     int node;                   /* ACQUIRE_VM: its node, or -1 */
-    bool acquiring;             /* ACQUIRE_VM: the first for that node */
     uint32_t fds_reserved;
     bool object_reserved;
+    AmdkfdMcObject *unmapping;  /* UNMAP_MEMORY_FROM_GPU: its object */
     int ret;
     uint64_t inline_buf[AMDKFD_MC_INLINE_PAYLOAD / 8];
 } AmdkfdMcCall;
@@ -162,11 +166,14 @@ static bool amdkfd_mc_fds_reserve(AmdkfdMcCall *call, uint32_t n)
     return true;
 }
 
+/*
+ * Every ACQUIRE_VM of a node not yet acquired reserves the backend's fds
+ * for it, so that whichever of two queued ones succeeds has them; the
+ * others give theirs back.
+ */
 static uint32_t amdkfd_mc_marshal_acquire_vm(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_acquire_vm_args *a = (void *)call->args;
-    AmdkfdMcContext *ctx = call->ctx;
-    uint32_t bit;
 
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
@@ -174,35 +181,27 @@ static uint32_t amdkfd_mc_marshal_acquire_vm(AmdkfdMcCall *call)
     /* A guest number is no host fd: the backend supplies its own VM */
     a->drm_fd = UINT32_MAX;
     call->node = amdkfd_mc_node_index(call->s, a->gpu_id);
-    if (call->node < 0) {
-        return AMDKFD_MC_S_OK;      /* the backend says EINVAL */
-    }
-    bit = 1u << call->node;
-    if ((ctx->vm_acquired | ctx->vm_acquiring) & bit) {
-        return AMDKFD_MC_S_OK;
+    if (call->node < 0 || (call->ctx->vm_acquired & (1u << call->node))) {
+        return AMDKFD_MC_S_OK;      /* EINVAL, or nothing new, on the host */
     }
     if (!amdkfd_mc_fds_reserve(call, call->s->be_ops->fds_per_vm)) {
         return AMDKFD_MC_S_NO_RESOURCES;
     }
-    ctx->vm_acquiring |= bit;
-    call->acquiring = true;
     return AMDKFD_MC_S_OK;
 }
 
 static void amdkfd_mc_finish_acquire_vm(AmdkfdMcCall *call)
 {
     AmdkfdMcContext *ctx = call->ctx;
+    uint32_t bit = call->node >= 0 ? 1u << call->node : 0;
 
-    if (!call->acquiring) {
+    if (call->ret == 0 && bit && !(ctx->vm_acquired & bit) &&
+        call->fds_reserved == call->s->be_ops->fds_per_vm) {
+        ctx->vm_acquired |= bit;
         return;
     }
-    ctx->vm_acquiring &= ~(1u << call->node);
-    if (call->ret == 0) {
-        ctx->vm_acquired |= 1u << call->node;
-    } else {
-        ctx->host_fds -= call->fds_reserved;
-        call->s->host_fds -= call->fds_reserved;
-    }
+    ctx->host_fds -= call->fds_reserved;
+    call->s->host_fds -= call->fds_reserved;
 }
 
 static uint32_t amdkfd_mc_marshal_runtime_enable(AmdkfdMcCall *call)
@@ -298,6 +297,7 @@ static void amdkfd_mc_finish_free(AmdkfdMcCall *call)
 static uint32_t amdkfd_mc_marshal_map(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->args;
+    AmdkfdMcObject *obj;
 
     /* map and unmap share the layout */
     QEMU_BUILD_BUG_ON(sizeof(*a) !=
@@ -306,6 +306,16 @@ static uint32_t amdkfd_mc_marshal_map(AmdkfdMcCall *call)
         !amdkfd_mc_payload_array(call, &a->device_ids_array_ptr,
                                  a->n_devices, sizeof(uint32_t))) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    call->count = a->n_devices;
+    /*
+     * From now until it is done, no queue may be made in the object: the
+     * queue's check would run before this unmap does
+     */
+    obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
+    if (obj && call->request == AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU) {
+        obj->unmapping++;
+        call->unmapping = obj;
     }
     return AMDKFD_MC_S_OK;
 }
@@ -317,8 +327,13 @@ static void amdkfd_mc_finish_map(AmdkfdMcCall *call)
     const uint32_t *ids = (const uint32_t *)(uintptr_t)a->device_ids_array_ptr;
     AmdkfdMcObject *obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
     bool map = call->request == AMDKFD_IOC_MAP_MEMORY_TO_GPU;
-    uint32_t i, n = MIN(a->n_success, a->n_devices);
+    uint32_t i, n = MIN(a->n_success, call->count);
 
+    /* the object cannot have gone: its FREE would run after this */
+    if (call->unmapping) {
+        assert(call->unmapping == obj && obj->unmapping > 0);
+        obj->unmapping--;
+    }
     if (!obj || !ids) {
         return;
     }
@@ -386,11 +401,14 @@ static uint32_t amdkfd_mc_marshal_update_queue(AmdkfdMcCall *call)
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
-    /* a queue the device does not know fails in the backend */
+    /*
+     * Only a queue whose creation has completed: one still being made
+     * (its id is predictable) would get a ring nobody checked
+     */
     if (!g_hash_table_lookup_extended(ctx->queue_nodes,
                                       GUINT_TO_POINTER(a->queue_id), NULL,
                                       &node)) {
-        return AMDKFD_MC_S_OK;
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
     if (!amdkfd_mc_queue_range_ok(call, GPOINTER_TO_INT(node),
                                   a->ring_base_address, a->ring_size)) {
@@ -449,6 +467,7 @@ static uint32_t amdkfd_mc_marshal_wait(AmdkfdMcCall *call)
     }
     ctx->nr_waits++;
     s->nr_waits++;
+    call->count = a->num_events;
     /* The extension pointer would be a host address: clear it */
     ev = (struct kfd_event_data *)(uintptr_t)a->events_ptr;
     call->saved_ext = g_new(uint64_t, a->num_events);
@@ -465,7 +484,7 @@ static void amdkfd_mc_finish_wait(AmdkfdMcCall *call)
     struct kfd_event_data *ev = (void *)(uintptr_t)a->events_ptr;
     uint32_t i;
 
-    for (i = 0; i < a->num_events; i++) {
+    for (i = 0; i < call->count; i++) {
         ev[i].kfd_event_data_ext = call->saved_ext[i];
     }
 }
@@ -504,53 +523,46 @@ static void amdkfd_mc_finish_version(AmdkfdMcCall *call)
 #define AMDKFD_MC_IOCTL(req, ...) \
     { .request = (req), .name = #req, __VA_ARGS__ }
 
-/* Forwarded */
+/* Forwarded; in a worker unless said otherwise */
 static const AmdkfdMcIoctl amdkfd_mc_ioctls[] = {
     AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_VERSION,
-                    .finish = amdkfd_mc_finish_version),
+                    .finish = amdkfd_mc_finish_version,
+                    .run = AMDKFD_MC_RUN_INLINE),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_PROCESS_APERTURES_NEW,
                     .marshal = amdkfd_mc_marshal_apertures),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_ACQUIRE_VM,
                     .marshal = amdkfd_mc_marshal_acquire_vm,
-                    .finish = amdkfd_mc_finish_acquire_vm,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_acquire_vm),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_RUNTIME_ENABLE,
-                    .marshal = amdkfd_mc_marshal_runtime_enable,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .marshal = amdkfd_mc_marshal_runtime_enable),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_ALLOC_MEMORY_OF_GPU,
                     .marshal = amdkfd_mc_marshal_alloc,
-                    .finish = amdkfd_mc_finish_alloc,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_alloc),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_FREE_MEMORY_OF_GPU,
                     .marshal = amdkfd_mc_marshal_free,
-                    .finish = amdkfd_mc_finish_free,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_free),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_MAP_MEMORY_TO_GPU,
                     .marshal = amdkfd_mc_marshal_map,
-                    .finish = amdkfd_mc_finish_map,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_map),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU,
                     .marshal = amdkfd_mc_marshal_map,
-                    .finish = amdkfd_mc_finish_map,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_map),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_AVAILABLE_MEMORY),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_QUEUE,
                     .marshal = amdkfd_mc_marshal_create_queue,
-                    .finish = amdkfd_mc_finish_count,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_count),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_QUEUE,
-                    .finish = amdkfd_mc_finish_count,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_count),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_UPDATE_QUEUE,
-                    .marshal = amdkfd_mc_marshal_update_queue,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .marshal = amdkfd_mc_marshal_update_queue),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_EVENT,
-                    .finish = amdkfd_mc_finish_count,
-                    .run = AMDKFD_MC_RUN_WORKER),
+                    .finish = amdkfd_mc_finish_count),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_EVENT,
                     .finish = amdkfd_mc_finish_count),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_EVENT),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_RESET_EVENT),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_EVENT,
+                    .run = AMDKFD_MC_RUN_INLINE),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_RESET_EVENT,
+                    .run = AMDKFD_MC_RUN_INLINE),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_WAIT_EVENTS,
                     .marshal = amdkfd_mc_marshal_wait,
                     .finish = amdkfd_mc_finish_wait,
@@ -609,9 +621,9 @@ static void amdkfd_mc_call_release(AmdkfdMcCall *call)
  */
 static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call, bool copy_back)
 {
-    trace_amdkfd_mc_ioctl(call->ctx->id, call->desc->name, call->ret);
     unsigned i;
 
+    trace_amdkfd_mc_ioctl(call->ctx->id, call->desc->name, call->ret);
     if (call->desc->finish) {
         call->desc->finish(call);
     }
@@ -633,8 +645,12 @@ static void amdkfd_mc_call_run(AmdkfdMcWork *w)
 {
     AmdkfdMcCall *call = container_of(w, AmdkfdMcCall, async.work);
 
-    /* queued behind the context's destruction: do not start it */
-    if (qatomic_read(&call->ctx->cancelled)) {
+    /*
+     * queued behind the context's destruction, or the rings that carried
+     * it stopped: do not start it
+     */
+    if (qatomic_read(&call->ctx->cancelled) ||
+        qatomic_read(&call->async.orphaned)) {
         call->ret = -EINTR;
         return;
     }
@@ -740,7 +756,8 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         call->async.work.done = amdkfd_mc_call_done;
         call->async.work.serial = desc->run == AMDKFD_MC_RUN_WORKER ?
                                   &ctx->serial : NULL;
-        amdkfd_mc_async_begin(s, ctx, &call->async);
+        amdkfd_mc_async_begin(s, ctx, &call->async, cmd->opcode,
+                              call->len);
         amdkfd_mc_work_submit(desc->run == AMDKFD_MC_RUN_WORKER ?
                               &s->workers : &s->waiters, &call->async.work);
         return AMDKFD_MC_S_ASYNC;

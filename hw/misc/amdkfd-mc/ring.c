@@ -15,6 +15,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/main-loop.h"
+#include "qemu/atomic.h"
 #include "hw/pci/msix.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
@@ -112,7 +113,8 @@ void amdkfd_mc_ring_stop(AmdkfdMcState *s)
      * write no payload and post no completion (no DMA after a stop).
      */
     QTAILQ_FOREACH(a, &s->async, next) {
-        a->orphaned = true;
+        /* read by workers: an orphan that has not started never does */
+        qatomic_set(&a->orphaned, true);
     }
     r->inflight = 0;
     s->control &= ~AMDKFD_MC_CONTROL_ENABLE;
@@ -209,6 +211,8 @@ static bool amdkfd_mc_cq_full(AmdkfdMcRing *r)
 static void amdkfd_mc_ring_halt(AmdkfdMcState *s, uint32_t status)
 {
     s->ring.halted = true;
+    /* one interrupt tells the driver, then the halted ring stays quiet */
+    s->ring.posted = true;
     amdkfd_mc_set_error(s, status);
 }
 
@@ -261,30 +265,55 @@ static bool amdkfd_mc_fetch_cmd(AmdkfdMcState *s, struct amdkfd_mc_cmd *cmd)
     return true;
 }
 
+/*
+ * Commands in workers, orphans of stopped rings included, are bounded in
+ * number and in the payload copies they hold, whatever the guest does
+ * with ENABLE: fetching waits while a command could exceed either bound.
+ */
+static bool amdkfd_mc_async_room(AmdkfdMcState *s, uint32_t payload_len)
+{
+    if (s->nr_async >= AMDKFD_MC_ASYNC_MAX) {
+        return false;
+    }
+    return !s->async_bytes ||
+           s->async_bytes + payload_len <= AMDKFD_MC_ASYNC_BYTES_MAX;
+}
+
 void amdkfd_mc_ring_process(void *opaque)
 {
     AmdkfdMcState *s = opaque;
     AmdkfdMcRing *r = &s->ring;
+    unsigned budget = AMDKFD_MC_BH_BUDGET;
+
+    /*
+     * The rings must still be RAM now, before anything is written to
+     * them: memory can be unplugged or BARs moved after the rings were
+     * enabled.  Topology changes need the BQL, which this bottom half
+     * holds until it is done.
+     */
+    if (r->enabled && !r->halted && !amdkfd_mc_rings_in_ram(s)) {
+        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+    }
 
     /* Completions of commands that ran in workers, first */
     amdkfd_mc_workers_reap(&s->workers);
     amdkfd_mc_workers_reap(&s->waiters);
 
-    /*
-     * The rings must still be RAM now: memory can be unplugged or BARs
-     * moved after the rings were enabled.  Topology changes need the BQL,
-     * which this bottom half holds until it is done.
-     */
-    if (r->enabled && !r->halted && (r->sq_head != r->sq_tail || r->posted) &&
-        !amdkfd_mc_rings_in_ram(s)) {
-        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
-    }
     while (r->enabled && !r->halted && r->sq_head != r->sq_tail &&
            !amdkfd_mc_cq_full(r)) {
         struct amdkfd_mc_cmd cmd;
         struct amdkfd_mc_cpl cpl = { 0 };
 
+        if (!budget--) {
+            /* let the vCPUs and the other devices in; go on afterwards */
+            qemu_bh_schedule(s->ring_bh);
+            break;
+        }
         if (!amdkfd_mc_fetch_cmd(s, &cmd)) {
+            break;
+        }
+        if (!amdkfd_mc_async_room(s, cmd.payload_len)) {
+            /* amdkfd_mc_async_end() comes back here */
             break;
         }
         r->sq_head = (r->sq_head + 1) % r->entries;
@@ -297,19 +326,24 @@ void amdkfd_mc_ring_process(void *opaque)
                             cpl.result);
         amdkfd_mc_post_cpl(s, &cpl);
     }
-    if (r->posted || r->halted) {
+    if (r->posted) {
         r->posted = false;
         amdkfd_mc_raise_cq_irq(s);
     }
 }
 
 void amdkfd_mc_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                           AmdkfdMcAsync *a)
+                           AmdkfdMcAsync *a, uint16_t opcode,
+                           uint32_t bytes)
 {
     a->s = s;
     a->ctx = ctx;
     a->orphaned = false;
+    a->opcode = opcode;
+    a->bytes = bytes;
     s->ring.inflight++;
+    s->nr_async++;
+    s->async_bytes += bytes;
     if (ctx) {
         ctx->inflight++;
     }
@@ -323,17 +357,19 @@ void amdkfd_mc_async_end(AmdkfdMcAsync *a)
     AmdkfdMcRing *r = &s->ring;
 
     QTAILQ_REMOVE(&s->async, a, next);
-    trace_amdkfd_mc_cmd(AMDKFD_MC_OP_IOCTL, a->ctx ? a->ctx->id : 0,
-                        a->cpl.cookie, a->cpl.status, a->cpl.result);
+    s->nr_async--;
+    s->async_bytes -= a->bytes;
+    trace_amdkfd_mc_cmd(a->opcode, a->ctx ? a->ctx->id : 0, a->cpl.cookie,
+                        a->cpl.status, a->cpl.result);
     if (!a->orphaned) {
         r->inflight--;
         if (r->enabled && !r->halted) {
             amdkfd_mc_post_cpl(s, &a->cpl);
         }
-        /* Fetching may have waited for the slot this command held */
-        if (r->sq_head != r->sq_tail) {
-            qemu_bh_schedule(s->ring_bh);
-        }
+    }
+    /* Fetching may have waited for the slot or the room this one held */
+    if (r->enabled && r->sq_head != r->sq_tail) {
+        qemu_bh_schedule(s->ring_bh);
     }
     if (a->ctx) {
         amdkfd_mc_ctx_put_inflight(a->ctx);

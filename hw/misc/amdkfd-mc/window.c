@@ -9,7 +9,16 @@
  * (mmap with MAP_FIXED, or mremap for the sim's memory); an unmap puts
  * fresh zero pages back.  Neither changes QEMU's memory topology, so
  * they cost no FlatView rebuild, no memslot and no RCU grace period, and
- * cost O(log window pages) whatever the number of live mappings.
+ * cost O(1) whatever the number of live mappings.
+ *
+ * Pages change under the region without telling any memory listener, so
+ * no listener may keep a translation of them: the window is its own
+ * RamDiscardManager and reports nothing populated, which keeps VFIO and
+ * iommufd from pinning or IOMMU-mapping any of it (a device assigned to
+ * the guest cannot DMA into the window; a vIOMMU mapping of it is refused
+ * too).  Pages of the window that nothing is mapped at are private
+ * anonymous memory: a guest that writes them makes QEMU hold up to the
+ * window's size of memory, which is what window-size bounds.
  *
  * The sim backend's doorbells must be heard by the software GPU: they go
  * into a trapped part at the top of the window (sim only), where a table
@@ -74,9 +83,14 @@ static void amdkfd_mc_trap_write(void *opaque, hwaddr addr, uint64_t val,
                                  unsigned size)
 {
     AmdkfdMcState *s = opaque;
-    AmdkfdMcMapping *m = s->trap_pages[addr / PAGE];
+    AmdkfdMcMapping *m;
     uint64_t byte_offset;
 
+    /*
+     * A vCPU may still reach here after unplug (it found the region in a
+     * FlatView before): the table lives until finalize, all NULL by then
+     */
+    m = s->trap_pages ? s->trap_pages[addr / PAGE] : NULL;
     if (!m) {
         return;
     }
@@ -133,6 +147,8 @@ bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp)
     memory_region_init_ram_device_ptr(&s->window_ram, owner,
                                       "amdkfd-mc-window", s->window_ram_size,
                                       s->window_host);
+    memory_region_set_ram_discard_manager(&s->window_ram,
+                                          RAM_DISCARD_MANAGER(s));
     memory_region_add_subregion(&s->window, 0, &s->window_ram);
     amdkfd_mc_range_init(&s->ram_ranges, s->window_ram_size / PAGE);
     amdkfd_mc_range_init(&s->trap_ranges, s->window_trap_size / PAGE);
@@ -149,43 +165,93 @@ bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp)
     return true;
 }
 
-typedef struct AmdkfdMcWindowHost {
-    struct rcu_head rcu;
-    void *host;
-    uint64_t size;
-} AmdkfdMcWindowHost;
-
-static void amdkfd_mc_window_host_free(AmdkfdMcWindowHost *w)
+/* At unrealize: no mapping is left, the BAR is off the bus already */
+void amdkfd_mc_window_exit(AmdkfdMcState *s)
 {
-    munmap(w->host, w->size);
-    g_free(w);
-}
-
-void amdkfd_mc_window_free(AmdkfdMcState *s)
-{
-    AmdkfdMcWindowHost *w;
-
     if (!s->window_host) {
         return;
     }
     assert(s->nr_mappings == 0);
     g_hash_table_destroy(s->mappings);
+    s->mappings = NULL;
     amdkfd_mc_range_destroy(&s->ram_ranges);
     amdkfd_mc_range_destroy(&s->trap_ranges);
-    g_free(s->trap_pages);
-    s->trap_pages = NULL;
+    /* a subregion holds a reference to its owner: the device */
     if (s->window_trap_size) {
         memory_region_del_subregion(&s->window, &s->window_traps);
-        object_unparent(OBJECT(&s->window_traps));
     }
     memory_region_del_subregion(&s->window, &s->window_ram);
-    object_unparent(OBJECT(&s->window_ram));
-    /* A FlatView may still name the region: unmap after RCU, as it goes */
-    w = g_new(AmdkfdMcWindowHost, 1);
-    w->host = s->window_host;
-    w->size = s->window_ram_size;
-    call_rcu(w, amdkfd_mc_window_host_free, rcu);
-    s->window_host = NULL;
+}
+
+/*
+ * At finalize, when no FlatView names the regions any more (they hold a
+ * reference to the device): the host memory behind them can go
+ */
+void amdkfd_mc_window_finalize(AmdkfdMcState *s)
+{
+    g_free(s->trap_pages);
+    s->trap_pages = NULL;
+    if (s->window_host) {
+        munmap(s->window_host, s->window_ram_size);
+        s->window_host = NULL;
+    }
+}
+
+/* ---- the window as a RamDiscardManager that has nothing populated ---- */
+
+static uint64_t amdkfd_mc_rdm_granularity(const RamDiscardManager *rdm,
+                                          const MemoryRegion *mr)
+{
+    uint64_t size = int128_get64(mr->size);
+
+    /* one block as large as the region allows: nothing is ever plugged */
+    return size & -size;
+}
+
+static bool amdkfd_mc_rdm_is_populated(const RamDiscardManager *rdm,
+                                       const MemoryRegionSection *section)
+{
+    return false;
+}
+
+static int amdkfd_mc_rdm_replay_populated(const RamDiscardManager *rdm,
+                                          MemoryRegionSection *section,
+                                          ReplayRamPopulate replay_fn,
+                                          void *opaque)
+{
+    return 0;
+}
+
+static void amdkfd_mc_rdm_replay_discarded(const RamDiscardManager *rdm,
+                                           MemoryRegionSection *section,
+                                           ReplayRamDiscard replay_fn,
+                                           void *opaque)
+{
+    replay_fn(section, opaque);
+}
+
+static void amdkfd_mc_rdm_register(RamDiscardManager *rdm,
+                                   RamDiscardListener *rdl,
+                                   MemoryRegionSection *section)
+{
+    /* nothing will ever be populated: nothing to tell the listener */
+}
+
+static void amdkfd_mc_rdm_unregister(RamDiscardManager *rdm,
+                                     RamDiscardListener *rdl)
+{
+}
+
+void amdkfd_mc_window_class_init(ObjectClass *klass)
+{
+    RamDiscardManagerClass *rdmc = RAM_DISCARD_MANAGER_CLASS(klass);
+
+    rdmc->get_min_granularity = amdkfd_mc_rdm_granularity;
+    rdmc->is_populated = amdkfd_mc_rdm_is_populated;
+    rdmc->replay_populated = amdkfd_mc_rdm_replay_populated;
+    rdmc->replay_discarded = amdkfd_mc_rdm_replay_discarded;
+    rdmc->register_listener = amdkfd_mc_rdm_register;
+    rdmc->unregister_listener = amdkfd_mc_rdm_unregister;
 }
 
 /* ---- which mmap offsets a guest may map ---- */
@@ -280,6 +346,15 @@ uint32_t amdkfd_mc_window_map(AmdkfdMcContext *ctx, uint64_t mmap_offset,
     ret = s->be_ops->mmap(ctx->file, mmap_offset, size, gpu_id,
                           trapped ? NULL :
                           (uint8_t *)s->window_host + first * PAGE, &map);
+    if (ret == -ENOTRECOVERABLE) {
+        /* what is there now is unknown: the range is never used again */
+        error_report("amdkfd-mc: window range 0x%" PRIx64 "+0x%" PRIx64
+                     " could not be restored; it is not reused",
+                     first * PAGE, size);
+        s->leaked_window_pages += pages;
+        *err = ret;
+        return AMDKFD_MC_S_BACKEND_ERROR;
+    }
     if (ret < 0) {
         amdkfd_mc_range_free(ranges, first, pages);
         *err = ret;
@@ -340,7 +415,11 @@ static void amdkfd_mc_window_remove(AmdkfdMcState *s, AmdkfdMcMapping *m)
         s->leaked_window_pages += pages;
         reusable = false;
     }
-    if (m->map.release) {
+    /*
+     * The backend's pages stay referenced while they may still be mapped:
+     * the sim would otherwise give them to another context
+     */
+    if (reusable && m->map.release) {
         m->map.release(&m->map);
     }
     if (reusable) {

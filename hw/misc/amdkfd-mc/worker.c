@@ -1,5 +1,5 @@
 /*
- * amdkfd-mc: bounded worker pools with per-context serial queues
+ * amdkfd-mc: worker pools with per-context serial queues
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -9,6 +9,16 @@
 #include "qemu/osdep.h"
 #include "qemu/main-loop.h"
 #include "worker.h"
+
+/* Threads above the pool's minimum end after this long without work */
+#define AMDKFD_MC_WORKER_IDLE_MS    10000
+
+struct AmdkfdMcWorkerThread {
+    QemuThread thread;
+    AmdkfdMcWorkers *pool;
+    bool started;               /* joinable */
+    bool exited;                /* returned, not joined yet */
+};
 
 /* Called with p->lock held: the next item to run, or NULL */
 static AmdkfdMcWork *workers_next(AmdkfdMcWorkers *p)
@@ -49,19 +59,26 @@ static void workers_requeue(AmdkfdMcWorkers *p, AmdkfdMcSerial *s)
 
 static void *workers_thread(void *opaque)
 {
-    AmdkfdMcWorkers *p = opaque;
+    AmdkfdMcWorkerThread *t = opaque;
+    AmdkfdMcWorkers *p = t->pool;
 
     qemu_mutex_lock(&p->lock);
     for (;;) {
         AmdkfdMcWork *w = workers_next(p);
 
         if (!w) {
+            bool woken;
+
             if (p->stop) {
                 break;
             }
             p->idle_threads++;
-            qemu_cond_wait(&p->cond, &p->lock);
+            woken = qemu_cond_timedwait(&p->cond, &p->lock,
+                                        AMDKFD_MC_WORKER_IDLE_MS);
             p->idle_threads--;
+            if (!woken && !p->runnable && p->nr_threads > p->min_threads) {
+                break;
+            }
             continue;
         }
         qemu_mutex_unlock(&p->lock);
@@ -77,21 +94,25 @@ static void *workers_thread(void *opaque)
         }
         qemu_bh_schedule(p->bh);
     }
+    p->nr_threads--;
+    t->exited = true;
     qemu_mutex_unlock(&p->lock);
     return NULL;
 }
 
 void amdkfd_mc_workers_init(AmdkfdMcWorkers *p, const char *name,
-                            unsigned max_threads, QEMUBH *bh)
+                            unsigned min_threads, unsigned max_threads,
+                            QEMUBH *bh)
 {
     memset(p, 0, sizeof(*p));
     p->name = name;
     p->max_threads = MAX(max_threads, 1);
+    p->min_threads = MIN(min_threads, p->max_threads);
     p->bh = bh;
     qemu_mutex_init(&p->lock);
     qemu_cond_init(&p->cond);
     qemu_cond_init(&p->idle);
-    p->threads = g_new0(QemuThread, p->max_threads);
+    p->threads = g_new0(AmdkfdMcWorkerThread, p->max_threads);
     QSIMPLEQ_INIT(&p->runq);
     QSIMPLEQ_INIT(&p->loose);
     QSIMPLEQ_INIT(&p->done);
@@ -109,8 +130,10 @@ void amdkfd_mc_workers_destroy(AmdkfdMcWorkers *p)
     p->stop = true;
     qemu_cond_broadcast(&p->cond);
     qemu_mutex_unlock(&p->lock);
-    for (i = 0; i < p->nr_threads; i++) {
-        qemu_thread_join(&p->threads[i]);
+    for (i = 0; i < p->max_threads; i++) {
+        if (p->threads[i].started) {
+            qemu_thread_join(&p->threads[i].thread);
+        }
     }
     g_free(p->threads);
     p->threads = NULL;
@@ -124,6 +147,27 @@ void amdkfd_mc_serial_init(AmdkfdMcSerial *s)
     QSIMPLEQ_INIT(&s->pending);
     s->running = false;
     s->queued = false;
+}
+
+/* Called with p->lock held: a slot for one thread more, or NULL */
+static AmdkfdMcWorkerThread *workers_slot(AmdkfdMcWorkers *p)
+{
+    AmdkfdMcWorkerThread *t;
+    unsigned i;
+
+    for (i = 0; i < p->max_threads; i++) {
+        t = &p->threads[i];
+        if (!t->started) {
+            return t;
+        }
+        if (t->exited) {
+            /* it let go of the lock for good: this is no wait */
+            qemu_thread_join(&t->thread);
+            t->started = t->exited = false;
+            return t;
+        }
+    }
+    return NULL;
 }
 
 void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w)
@@ -140,12 +184,19 @@ void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w)
     }
     /*
      * A thread more while there is more to start than idle threads to
-     * start it (a signalled thread counts as idle until it runs) and the
-     * bound allows it.
+     * start it (a signalled thread counts as idle until it runs): work
+     * never waits for a thread that another context's call is blocking.
      */
     if (p->runnable > p->idle_threads && p->nr_threads < p->max_threads) {
-        qemu_thread_create(&p->threads[p->nr_threads++], p->name,
-                           workers_thread, p, QEMU_THREAD_JOINABLE);
+        AmdkfdMcWorkerThread *t = workers_slot(p);
+
+        if (t) {
+            t->pool = p;
+            t->started = true;
+            p->nr_threads++;
+            qemu_thread_create(&t->thread, p->name, workers_thread, t,
+                               QEMU_THREAD_JOINABLE);
+        }
     }
     qemu_mutex_unlock(&p->lock);
 }
@@ -159,8 +210,10 @@ void amdkfd_mc_workers_drain(AmdkfdMcWorkers *p)
     qemu_mutex_unlock(&p->lock);
 }
 
-void amdkfd_mc_workers_reap(AmdkfdMcWorkers *p)
+bool amdkfd_mc_workers_reap(AmdkfdMcWorkers *p)
 {
+    bool any = false;
+
     for (;;) {
         AmdkfdMcWork *w;
 
@@ -171,8 +224,9 @@ void amdkfd_mc_workers_reap(AmdkfdMcWorkers *p)
         }
         qemu_mutex_unlock(&p->lock);
         if (!w) {
-            return;
+            return any;
         }
+        any = true;
         w->done(w);
     }
 }

@@ -5,17 +5,18 @@
  * engine, WAIT_EVENTS) run here, never on a vCPU thread, never under the
  * BQL and never in QEMU's shared thread pool (which disk I/O also uses).
  *
- * A pool has a bounded number of threads, created when first needed.
  * Work either belongs to a serial queue (one per guest context: at most
- * one of its items runs at a time, and the pool takes the queues in turn,
- * so one context's blocking call holds one thread and never delays
- * another context's work) or stands alone (waits, which may block for
- * ever and so each get a thread of their own from a pool sized to the
- * wait limits).
+ * one of its items runs at a time, and the pool takes the queues in turn)
+ * or stands alone (waits, which may block for ever; cancellations).  A
+ * pool keeps a minimum of threads and starts another whenever there is
+ * more to start than idle threads, up to its maximum, which the device
+ * sizes so that every context with work can have a thread: one context's
+ * blocking call holds one thread and never delays another context's work.
+ * Threads above the minimum end after ten idle seconds.
  *
  * When an item's run() returns, the item goes on the pool's done list and
  * the pool schedules its bottom half; the device calls
- * amdkfd_mc_worker_reap() from it to run each item's done() under the
+ * amdkfd_mc_workers_reap() from it to run each item's done() under the
  * BQL, inside the device's re-entrancy guard.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
@@ -32,6 +33,7 @@
 typedef struct AmdkfdMcWork AmdkfdMcWork;
 typedef struct AmdkfdMcWorkers AmdkfdMcWorkers;
 typedef struct AmdkfdMcSerial AmdkfdMcSerial;
+typedef struct AmdkfdMcWorkerThread AmdkfdMcWorkerThread;
 
 struct AmdkfdMcWork {
     void (*run)(AmdkfdMcWork *w);       /* worker thread, no BQL */
@@ -50,14 +52,15 @@ struct AmdkfdMcSerial {
 
 struct AmdkfdMcWorkers {
     const char *name;
+    unsigned min_threads;       /* kept while idle */
     unsigned max_threads;
     QEMUBH *bh;                 /* scheduled when items are done */
 
     QemuMutex lock;
     QemuCond cond;              /* work to do, or stop */
     QemuCond idle;              /* outstanding reached 0 */
-    QemuThread *threads;
-    unsigned nr_threads;
+    AmdkfdMcWorkerThread *threads;      /* max_threads slots */
+    unsigned nr_threads;        /* running */
     unsigned idle_threads;
     unsigned outstanding;       /* submitted and not yet on the done list */
     unsigned runnable;          /* loose items and queues waiting to start */
@@ -68,7 +71,8 @@ struct AmdkfdMcWorkers {
 };
 
 void amdkfd_mc_workers_init(AmdkfdMcWorkers *p, const char *name,
-                            unsigned max_threads, QEMUBH *bh);
+                            unsigned min_threads, unsigned max_threads,
+                            QEMUBH *bh);
 /* Every submitted item must have been reaped */
 void amdkfd_mc_workers_destroy(AmdkfdMcWorkers *p);
 
@@ -80,8 +84,11 @@ void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w);
 /* Block until every submitted item has run (their done() has not) */
 void amdkfd_mc_workers_drain(AmdkfdMcWorkers *p);
 
-/* Run done() of every finished item; the device's bottom half calls it */
-void amdkfd_mc_workers_reap(AmdkfdMcWorkers *p);
+/*
+ * Run done() of every finished item; the device's bottom half calls it.
+ * True if there was any.
+ */
+bool amdkfd_mc_workers_reap(AmdkfdMcWorkers *p);
 
 /* Threads now existing (for the QOM view and tests) */
 unsigned amdkfd_mc_workers_threads(AmdkfdMcWorkers *p);
