@@ -2804,6 +2804,185 @@ static void test_aql_stress(void)
     rig_free(&r);
 }
 
+/* ---- hostile packets ---- */
+
+/* A guest address: mostly in the rig's data buffer, sometimes not */
+static uint64_t fuzz_va(GRand *rnd, uint64_t align)
+{
+    switch (g_rand_int_range(rnd, 0, 400)) {
+    case 0:
+        return g_rand_int(rnd) | ((uint64_t)g_rand_int(rnd) << 32);
+    case 1:
+        return DATA_VA + 65536 - g_rand_int_range(rnd, 0, 64);
+    case 2:
+        return DATA_VA + g_rand_int_range(rnd, 0, 65536);
+    default:
+        return DATA_VA + (g_rand_int_range(rnd, 0, 65536) & ~(align - 1));
+    }
+}
+
+/* One SDMA packet, well formed more often than not */
+static void fuzz_sdma_packet(GRand *rnd, Queue *q)
+{
+    uint64_t va = fuzz_va(rnd, 8), va2 = fuzz_va(rnd, 8);
+    uint32_t junk[8], i;
+
+    static const unsigned atomics[] = {
+        SIM_SDMA_ATOMIC_SWAP, SIM_SDMA_ATOMIC_CMPSWAP, SIM_SDMA_ATOMIC_ADD,
+        SIM_SDMA_ATOMIC_SUB, SIM_SDMA_ATOMIC_UMAX, SIM_SDMA_ATOMIC_DEC,
+    };
+
+    switch (g_rand_int_range(rnd, 0, 400)) {
+    case 0:
+        emit_nop(q, g_rand_int_range(rnd, 0, 8), g_rand_int(rnd));
+        break;
+    case 1 ... 20:
+        emit_copy(q, va, va2, g_rand_int_range(rnd, 1, 1024));
+        break;
+    case 21 ... 40:
+        for (i = 0; i < 8; i++) {
+            junk[i] = g_rand_int(rnd);
+        }
+        emit_write(q, va, junk, g_rand_int_range(rnd, 1, 9));
+        break;
+    case 41 ... 80:
+        emit_fence(q, va, g_rand_int(rnd));
+        break;
+    case 81 ... 100:
+        emit_trap(q, g_rand_int_range(rnd, 0, 8));
+        break;
+    case 101 ... 140:
+        /* mostly on a half of a signal's value, as ROCr polls */
+        if (g_rand_int_range(rnd, 0, 8)) {
+            va = DATA_VA + g_rand_int_range(rnd, 0, 1024) * SIM_SIGNAL_SIZE +
+                 SIM_SIGNAL_VALUE + 4 * g_rand_int_range(rnd, 0, 2);
+        }
+        emit_poll(q, va, g_rand_int_range(rnd, 0, 20) == 0,
+                  g_rand_int_range(rnd, 0, 20) ? ~0U : g_rand_int(rnd),
+                  g_rand_int_range(rnd, 0, 50) ? SIM_SDMA_FUNC_EQ :
+                  g_rand_int_range(rnd, 0, 8));
+        break;
+    case 141 ... 200:
+        emit_atomic(q, g_rand_int_range(rnd, 0, 20) ?
+                    atomics[g_rand_int_range(rnd, 0, ARRAY_SIZE(atomics))] +
+                    g_rand_int_range(rnd, 0, 4) * 32 :
+                    g_rand_int_range(rnd, 0, 128),
+                    g_rand_int_range(rnd, 0, 50) == 0, va,
+                    g_rand_int(rnd), g_rand_int_range(rnd, 0, 2));
+        break;
+    case 201 ... 220:
+        emit_fill(q, va, g_rand_int(rnd), g_rand_int_range(rnd, 0, 20000));
+        break;
+    case 221 ... 240:
+        emit_timestamp(q, va);
+        break;
+    case 241:
+        junk[0] = g_rand_int(rnd);
+        queue_emit(q, junk, 1);
+        break;
+    default:
+        if (g_rand_int_range(rnd, 0, 2)) {
+            emit_hdp_flush_rocr(q);
+        } else {
+            emit_copy(q, DATA_VA + g_rand_int_range(rnd, 0, 32768),
+                      DATA_VA + 32768 + g_rand_int_range(rnd, 0, 16384),
+                      g_rand_int_range(rnd, 1, 16384));
+        }
+        break;
+    }
+}
+
+/* One AQL packet: barriers on signals in the buffer, some other types */
+static void fuzz_aql_packet(GRand *rnd, Aql *q)
+{
+    uint64_t deps[5];
+    uint16_t hdr;
+    unsigned i;
+
+    for (i = 0; i < 5; i++) {
+        deps[i] = g_rand_int_range(rnd, 0, 3) ? 0 :
+                  g_rand_int_range(rnd, 0, 8) ? fuzz_va(rnd, 64) :
+                  fuzz_va(rnd, 1);
+    }
+    switch (g_rand_int_range(rnd, 0, 40)) {
+    case 0:
+        hdr = g_rand_int(rnd);
+        break;
+    case 1:
+        hdr = SIM_AQL_TYPE_KERNEL_DISPATCH;
+        break;
+    case 2 ... 10:
+        hdr = SIM_AQL_TYPE_BARRIER_OR;
+        break;
+    default:
+        hdr = SIM_AQL_TYPE_BARRIER_AND;
+        break;
+    }
+    aql_packet(q, hdr, deps, g_rand_int_range(rnd, 0, 2) ?
+               fuzz_va(rnd, 64) : 0);
+}
+
+#define FUZZ_ROUNDS 200
+
+static void test_fuzz(void)
+{
+    GRand *rnd = g_rand_new_with_seed(0x5eed);
+    unsigned errors[5] = { 0 };
+    uint64_t packets = 0;
+    unsigned round, i, k;
+    uint32_t ev;
+    Rig r;
+    Aql q;
+
+    for (round = 0; round < FUZZ_ROUNDS; round++) {
+        rig_new(&r);
+        aql_new(r.f, r.g, AQL_VA, &q);
+        ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
+        /* signals everywhere: kind, value 0 or 1, mailbox, id */
+        for (i = 0; i < 65536; i += SIM_SIGNAL_SIZE) {
+            signal_init(&r.data, i, g_rand_int_range(rnd, 0, 2),
+                        g_rand_int_range(rnd, 0, 4) ? 0 : fuzz_va(rnd, 8),
+                        g_rand_int_range(rnd, 0, 4) ? ev :
+                        g_rand_int(rnd));
+        }
+        if (round & 1) {
+            buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL,
+                        fuzz_va(rnd, 64));
+            buf_set_u32(&q.amdq, SIM_AMD_QUEUE_PROPERTIES, g_rand_int(rnd));
+        }
+        for (i = 0; i < 16; i++) {
+            /* at most 3 KiB of SDMA packets and 32 AQL packets a kick */
+            uint64_t start = r.q.wptr;
+
+            while (r.q.wptr - start < 3072 - 64 &&
+                   r.q.wptr - queue_rptr(&r.q) < 3072 - 64) {
+                fuzz_sdma_packet(rnd, &r.q);
+            }
+            for (k = 0; k < 32 && q.widx - aql_rptr(&q) < q.slots; k++) {
+                fuzz_aql_packet(rnd, &q);
+            }
+            queue_kick(r.f, &r.q);
+            aql_ring_at(r.f, &q, g_rand_int_range(rnd, 0, 4) ?
+                        q.widx - 1 : UINT64_MAX);
+            /* the CPU releases some signals, as ROCr would */
+            for (k = 0; k < 256; k++) {
+                sig_set(&r, (g_rand_int_range(rnd, 0, 1024) * 64), 0);
+            }
+            set_event(r.f, ev);
+        }
+        g_assert_true(sim_kfd_global_idle(5 * G_USEC_PER_SEC));
+        packets += queue_info(r.f, &r.q).packets + aql_info(r.f, &q).packets;
+        errors[queue_info(r.f, &r.q).error]++;
+        errors[aql_info(r.f, &q).error]++;
+        aql_unmap(r.kfd, &q);
+        rig_free(&r);
+    }
+    g_test_message("%" PRIu64 " packets; stops: none %u fault %u bad %u "
+                   "wptr %u unsupported %u", packets, errors[0], errors[1],
+                   errors[2], errors[3], errors[4]);
+    g_rand_free(rnd);
+}
+
 /* ---- events ---- */
 
 static void test_wait_timeout(void)
@@ -3446,6 +3625,7 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/legacy-shared-attack",
                     test_aql_legacy_shared_attack);
     g_test_add_func("/amdkfd-mc-sim/aql/stress", test_aql_stress);
+    g_test_add_func("/amdkfd-mc-sim/fuzz", test_fuzz);
     g_test_add_func("/amdkfd-mc-sim/events/wait-timeout", test_wait_timeout);
     g_test_add_func("/amdkfd-mc-sim/events/cross-thread",
                     test_wait_cross_thread);

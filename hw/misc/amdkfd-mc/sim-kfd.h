@@ -31,6 +31,8 @@
  *
  * Thread safety: every function may be called from any thread.  One
  * mutex protects the model; AMDKFD_IOC_WAIT_EVENTS sleeps without it.
+ * The model starts short-lived threads of its own only to look at
+ * waiting queues again after a SET_EVENT (see "Execution" below).
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -136,7 +138,9 @@
  *     interrupt signal, then sets its event), on a short-lived thread of
  *     the model, never in the caller of the ioctl.
  * A plain CPU store to polled memory that none of these follows is seen
- * at the next of them.  A queue with queue_percentage 0 keeps its work
+ * at the next of them.  (An atomic update of memory that CPU stores keep
+ * changing, 1000 times in a row, waits the same way.)  A queue with
+ * queue_percentage 0 keeps its work
  * and runs when UPDATE_QUEUE makes it active again.  A doorbell of a
  * queue that another thread is running is left to that thread.
  *
@@ -436,7 +440,7 @@ typedef struct SimKfdContextInfo {
 typedef struct SimKfdQueueInfo {
     uint32_t type;              /* KFD_IOC_QUEUE_TYPE_* */
     uint32_t gpu_id;
-    uint64_t rptr;
+    uint64_t rptr;              /* bytes (SDMA) or packets (AQL) */
     uint64_t packets;           /* packets completed */
     bool halted;
     bool waiting;               /* at a poll or barrier not satisfied */
