@@ -1411,6 +1411,106 @@ static void test_sdma_copy_linear(void)
     }
 }
 
+/* COPY_LINEAR_SUBWIN as ROCr's BuildCopyRectCommand fills it */
+static void emit_subwin(Queue *q, unsigned element, uint64_t src,
+                        const uint32_t *sxyz, uint32_t spitch,
+                        uint32_t sslice, uint64_t dst, const uint32_t *dxyz,
+                        uint32_t dpitch, uint32_t dslice, uint32_t rx,
+                        uint32_t ry, uint32_t rz)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_COPY, SIM_SDMA_SUBOP_COPY_LINEAR_SUBWIN) |
+        (element << 29),
+        (uint32_t)src, src >> 32, sxyz[0] | (sxyz[1] << 16),
+        sxyz[2] | ((spitch - 1) << 13), sslice - 1,
+        (uint32_t)dst, dst >> 32, dxyz[0] | (dxyz[1] << 16),
+        dxyz[2] | ((dpitch - 1) << 13), dslice - 1,
+        (rx - 1) | ((ry - 1) << 16), rz - 1,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+static void test_sdma_copy_subwin(void)
+{
+    const uint32_t zero[3] = { 0, 0, 0 }, one[3] = { 1, 0, 0 };
+    uint32_t s_at[3] = { 1, 2, 0 }, d_at[3] = { 3, 1, 0 };
+    unsigned x, y, z;
+    Rig r;
+
+    rig_new(&r);
+    for (x = 0; x < 4096; x++) {
+        buf_set_u32(&r.data, x * 4, x);
+    }
+    /* 2D: 5 x 3 dwords from a 16-dword pitch to a 10-dword pitch */
+    emit_subwin(&r.q, 2, DATA_VA, s_at, 16, 1, DATA_VA + 32768, d_at, 10, 1,
+                5, 3, 1);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (y = 0; y < 5; y++) {
+        for (x = 0; x < 10; x++) {
+            bool in = y >= 1 && y < 4 && x >= 3 && x < 8;
+
+            g_assert_cmpuint(buf_u32(&r.data, 32768 + (y * 10 + x) * 4), ==,
+                             in ? (y - 1 + 2) * 16 + (x - 3 + 1) : 0);
+        }
+    }
+
+    /* 3D, bytes, from byte 1: 7 x 2 x 3 from slices of 64 to ones of 40 */
+    memset(r.data.ptr + 40000, 0, 4096);
+    emit_subwin(&r.q, 0, DATA_VA, one, 32, 64, DATA_VA + 40000, zero, 8,
+                40, 7, 2, 3);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (z = 0; z < 3; z++) {
+        for (y = 0; y < 2; y++) {
+            g_assert_cmpmem(r.data.ptr + 40000 + z * 40 + y * 8, 7,
+                            r.data.ptr + 1 + z * 64 + y * 32, 7);
+            g_assert_cmpuint(r.data.ptr[40000 + z * 40 + y * 8 + 7], ==, 0);
+        }
+    }
+    g_assert_cmpuint(queue_info(r.f, &r.q).packets, ==, 2);
+    rig_free(&r);
+
+    {
+        /* the destination base is not dword-aligned */
+        uint32_t p[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (2U << 29),
+            DATA_VA, 0, 0, 7U << 13, 0, DATA_VA + 1026, 0, 0, 7U << 13, 0,
+            3, 0,
+        };
+        /* rows of 9 elements in a pitch of 8: they would overlap */
+        uint32_t wide[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (2U << 29),
+            DATA_VA, 0, 0, 7U << 13, 0, DATA_VA + 1024, 0, 0, 15U << 13, 0,
+            8 | (3 << 16), 0,
+        };
+        /* an element of 32 bytes */
+        uint32_t big[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (5U << 29),
+            DATA_VA, 0, 0, 7U << 13, 0, DATA_VA + 1024, 0, 0, 7U << 13, 0,
+            3, 0,
+        };
+        /* slices of 2 rows holding 3 */
+        uint32_t deep[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (2U << 29),
+            DATA_VA, 0, 0, 7U << 13, 15, DATA_VA + 4096, 0, 0, 7U << 13, 31,
+            3 | (2 << 16), 1,
+        };
+        /* 64 rows of 1 KiB from the last KiB of the buffer */
+        uint32_t far[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4),
+            DATA_VA + 65536 - 1024, 0, 0, 1023U << 13, 0, DATA_VA, 0, 0,
+            1023U << 13, 0, 1023 | (63 << 16), 0,
+        };
+
+        p[6] = DATA_VA + 1026;
+        assert_bad_packet(p, ARRAY_SIZE(p));
+        assert_bad_packet(wide, ARRAY_SIZE(wide));
+        assert_bad_packet(big, ARRAY_SIZE(big));
+        assert_bad_packet(deep, ARRAY_SIZE(deep));
+        assert_faults(far, ARRAY_SIZE(far), DATA_VA + 65536);
+    }
+}
+
 static void test_sdma_write_linear(void)
 {
     uint32_t data[5] = { 1, 2, 3, 4, 0xfeedface };
@@ -2876,6 +2976,25 @@ static void fuzz_sdma_packet(GRand *rnd, Queue *q)
     case 221 ... 240:
         emit_timestamp(q, va);
         break;
+    case 242 ... 260: {
+        /* mostly a geometric rectangle, sometimes not */
+        uint32_t rx = g_rand_int_range(rnd, 1, 40);
+        uint32_t ry = g_rand_int_range(rnd, 1, 8);
+        uint32_t rz = g_rand_int_range(rnd, 1, 4);
+        unsigned element = g_rand_int_range(rnd, 0, 40) ?
+                           g_rand_int_range(rnd, 0, 3) : 5;
+        uint32_t pitch, slice;
+
+        for (i = 0; i < 3; i++) {
+            junk[i] = g_rand_int_range(rnd, 0, 4);
+        }
+        pitch = junk[0] + rx + g_rand_int_range(rnd, 0, 8) -
+                !g_rand_int_range(rnd, 0, 30);
+        slice = pitch * (junk[1] + ry) + g_rand_int_range(rnd, 0, 8);
+        emit_subwin(q, element, va & ~3ULL, junk, pitch, slice, va2 & ~3ULL,
+                    junk, pitch, slice, rx, ry, rz);
+        break;
+    }
     case 241:
         junk[0] = g_rand_int(rnd);
         queue_emit(q, junk, 1);
@@ -3591,6 +3710,7 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/dma/bad-input", test_dma_bad_input);
     g_test_add_func("/amdkfd-mc-sim/sdma/nop", test_sdma_nop);
     g_test_add_func("/amdkfd-mc-sim/sdma/copy-linear", test_sdma_copy_linear);
+    g_test_add_func("/amdkfd-mc-sim/sdma/copy-subwin", test_sdma_copy_subwin);
     g_test_add_func("/amdkfd-mc-sim/sdma/write-linear",
                     test_sdma_write_linear);
     g_test_add_func("/amdkfd-mc-sim/sdma/fence-forms", test_sdma_fence_forms);

@@ -19,7 +19,7 @@
 #include "sim-kfd-int.h"
 
 /* The longest fixed-size packet, read whole before it runs */
-#define SIM_SDMA_MAX_FIXED_DWORDS   SIM_SDMA_ATOMIC_DWORDS
+#define SIM_SDMA_MAX_FIXED_DWORDS   SIM_SDMA_COPY_SUBWIN_DWORDS
 
 /* Header bits of forms the model does not have */
 #define SIM_SDMA_COPY_ENCRYPT       (1U << 16)
@@ -61,7 +61,9 @@ static uint32_t sim_sdma_len(const SimRing *r, uint64_t ptr, uint64_t avail,
         break;
     case SIM_SDMA_OP_COPY:
         len = sub_op == SIM_SDMA_SUBOP_COPY_LINEAR ?
-              SIM_SDMA_COPY_LINEAR_DWORDS : 0;
+              SIM_SDMA_COPY_LINEAR_DWORDS :
+              sub_op == SIM_SDMA_SUBOP_COPY_LINEAR_SUBWIN ?
+              SIM_SDMA_COPY_SUBWIN_DWORDS : 0;
         break;
     case SIM_SDMA_OP_WRITE:
         if (sub_op != SIM_SDMA_SUBOP_WRITE_LINEAR) {
@@ -126,6 +128,97 @@ static SimRun sim_sdma_copy(SimCtx *ctx, SimQueue *q, const uint32_t *dw)
         return SIM_RUN_STOP;
     }
     sim_copy_unlocked(ctx, dst, dst_mem, src, src_mem, len);
+    return SIM_RUN_DONE;
+}
+
+/* One side of a sub-window copy, in elements */
+typedef struct SimWindow {
+    uint64_t base;              /* dword-aligned */
+    uint64_t x, y, z;
+    uint64_t pitch, slice;      /* elements per row and per slice */
+    uint8_t *host;
+    SimMem *mem;
+} SimWindow;
+
+static void sim_window_get(SimWindow *w, const uint32_t *dw)
+{
+    w->base = sim_dw64(&dw[0]);
+    w->x = dw[2] & 0x3FFF;
+    w->y = (dw[2] >> 16) & 0x3FFF;
+    w->z = dw[3] & 0x7FF;
+    w->pitch = ((dw[3] >> 13) & 0x7FFFF) + 1;
+    w->slice = (dw[4] & 0xFFFFFFF) + 1;
+}
+
+/*
+ * Where the window's first element is and how many bytes its rectangle
+ * spans; false unless rows do not overlap each other (nor slices), which
+ * bounds the bytes moved by the span, that is by one object
+ */
+static bool sim_window_span(SimWindow *w, uint64_t rx, uint64_t ry,
+                            uint64_t rz, unsigned shift, uint64_t *start,
+                            uint64_t *span)
+{
+    uint64_t first, last;
+
+    if ((w->base & 3) || w->x + rx > w->pitch ||
+        (rz > 1 && (w->y + ry) * w->pitch > w->slice)) {
+        return false;
+    }
+    first = (w->z * w->slice + w->y * w->pitch + w->x) << shift;
+    last = (((w->z + rz - 1) * w->slice + (w->y + ry - 1) * w->pitch +
+             w->x + rx) << shift);
+    *start = w->base + first;
+    *span = last - first;
+    return *start >= w->base;
+}
+
+/*
+ * COPY_LINEAR_SUBWIN (ROCr's rect copy): rectangles of elements between
+ * pitched, sliced windows; the field values are counts minus one
+ */
+static SimRun sim_sdma_copy_subwin(SimCtx *ctx, SimQueue *q,
+                                   const uint32_t *dw)
+{
+    unsigned shift = dw[0] >> 29;
+    uint64_t rx = (dw[11] & 0x3FFF) + 1, ry = ((dw[11] >> 16) & 0x3FFF) + 1;
+    uint64_t rz = (dw[12] & 0x7FF) + 1, start[2], span[2], y, z;
+    SimKfd *kfd = ctx->kfd;
+    SimWindow w[2];
+    unsigned i;
+
+    sim_window_get(&w[0], &dw[1]);
+    sim_window_get(&w[1], &dw[6]);
+    if (shift > 4 || (dw[0] & SIM_SDMA_COPY_TMZ) ||
+        (dw[12] & (3U << 16 | 3U << 24))) {
+        return sim_sdma_bad(q);
+    }
+    for (i = 0; i < 2; i++) {
+        if (!sim_window_span(&w[i], rx, ry, rz, shift, &start[i],
+                             &span[i])) {
+            return sim_sdma_bad(q);
+        }
+    }
+    /* both rectangles are checked before a single byte moves */
+    for (i = 0; i < 2; i++) {
+        w[i].host = sim_queue_mem(ctx, q, start[i], span[i], &w[i].mem);
+        if (!w[i].host) {
+            return SIM_RUN_STOP;
+        }
+    }
+    w[0].mem->refs++;
+    w[1].mem->refs++;
+    g_mutex_unlock(&kfd->lock);
+    for (z = 0; z < rz; z++) {
+        for (y = 0; y < ry; y++) {
+            memmove(w[1].host + ((z * w[1].slice + y * w[1].pitch) << shift),
+                    w[0].host + ((z * w[0].slice + y * w[0].pitch) << shift),
+                    rx << shift);
+        }
+    }
+    g_mutex_lock(&kfd->lock);
+    sim_mem_put_locked(w[0].mem);
+    sim_mem_put_locked(w[1].mem);
     return SIM_RUN_DONE;
 }
 
@@ -370,7 +463,8 @@ static SimRun sim_sdma_exec(SimCtx *ctx, SimQueue *q, const SimRing *r,
     case SIM_SDMA_OP_NOP:
         return SIM_RUN_DONE;
     case SIM_SDMA_OP_COPY:
-        return sim_sdma_copy(ctx, q, dw);
+        return (dw[0] >> 8 & 0xFF) == SIM_SDMA_SUBOP_COPY_LINEAR ?
+               sim_sdma_copy(ctx, q, dw) : sim_sdma_copy_subwin(ctx, q, dw);
     case SIM_SDMA_OP_WRITE:
         return sim_sdma_write(ctx, q, r, ptr, dw);
     case SIM_SDMA_OP_FENCE:

@@ -175,6 +175,18 @@
  *     source VA, [5..6] destination VA.  Both ranges are checked before
  *     a byte moves; overlap behaves as memmove.  The encrypt (bit 16),
  *     tmz (18) and broadcast (27) forms are not modelled: they halt.
+ *   COPY_LINEAR_SUBWIN (op 1, sub_op 4; ROCr's rect copy): 13 dwords:
+ *     header bits 31:29 log2 of the element size (0..4), bit 18 tmz
+ *     (halts); then the source and the destination window, 5 dwords
+ *     each ([1..5] and [6..10]): base VA (2 dwords, 4-aligned), x (bits
+ *     13:0) and y (29:16) of the first element, z (bits 10:0) and the
+ *     row pitch in elements minus 1 (31:13), the slice pitch in elements
+ *     minus 1 (bits 27:0); [11] rect width (13:0) and height (29:16),
+ *     [12] depth (10:0), all minus 1, and swap fields (must be 0).  Rows
+ *     copy as memmove.  Rows must not overlap (x + width <= pitch, and
+ *     with a depth above 1 (y + height) * pitch <= slice pitch), so the
+ *     bytes moved never exceed the spans, which must each lie in one
+ *     object; anything else halts the queue.
  *   WRITE_LINEAR (op 2, sub_op 0): 5 + count dwords: [1..2] destination
  *     VA (4-aligned), [3] bits 19:0 count = data dwords - 1, swap bits
  *     25:24 (must be 0), then the data.  A packet longer than the ring
@@ -306,10 +318,12 @@
 #define SIM_SDMA_OP_CONST_FILL          11
 #define SIM_SDMA_OP_TIMESTAMP           13
 #define SIM_SDMA_SUBOP_COPY_LINEAR      0
+#define SIM_SDMA_SUBOP_COPY_LINEAR_SUBWIN 4
 #define SIM_SDMA_SUBOP_WRITE_LINEAR     0
 #define SIM_SDMA_SUBOP_TIMESTAMP_GET_GLOBAL 2
 
 #define SIM_SDMA_COPY_LINEAR_DWORDS     7
+#define SIM_SDMA_COPY_SUBWIN_DWORDS     13
 #define SIM_SDMA_WRITE_LINEAR_DWORDS    4       /* plus the data */
 #define SIM_SDMA_FENCE_DWORDS           4
 #define SIM_SDMA_TRAP_DWORDS            2
