@@ -4,7 +4,8 @@
  * Files and contexts, id allocators, host memory, topology, the ioctl
  * dispatcher and the small ioctls, mmap and introspection.  Memory
  * objects and GPUVMs are in sim-kfd-mem.c, events in sim-kfd-events.c,
- * queues and the DMA engine in sim-kfd-dma.c.
+ * queues and their scheduling in sim-kfd-dma.c, the SDMA engine in
+ * sim-kfd-sdma.c and the AQL packet processor in sim-kfd-aql.c.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
