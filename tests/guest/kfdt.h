@@ -1,7 +1,7 @@
 /*
  * Small helpers for the amdkfd-mc guest test programs: plain KFD ioctls on
  * /dev/kfd, GTT buffers mapped to the GPU and into the process, and SDMA
- * queues of the device's sim backend (packet format: sim-kfd.h).
+ * queues with SDMA v4 packets, as the sim backend runs them (sim-kfd.h).
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -261,31 +261,42 @@ static inline void kfdt_emit(KfdQueue *q, const uint32_t *dw, unsigned n)
     }
 }
 
+/* SDMA v4 COPY_LINEAR packets (count: bytes - 1), at most 4 MiB each */
 static inline void kfdt_copy(KfdQueue *q, uint64_t src, uint64_t dst,
                              uint32_t len)
 {
-    uint32_t pkt[] = {
-        SIM_KFD_PKT_LINEAR_COPY, len, (uint32_t)src, (uint32_t)(src >> 32),
-        (uint32_t)dst, (uint32_t)(dst >> 32),
-    };
+    while (len) {
+        uint32_t n = len < SIM_SDMA_COPY_MAX_BYTES ? len :
+                     SIM_SDMA_COPY_MAX_BYTES;
+        uint32_t pkt[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, SIM_SDMA_SUBOP_COPY_LINEAR),
+            n - 1, 0, (uint32_t)src, (uint32_t)(src >> 32),
+            (uint32_t)dst, (uint32_t)(dst >> 32),
+        };
 
-    kfdt_emit(q, pkt, 6);
+        kfdt_emit(q, pkt, SIM_SDMA_COPY_LINEAR_DWORDS);
+        src += n;
+        dst += n;
+        len -= n;
+    }
 }
 
 static inline void kfdt_fence(KfdQueue *q, uint64_t va, uint32_t val)
 {
     uint32_t pkt[] = {
-        SIM_KFD_PKT_FENCE, (uint32_t)va, (uint32_t)(va >> 32), val,
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0), (uint32_t)va,
+        (uint32_t)(va >> 32), val,
     };
 
-    kfdt_emit(q, pkt, 4);
+    kfdt_emit(q, pkt, SIM_SDMA_FENCE_DWORDS);
 }
 
+/* An SDMA trap whose interrupt signals the event @event_id */
 static inline void kfdt_trap(KfdQueue *q, uint32_t event_id)
 {
-    uint32_t pkt[] = { SIM_KFD_PKT_TRAP, event_id };
+    uint32_t pkt[] = { SIM_SDMA_HDR(SIM_SDMA_OP_TRAP, 0), event_id };
 
-    kfdt_emit(q, pkt, 2);
+    kfdt_emit(q, pkt, SIM_SDMA_TRAP_DWORDS);
 }
 
 /* Ring the doorbell with the new write pointer (a 64-bit store) */

@@ -404,7 +404,8 @@ static void test_doorbell_off_bql(void)
 
     akmc_proc_open(d, &a);
     akmc_proc_open(d, &b);
-    akmc_queue_new(&a, 0x1000000, &q);
+    /* 16 copies of 128 MiB are 512 COPY_LINEAR packets of 4 MiB */
+    akmc_queue_new_sized(&a, 0x1000000, 16 * KiB, &q);
     akmc_buf_new_unmapped(&a, 0x10000000, chunk, &src);
     akmc_buf_new_unmapped(&a, 0x20000000, chunk, &dst);
     for (i = 0; i < 16; i++) {

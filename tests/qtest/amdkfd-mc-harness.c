@@ -552,11 +552,17 @@ void akmc_buf_read(AkmcProc *p, AkmcBuf *b, uint64_t off, void *data,
 
 void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q)
 {
+    akmc_queue_new_sized(p, va, 4096, q);
+}
+
+void akmc_queue_new_sized(AkmcProc *p, uint64_t va, uint32_t ring_size,
+                          AkmcQueue *q)
+{
     struct kfd_ioctl_create_queue_args a = {
         .ring_base_address = va,
         .write_pointer_address = va + 0x10000 + 8,
         .read_pointer_address = va + 0x10000,
-        .ring_size = 4096,
+        .ring_size = ring_size,
         .gpu_id = p->gpu_id,
         .queue_type = KFD_IOC_QUEUE_TYPE_SDMA,
         .queue_percentage = 100,
@@ -565,7 +571,8 @@ void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q)
     uint64_t page = AMDKFD_MC_WINDOW_PAGE;
 
     memset(q, 0, sizeof(*q));
-    akmc_buf_new(p, va, 4096, &q->ring);
+    g_assert_cmpuint(ring_size, <=, 0x10000);
+    akmc_buf_new(p, va, ring_size, &q->ring);
     akmc_buf_new(p, va + 0x10000, 4096, &q->ptrs);
     akmc_ioctl_ok(p->d, p->ctx, AMDKFD_IOC_CREATE_QUEUE, &a, sizeof(a));
     q->id = a.queue_id;
@@ -575,8 +582,8 @@ void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q)
                                          &q->doorbell_map_id);
 }
 
-static void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
-                            unsigned n)
+void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
+                     unsigned n)
 {
     unsigned i;
 
@@ -589,19 +596,67 @@ static void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
 }
 
 void akmc_queue_copy(AkmcProc *p, AkmcQueue *q, uint64_t src, uint64_t dst,
-                     uint32_t len)
+                     uint64_t len)
+{
+    /* as ROCr does, in packets of at most 4 MiB */
+    while (len) {
+        uint32_t n = MIN(len, SIM_SDMA_COPY_MAX_BYTES);
+        uint32_t pkt[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, SIM_SDMA_SUBOP_COPY_LINEAR),
+            n - 1, 0, (uint32_t)src, src >> 32, (uint32_t)dst, dst >> 32,
+        };
+
+        akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
+        src += n;
+        dst += n;
+        len -= n;
+    }
+}
+
+void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val)
 {
     uint32_t pkt[] = {
-        SIM_KFD_PKT_LINEAR_COPY, len, (uint32_t)src, src >> 32,
-        (uint32_t)dst, dst >> 32,
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0), (uint32_t)va, va >> 32, val,
     };
 
     akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
 }
 
-void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val)
+void akmc_queue_trap(AkmcProc *p, AkmcQueue *q, uint32_t int_context)
 {
-    uint32_t pkt[] = { SIM_KFD_PKT_FENCE, (uint32_t)va, va >> 32, val };
+    uint32_t pkt[] = { SIM_SDMA_HDR(SIM_SDMA_OP_TRAP, 0), int_context };
+
+    akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
+}
+
+void akmc_queue_hdp_flush(AkmcProc *p, AkmcQueue *q)
+{
+    /* ROCr 5.2.3's HDP flush packet */
+    uint32_t pkt[] = { 0x8, 0, 0x80000000, 0, 0, 0 };
+
+    akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
+}
+
+void akmc_queue_poll_eq(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t ref)
+{
+    uint32_t pkt[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 0) | SIM_SDMA_POLL_MEM |
+        SIM_SDMA_POLL_FUNC(SIM_SDMA_FUNC_EQ),
+        (uint32_t)va, va >> 32, ref, 0xffffffff,
+        SIM_SDMA_POLL_RETRY_FOREVER | 4,
+    };
+
+    akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
+}
+
+void akmc_queue_atomic_add64(AkmcProc *p, AkmcQueue *q, uint64_t va,
+                             int64_t add)
+{
+    uint32_t pkt[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) |
+        SIM_SDMA_ATOMIC_OP(SIM_SDMA_ATOMIC_ADD64),
+        (uint32_t)va, va >> 32, (uint32_t)add, (uint64_t)add >> 32, 0, 0, 0,
+    };
 
     akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
 }
@@ -613,20 +668,126 @@ void akmc_queue_ring(AkmcProc *p, AkmcQueue *q)
     qpci_io_writeq(p->d->pdev, p->d->window, off, q->wptr);
 }
 
-void akmc_queue_kick(AkmcProc *p, AkmcQueue *q)
+/*
+ * The sim's engine runs in the context's worker queue, where requests
+ * that may sleep run in order after it: an AVAILABLE_MEMORY of no GPU (a
+ * no-op that fails) completes only once the engine is done.
+ */
+static void akmc_engine_settle(AkmcProc *p)
 {
     struct kfd_ioctl_get_available_memory_args m = { .gpu_id = 0 };
     int32_t result;
 
-    akmc_queue_ring(p, q);
-    /*
-     * The sim's engine runs in the context's worker queue, where requests
-     * that may sleep run in order after it: an AVAILABLE_MEMORY of no GPU
-     * (a no-op that fails) completes only once the engine is done.
-     */
     g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_AVAILABLE_MEMORY, &m,
                                 sizeof(m), &result), ==, AMDKFD_MC_S_OK);
     g_assert_cmpint(result, !=, 0);
+}
+
+void akmc_queue_kick(AkmcProc *p, AkmcQueue *q)
+{
+    akmc_queue_ring(p, q);
+    akmc_engine_settle(p);
+}
+
+void akmc_aql_new(AkmcProc *p, uint64_t va, AkmcAqlQueue *q)
+{
+    struct kfd_ioctl_create_queue_args a = {
+        .ring_base_address = va,
+        .read_pointer_address = va + 0x10000 + SIM_AMD_QUEUE_READ_ID,
+        .write_pointer_address = va + 0x10000 + SIM_AMD_QUEUE_WRITE_ID,
+        .ring_size = AKMC_AQL_SLOTS * SIM_AQL_PACKET_SIZE,
+        .gpu_id = p->gpu_id,
+        .queue_type = KFD_IOC_QUEUE_TYPE_COMPUTE_AQL,
+        .queue_percentage = 100,
+        .queue_priority = 7,
+    };
+    uint64_t page = AMDKFD_MC_WINDOW_PAGE;
+    uint16_t invalid = cpu_to_le16(SIM_AQL_TYPE_INVALID);
+    uint32_t i;
+
+    memset(q, 0, sizeof(*q));
+    akmc_buf_new(p, va, a.ring_size, &q->ring);
+    akmc_buf_new(p, va + 0x10000, 4096, &q->amdq);
+    /* as ROCr: every header INVALID before the queue exists */
+    for (i = 0; i < AKMC_AQL_SLOTS; i++) {
+        akmc_buf_write(p, &q->ring, i * SIM_AQL_PACKET_SIZE, &invalid, 2);
+    }
+    akmc_ioctl_ok(p->d, p->ctx, AMDKFD_IOC_CREATE_QUEUE, &a, sizeof(a));
+    q->id = a.queue_id;
+    q->doorbell = a.doorbell_offset;
+    q->doorbell_win = akmc_map_window_ok(p->d, p->ctx,
+                                         q->doorbell & ~(page - 1), page,
+                                         &q->doorbell_map_id);
+}
+
+void akmc_aql_packet(AkmcProc *p, AkmcAqlQueue *q, uint16_t header,
+                     const uint64_t *deps, uint64_t completion)
+{
+    uint64_t slot = (q->widx++ % AKMC_AQL_SLOTS) * SIM_AQL_PACKET_SIZE;
+    uint8_t pkt[SIM_AQL_PACKET_SIZE] = { 0 };
+    uint16_t h = cpu_to_le16(header);
+    uint64_t v;
+    unsigned i;
+
+    for (i = 0; deps && i < SIM_AQL_DEP_SIGNALS; i++) {
+        v = cpu_to_le64(deps[i]);
+        memcpy(pkt + SIM_AQL_DEP_SIGNAL_OFFSET + i * 8, &v, 8);
+    }
+    v = cpu_to_le64(completion);
+    memcpy(pkt + SIM_AQL_COMPLETION_OFFSET, &v, 8);
+    /* the body first, the header last */
+    akmc_buf_write(p, &q->ring, slot + 2, pkt + 2, sizeof(pkt) - 2);
+    akmc_buf_write(p, &q->ring, slot, &h, 2);
+}
+
+void akmc_aql_ring(AkmcProc *p, AkmcAqlQueue *q)
+{
+    uint64_t off = q->doorbell_win + (q->doorbell % AMDKFD_MC_WINDOW_PAGE);
+
+    /* the doorbell carries the last packet's index */
+    qpci_io_writeq(p->d->pdev, p->d->window, off, q->widx - 1);
+}
+
+void akmc_aql_kick(AkmcProc *p, AkmcAqlQueue *q)
+{
+    akmc_aql_ring(p, q);
+    akmc_engine_settle(p);
+}
+
+uint64_t akmc_aql_rptr(AkmcProc *p, AkmcAqlQueue *q)
+{
+    uint64_t v;
+
+    akmc_buf_read(p, &q->amdq, SIM_AMD_QUEUE_READ_ID, &v, sizeof(v));
+    return le64_to_cpu(v);
+}
+
+uint16_t akmc_aql_header(AkmcProc *p, AkmcAqlQueue *q, uint64_t idx)
+{
+    uint16_t h;
+
+    akmc_buf_read(p, &q->ring, (idx % AKMC_AQL_SLOTS) * SIM_AQL_PACKET_SIZE,
+                  &h, 2);
+    return le16_to_cpu(h);
+}
+
+void akmc_signal_init(AkmcProc *p, AkmcBuf *b, uint64_t off, int64_t value,
+                      uint64_t mailbox, uint32_t event_id)
+{
+    uint64_t sig[SIM_SIGNAL_SIZE / 8] = { cpu_to_le64(1) };
+
+    sig[SIM_SIGNAL_VALUE / 8] = cpu_to_le64(value);
+    sig[SIM_SIGNAL_MAILBOX / 8] = cpu_to_le64(mailbox);
+    sig[SIM_SIGNAL_EVENT_ID / 8] = cpu_to_le64(event_id);
+    akmc_buf_write(p, b, off, sig, sizeof(sig));
+}
+
+int64_t akmc_signal_value(AkmcProc *p, AkmcBuf *b, uint64_t off)
+{
+    uint64_t v;
+
+    akmc_buf_read(p, b, off + SIM_SIGNAL_VALUE, &v, sizeof(v));
+    return le64_to_cpu(v);
 }
 
 uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q)
@@ -645,6 +806,23 @@ int32_t akmc_event_create(AkmcProc *p, uint32_t type, uint32_t *id)
     };
     int32_t result;
 
+    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_CREATE_EVENT, &a,
+                                sizeof(a), &result), ==, AMDKFD_MC_S_OK);
+    *id = a.event_id;
+    return result;
+}
+
+int32_t akmc_event_create_on_page(AkmcProc *p, uint64_t va, AkmcBuf *page,
+                                  uint32_t *id)
+{
+    struct kfd_ioctl_create_event_args a = {
+        .event_type = KFD_IOC_EVENT_SIGNAL,
+        .auto_reset = 1,
+    };
+    int32_t result;
+
+    akmc_buf_new(p, va, SIM_KFD_EVENT_PAGE_SIZE, page);
+    a.event_page_offset = page->handle;
     g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_CREATE_EVENT, &a,
                                 sizeof(a), &result), ==, AMDKFD_MC_S_OK);
     *id = a.event_id;

@@ -124,6 +124,9 @@ typedef struct AkmcBuf {
     uint64_t map_id;            /* and its mapping */
 } AkmcBuf;
 
+/* AQL rings of the harness: packets */
+#define AKMC_AQL_SLOTS      64
+
 typedef struct AkmcQueue {
     AkmcBuf ring;
     AkmcBuf ptrs;               /* rptr at 0, wptr at 8 */
@@ -133,6 +136,17 @@ typedef struct AkmcQueue {
     uint64_t doorbell_map_id;
     uint64_t wptr;
 } AkmcQueue;
+
+/* An AQL queue as ROCr makes one: ring at va, amd_queue_t at va + 64 KiB */
+typedef struct AkmcAqlQueue {
+    AkmcBuf ring;
+    AkmcBuf amdq;
+    uint32_t id;
+    uint64_t doorbell;
+    uint64_t doorbell_win;
+    uint64_t doorbell_map_id;
+    uint64_t widx;              /* the next packet's index */
+} AkmcAqlQueue;
 
 void akmc_proc_open(AkmcDev *d, AkmcProc *p);
 /* Allocate GTT memory at @va, map it to the GPU and into the window */
@@ -149,9 +163,23 @@ void akmc_buf_read(AkmcProc *p, AkmcBuf *b, uint64_t off, void *data,
                    size_t len);
 /* An SDMA queue with its ring and pointers at @va and @va + 64 KiB */
 void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q);
+/* The same with a ring of @ring_size (at most 64 KiB) */
+void akmc_queue_new_sized(AkmcProc *p, uint64_t va, uint32_t ring_size,
+                          AkmcQueue *q);
+/* SDMA v4 packets (formats: sim-kfd.h) */
+void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
+                     unsigned n);
+/* COPY_LINEAR packets of at most 4 MiB each */
 void akmc_queue_copy(AkmcProc *p, AkmcQueue *q, uint64_t src, uint64_t dst,
-                     uint32_t len);
+                     uint64_t len);
 void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val);
+void akmc_queue_trap(AkmcProc *p, AkmcQueue *q, uint32_t int_context);
+void akmc_queue_hdp_flush(AkmcProc *p, AkmcQueue *q);
+/* POLL_REGMEM of the 32 bits at @va until they equal @ref */
+void akmc_queue_poll_eq(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t ref);
+/* ATOMIC ADD_RTN_64 (ROCr's signal decrement with @add = -1) */
+void akmc_queue_atomic_add64(AkmcProc *p, AkmcQueue *q, uint64_t va,
+                             int64_t add);
 /*
  * Write the new write pointer to the doorbell through the window, then
  * wait until the engine, which runs in a worker, is done with it
@@ -160,7 +188,29 @@ void akmc_queue_kick(AkmcProc *p, AkmcQueue *q);
 /* Only the doorbell write */
 void akmc_queue_ring(AkmcProc *p, AkmcQueue *q);
 uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q);
+
+/* AQL queues of AKMC_AQL_SLOTS packets; the doorbell goes through the window */
+void akmc_aql_new(AkmcProc *p, uint64_t va, AkmcAqlQueue *q);
+/* The next packet, header last; @deps (5 handles) may be NULL */
+void akmc_aql_packet(AkmcProc *p, AkmcAqlQueue *q, uint16_t header,
+                     const uint64_t *deps, uint64_t completion);
+/* Doorbell with the last packet's index; kick also waits for the engine */
+void akmc_aql_ring(AkmcProc *p, AkmcAqlQueue *q);
+void akmc_aql_kick(AkmcProc *p, AkmcAqlQueue *q);
+uint64_t akmc_aql_rptr(AkmcProc *p, AkmcAqlQueue *q);
+uint16_t akmc_aql_header(AkmcProc *p, AkmcAqlQueue *q, uint64_t idx);
+/* An amd_signal_t at @off of @b */
+void akmc_signal_init(AkmcProc *p, AkmcBuf *b, uint64_t off, int64_t value,
+                      uint64_t mailbox, uint32_t event_id);
+int64_t akmc_signal_value(AkmcProc *p, AkmcBuf *b, uint64_t off);
+
 int32_t akmc_event_create(AkmcProc *p, uint32_t type, uint32_t *id);
+/*
+ * A signal event whose event page is a new GTT buffer at @va (mapped to
+ * the GPU and the window), as ROCr makes its first event on a dGPU
+ */
+int32_t akmc_event_create_on_page(AkmcProc *p, uint64_t va, AkmcBuf *page,
+                                  uint32_t *id);
 int32_t akmc_event_op(AkmcProc *p, uint32_t request, uint32_t id);
 /*
  * The argument of a WAIT_EVENTS on one event, as the device expects it:

@@ -150,6 +150,47 @@ static void isolation_dma(const void *opaque)
     akmc_stop(d);
 }
 
+/*
+ * I3 on the AQL packet processor: B's barrier waits on a signal at A's
+ * address and completes a signal there.  Isolated, B's queue faults and
+ * A's signals are untouched; shared, B decrements A's signal.
+ */
+static void isolation_aql(const void *opaque)
+{
+    bool legacy = GPOINTER_TO_INT(opaque);
+    AkmcDev *d = start(legacy);
+    uint64_t deps[5] = { VA_A + 64 };
+    struct kfd_event_data ev;
+    AkmcAqlQueue qb;
+    AkmcProc a, b;
+    AkmcBuf sa;
+    uint32_t mem_ev, wr;
+
+    akmc_proc_open(d, &a);
+    akmc_proc_open(d, &b);
+    akmc_buf_new(&a, VA_A, 4096, &sa);
+    akmc_signal_init(&a, &sa, 0, 5, 0, 0);
+    akmc_signal_init(&a, &sa, 64, 0, 0, 0);
+    g_assert_cmpint(akmc_event_create(&b, KFD_IOC_EVENT_MEMORY, &mem_ev),
+                    ==, 0);
+
+    akmc_aql_new(&b, VA_B + 0x100000, &qb);
+    akmc_aql_packet(&b, &qb, SIM_AQL_TYPE_BARRIER_AND, deps, VA_A);
+    akmc_aql_kick(&b, &qb);
+    if (legacy) {
+        g_assert_cmpint(akmc_signal_value(&a, &sa, 0), ==, 4);
+        g_assert_cmpuint(akmc_aql_rptr(&b, &qb), ==, 1);
+    } else {
+        g_assert_cmpint(akmc_event_wait(&b, mem_ev, 0, &wr, &ev), ==, 0);
+        g_assert_cmpuint(wr, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+        g_assert_cmphex(ev.memory_exception_data.va, ==, VA_A);
+        g_assert_cmpuint(akmc_aql_rptr(&b, &qb), ==, 0);
+        g_assert_cmpint(akmc_signal_value(&a, &sa, 0), ==, 5);
+    }
+    g_assert_cmpint(akmc_signal_value(&a, &sa, 64), ==, 0);
+    akmc_stop(d);
+}
+
 /* The event page's mmap offset (KFD_MMAP_TYPE_EVENTS) */
 #define EVENT_PAGE_OFFSET   (2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT)
 #define EVENT_PAGE_SECRET   2048
@@ -386,6 +427,7 @@ void amdkfd_mc_add_isolation_tests(void)
     add_case("I1-distinct-contexts", isolation_contexts);
     add_case("I2-handles", isolation_handles);
     add_case("I3-dma", isolation_dma);
+    add_case("I3-aql", isolation_aql);
     add_case("I4-window", isolation_window);
     add_case("I5-events", isolation_events);
     add_case("I6-destroy", isolation_destroy);

@@ -496,5 +496,6 @@ int main(int argc, char **argv)
     amdkfd_mc_add_hardening_tests();
     amdkfd_mc_add_limits_tests();
     amdkfd_mc_add_guest_memory_tests();
+    amdkfd_mc_add_formats_tests();
     return g_test_run();
 }

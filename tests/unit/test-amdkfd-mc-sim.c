@@ -11,6 +11,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "sim-kfd.h"
 
 #define MIB             (1024ULL * 1024)
@@ -293,28 +294,126 @@ static void queue_emit(Queue *q, const uint32_t *dw, unsigned n)
     }
 }
 
+/* SDMA v4 COPY_LINEAR: the count is the byte count minus one */
 static void emit_copy(Queue *q, uint64_t src, uint64_t dst, uint32_t len)
 {
     uint32_t p[] = {
-        SIM_KFD_PKT_LINEAR_COPY, len, (uint32_t)src, src >> 32,
-        (uint32_t)dst, dst >> 32,
+        SIM_SDMA_HDR(SIM_SDMA_OP_COPY, SIM_SDMA_SUBOP_COPY_LINEAR),
+        len - 1, 0, (uint32_t)src, src >> 32, (uint32_t)dst, dst >> 32,
     };
 
+    g_assert_cmpuint(len, >=, 1);
+    g_assert_cmpuint(len, <=, SIM_SDMA_COPY_MAX_BYTES);
     queue_emit(q, p, ARRAY_SIZE(p));
 }
 
 static void emit_fence(Queue *q, uint64_t va, uint32_t value)
 {
-    uint32_t p[] = { SIM_KFD_PKT_FENCE, (uint32_t)va, va >> 32, value };
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0), (uint32_t)va, va >> 32, value,
+    };
 
     queue_emit(q, p, ARRAY_SIZE(p));
 }
 
-static void emit_trap(Queue *q, uint32_t event_id)
+static void emit_trap(Queue *q, uint32_t int_context)
 {
-    uint32_t p[] = { SIM_KFD_PKT_TRAP, event_id };
+    uint32_t p[] = { SIM_SDMA_HDR(SIM_SDMA_OP_TRAP, 0), int_context };
 
     queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+/* A NOP that skips the @count dwords after it (written as @filler) */
+static void emit_nop(Queue *q, unsigned count, uint32_t filler)
+{
+    uint32_t hdr = SIM_SDMA_HDR(SIM_SDMA_OP_NOP, 0) | SIM_SDMA_NOP_COUNT(count);
+    unsigned i;
+
+    queue_emit(q, &hdr, 1);
+    for (i = 0; i < count; i++) {
+        queue_emit(q, &filler, 1);
+    }
+}
+
+static void emit_poll(Queue *q, uint64_t va, uint32_t ref, uint32_t mask,
+                      unsigned func)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 0) | SIM_SDMA_POLL_MEM |
+        SIM_SDMA_POLL_FUNC(func),
+        (uint32_t)va, va >> 32, ref, mask,
+        SIM_SDMA_POLL_RETRY_FOREVER | 4,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+/* ROCr 5.2.3's HDP flush (sdma_registers.h) */
+static void emit_hdp_flush_rocr(Queue *q)
+{
+    uint32_t p[] = { 0x8, 0, 0x80000000, 0, 0, 0 };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+/* amdgpu's: a register poll with hdp_flush set (sdma_v4_0.c) */
+static void emit_hdp_flush_amdgpu(Queue *q)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 0) | SIM_SDMA_POLL_HDP_FLUSH |
+        SIM_SDMA_POLL_FUNC(SIM_SDMA_FUNC_EQ),
+        0x5000 << 2, 0x5004 << 2, 1, 1, SIM_SDMA_POLL_RETRY_FOREVER | 10,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+static void emit_atomic(Queue *q, unsigned op, bool loop, uint64_t va,
+                        uint64_t src, uint64_t cmp)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) | SIM_SDMA_ATOMIC_OP(op) |
+        (loop ? SIM_SDMA_ATOMIC_LOOP : 0),
+        (uint32_t)va, va >> 32, (uint32_t)src, src >> 32,
+        (uint32_t)cmp, cmp >> 32, 0,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+/* CONST_FILL of dwords with the count field as given */
+static void emit_fill(Queue *q, uint64_t va, uint32_t pattern,
+                      uint32_t count)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_CONST_FILL, 0) | SIM_SDMA_FILL_DWORD,
+        (uint32_t)va, va >> 32, pattern, count,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+static void emit_timestamp(Queue *q, uint64_t va)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_TIMESTAMP,
+                     SIM_SDMA_SUBOP_TIMESTAMP_GET_GLOBAL),
+        (uint32_t)va, va >> 32,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+static void emit_write(Queue *q, uint64_t va, const uint32_t *data,
+                       unsigned n)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_WRITE, SIM_SDMA_SUBOP_WRITE_LINEAR),
+        (uint32_t)va, va >> 32, n - 1,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+    queue_emit(q, data, n);
 }
 
 static int queue_kick(SimKfdFile *f, Queue *q)
@@ -332,6 +431,8 @@ static uint64_t queue_rptr(Queue *q)
 
 static void assert_no_leaks(void)
 {
+    /* a re-examination thread may hold a context a moment longer */
+    g_assert_true(sim_kfd_global_idle(5 * G_USEC_PER_SEC));
     g_assert_cmpuint(sim_kfd_global_live_contexts(), ==, 0);
     g_assert_cmpuint(sim_kfd_global_live_host_bytes(), ==, 0);
 }
@@ -1009,7 +1110,7 @@ static void test_dma_bad_input(void)
     g_assert_cmpint(queue_create(f, g1, 0x2000000, 4096, 0x1010000,
                                  KFD_IOC_QUEUE_TYPE_SDMA, NULL, NULL),
                     ==, -EINVAL);
-    /* compute queues are accepted and never run */
+    /* an AQL queue is accepted; it never runs here */
     g_assert_cmpint(queue_create(f, g, 0x2000000, 4096, 0x1010000,
                                  KFD_IOC_QUEUE_TYPE_COMPUTE_AQL, &id, NULL),
                     ==, 0);
@@ -1051,7 +1152,7 @@ static void test_dma_bad_input(void)
     }
     queue_unmap(kfd, &q2);
     queue_new(f, g, 0x4000000, &q2);
-    misaligned[0] = SIM_KFD_PKT_FENCE;
+    misaligned[0] = SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0);
     misaligned[1] = 0x2000002;
     queue_emit(&q2, misaligned, 4);
     g_assert_cmpint(queue_kick(f, &q2), ==, -EIO);
@@ -1080,6 +1181,1925 @@ static void test_dma_bad_input(void)
     sim_kfd_close(o);
     sim_kfd_free(kfd);
     assert_no_leaks();
+}
+
+/* ---- SDMA v4 packets ---- */
+
+static SimKfdQueueInfo queue_info(SimKfdFile *f, Queue *q)
+{
+    SimKfdQueueInfo qi;
+
+    g_assert_cmpint(sim_kfd_queue_info(f, q->id, &qi), ==, 0);
+    return qi;
+}
+
+static uint32_t buf_u32(Buf *b, uint64_t off)
+{
+    uint32_t v;
+
+    memcpy(&v, b->ptr + off, 4);
+    return le32_to_cpu(v);
+}
+
+static uint64_t buf_u64(Buf *b, uint64_t off)
+{
+    uint64_t v;
+
+    memcpy(&v, b->ptr + off, 8);
+    return le64_to_cpu(v);
+}
+
+static void buf_set_u32(Buf *b, uint64_t off, uint32_t v)
+{
+    v = cpu_to_le32(v);
+    memcpy(b->ptr + off, &v, 4);
+}
+
+static void buf_set_u64(Buf *b, uint64_t off, uint64_t v)
+{
+    v = cpu_to_le64(v);
+    memcpy(b->ptr + off, &v, 8);
+}
+
+/* A fresh model with one secondary context, its GPU and a data buffer */
+typedef struct Rig {
+    SimKfd *kfd;
+    SimKfdFile *f;
+    uint32_t g;
+    Buf data;                   /* 64 KiB at DATA_VA */
+    Queue q;                    /* an SDMA queue at QUEUE_VA */
+} Rig;
+
+#define DATA_VA     0x100000ULL
+#define QUEUE_VA    0x1000000ULL
+
+static void rig_new(Rig *r)
+{
+    r->kfd = new_kfd(true, 1);
+    r->f = open_secondary(r->kfd);
+    r->g = gpu_id(r->kfd, 0);
+    acquire(r->f, r->g, 1);
+    buf_new(r->f, r->g, DATA_VA, 65536, &r->data);
+    queue_new(r->f, r->g, QUEUE_VA, &r->q);
+}
+
+static void rig_free(Rig *r)
+{
+    queue_unmap(r->kfd, &r->q);
+    buf_unmap(r->kfd, &r->data);
+    sim_kfd_close(r->f);
+    sim_kfd_free(r->kfd);
+    assert_no_leaks();
+}
+
+/* A packet that must halt the queue as malformed */
+static void assert_bad_packet(const uint32_t *dw, unsigned n)
+{
+    Rig r;
+
+    rig_new(&r);
+    queue_emit(&r.q, dw, n);
+    emit_fence(&r.q, DATA_VA, 0x1234);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, -EIO);
+    g_assert_true(queue_info(r.f, &r.q).halted);
+    g_assert_cmpuint(queue_info(r.f, &r.q).error, ==,
+                     SIM_KFD_QUEUE_BAD_PACKET);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 0), ==, 0);
+    g_assert_cmpuint(ctx_info(r.f).vm_faults, ==, 0);
+    rig_free(&r);
+}
+
+/* A packet that must fault at @va */
+static void assert_faults(const uint32_t *dw, unsigned n, uint64_t va)
+{
+    Rig r;
+
+    rig_new(&r);
+    queue_emit(&r.q, dw, n);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, -EFAULT);
+    g_assert_cmpuint(queue_info(r.f, &r.q).error, ==, SIM_KFD_QUEUE_VM_FAULT);
+    g_assert_cmpuint(ctx_info(r.f).vm_faults, ==, 1);
+    g_assert_cmphex(ctx_info(r.f).last_fault_va, ==, va);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, 0);
+    rig_free(&r);
+}
+
+static void test_sdma_nop(void)
+{
+    uint32_t zero[5] = { 0 };
+    Rig r;
+
+    rig_new(&r);
+    /* the skipped dwords would halt the queue if they ran */
+    emit_nop(&r.q, 3, 0xdeadbeef);
+    /* ROCr's padding: zero dwords, each a NOP */
+    queue_emit(&r.q, zero, ARRAY_SIZE(zero));
+    emit_fence(&r.q, DATA_VA + 8, 77);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 8), ==, 77);
+    g_assert_cmpuint(queue_info(r.f, &r.q).packets, ==, 1 + 5 + 1);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+
+    /* a NOP's count is part of the packet: incomplete, it waits */
+    emit_nop(&r.q, 2, 0xdeadbeef);
+    g_assert_cmpint(sim_kfd_doorbell_write(r.f, r.q.doorbell, 0,
+                                           r.q.wptr - 4), ==, 0);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr - 12);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+    rig_free(&r);
+
+    /* longer than the ring (1024 dwords) */
+    {
+        uint32_t p[] = { SIM_SDMA_NOP_COUNT(1024) };
+
+        assert_bad_packet(p, 1);
+    }
+}
+
+static void test_sdma_copy_linear(void)
+{
+    SimKfd *kfd = new_kfd(true, 1);
+    SimKfdFile *f = open_secondary(kfd);
+    uint32_t g = gpu_id(kfd, 0);
+    const uint64_t max = SIM_SDMA_COPY_MAX_BYTES;
+    Buf src, dst;
+    Queue q;
+    uint64_t i;
+
+    acquire(f, g, 1);
+    buf_new(f, g, 0x1000000, max, &src);
+    buf_new(f, g, 0x2000000, max + 4096, &dst);
+    queue_new(f, g, 0x4000000, &q);
+    for (i = 0; i < max; i++) {
+        src.ptr[i] = i * 13 + (i >> 12);
+    }
+
+    /* one byte is a count of 0, and exactly one byte moves */
+    emit_copy(&q, 0x1000000, 0x2000000, 1);
+    g_assert_cmpint(queue_kick(f, &q), ==, 0);
+    g_assert_cmpuint(dst.ptr[0], ==, src.ptr[0]);
+    g_assert_cmpuint(dst.ptr[1], ==, 0);
+
+    /* the largest count: 0x3fffff, 4 MiB */
+    emit_copy(&q, 0x1000000, 0x2000001, max);
+    g_assert_cmpint(queue_kick(f, &q), ==, 0);
+    g_assert_cmpmem(dst.ptr + 1, max, src.ptr, max);
+    g_assert_cmpuint(dst.ptr[max + 1], ==, 0);
+
+    /* bits above the count are not part of it */
+    {
+        uint32_t p[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 0), 0xFFC00000 | 3, 0,
+            0x1000000, 0, 0x2000000 + max + 64, 0,
+        };
+
+        queue_emit(&q, p, ARRAY_SIZE(p));
+        g_assert_cmpint(queue_kick(f, &q), ==, 0);
+        g_assert_cmpmem(dst.ptr + max + 64, 4, src.ptr, 4);
+        g_assert_cmpuint(dst.ptr[max + 68], ==, 0);
+    }
+
+    /* overlapping ranges behave as memmove */
+    memcpy(src.ptr, "0123456789", 10);
+    emit_copy(&q, 0x1000000, 0x1000002, 8);
+    g_assert_cmpint(queue_kick(f, &q), ==, 0);
+    g_assert_cmpmem(src.ptr, 10, "0101234567", 10);
+    g_assert_cmpuint(sim_kfd_vm_faults(f), ==, 0);
+    g_assert_cmpuint(queue_info(f, &q).packets, ==, 4);
+
+    queue_unmap(kfd, &q);
+    buf_unmap(kfd, &src);
+    buf_unmap(kfd, &dst);
+    sim_kfd_close(f);
+    sim_kfd_free(kfd);
+    assert_no_leaks();
+
+    /* forms the model does not have */
+    {
+        uint32_t tmz[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 0) | SIM_SDMA_COPY_TMZ, 7, 0,
+            DATA_VA, 0, DATA_VA + 64, 0,
+        };
+        uint32_t bcast[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 0) | (1U << 27), 7, 0,
+            DATA_VA, 0, DATA_VA + 64, 0,
+        };
+        uint32_t swap[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 0), 7, 1U << 16,
+            DATA_VA, 0, DATA_VA + 64, 0,
+        };
+        uint32_t tiled[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 1), 7, 0,
+            DATA_VA, 0, DATA_VA + 64, 0,
+        };
+
+        assert_bad_packet(tmz, ARRAY_SIZE(tmz));
+        assert_bad_packet(bcast, ARRAY_SIZE(bcast));
+        assert_bad_packet(swap, ARRAY_SIZE(swap));
+        assert_bad_packet(tiled, ARRAY_SIZE(tiled));
+    }
+    /* the destination faults first byte past its object; nothing moves */
+    {
+        uint32_t p[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 0), 15, 0,
+            DATA_VA, 0, DATA_VA + 65536 - 8, 0,
+        };
+
+        assert_faults(p, ARRAY_SIZE(p), DATA_VA + 65536);
+    }
+}
+
+/* COPY_LINEAR_SUBWIN as ROCr's BuildCopyRectCommand fills it */
+static void emit_subwin(Queue *q, unsigned element, uint64_t src,
+                        const uint32_t *sxyz, uint32_t spitch,
+                        uint32_t sslice, uint64_t dst, const uint32_t *dxyz,
+                        uint32_t dpitch, uint32_t dslice, uint32_t rx,
+                        uint32_t ry, uint32_t rz)
+{
+    uint32_t p[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_COPY, SIM_SDMA_SUBOP_COPY_LINEAR_SUBWIN) |
+        (element << 29),
+        (uint32_t)src, src >> 32, sxyz[0] | (sxyz[1] << 16),
+        sxyz[2] | ((spitch - 1) << 13), sslice - 1,
+        (uint32_t)dst, dst >> 32, dxyz[0] | (dxyz[1] << 16),
+        dxyz[2] | ((dpitch - 1) << 13), dslice - 1,
+        (rx - 1) | ((ry - 1) << 16), rz - 1,
+    };
+
+    queue_emit(q, p, ARRAY_SIZE(p));
+}
+
+static void test_sdma_copy_subwin(void)
+{
+    const uint32_t zero[3] = { 0, 0, 0 }, one[3] = { 1, 0, 0 };
+    uint32_t s_at[3] = { 1, 2, 0 }, d_at[3] = { 3, 1, 0 };
+    unsigned x, y, z;
+    Rig r;
+
+    rig_new(&r);
+    for (x = 0; x < 4096; x++) {
+        buf_set_u32(&r.data, x * 4, x);
+    }
+    /* 2D: 5 x 3 dwords from a 16-dword pitch to a 10-dword pitch */
+    emit_subwin(&r.q, 2, DATA_VA, s_at, 16, 1, DATA_VA + 32768, d_at, 10, 1,
+                5, 3, 1);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (y = 0; y < 5; y++) {
+        for (x = 0; x < 10; x++) {
+            bool in = y >= 1 && y < 4 && x >= 3 && x < 8;
+
+            g_assert_cmpuint(buf_u32(&r.data, 32768 + (y * 10 + x) * 4), ==,
+                             in ? (y - 1 + 2) * 16 + (x - 3 + 1) : 0);
+        }
+    }
+
+    /* 3D, bytes, from byte 1: 7 x 2 x 3 from slices of 64 to ones of 40 */
+    memset(r.data.ptr + 40000, 0, 4096);
+    emit_subwin(&r.q, 0, DATA_VA, one, 32, 64, DATA_VA + 40000, zero, 8,
+                40, 7, 2, 3);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (z = 0; z < 3; z++) {
+        for (y = 0; y < 2; y++) {
+            g_assert_cmpmem(r.data.ptr + 40000 + z * 40 + y * 8, 7,
+                            r.data.ptr + 1 + z * 64 + y * 32, 7);
+            g_assert_cmpuint(r.data.ptr[40000 + z * 40 + y * 8 + 7], ==, 0);
+        }
+    }
+    g_assert_cmpuint(queue_info(r.f, &r.q).packets, ==, 2);
+    rig_free(&r);
+
+    {
+        /* the destination base is not dword-aligned */
+        uint32_t p[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (2U << 29),
+            DATA_VA, 0, 0, 7U << 13, 0, DATA_VA + 1026, 0, 0, 7U << 13, 0,
+            3, 0,
+        };
+        /* rows of 9 elements in a pitch of 8: they would overlap */
+        uint32_t wide[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (2U << 29),
+            DATA_VA, 0, 0, 7U << 13, 0, DATA_VA + 1024, 0, 0, 15U << 13, 0,
+            8 | (3 << 16), 0,
+        };
+        /* an element of 32 bytes */
+        uint32_t big[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (5U << 29),
+            DATA_VA, 0, 0, 7U << 13, 0, DATA_VA + 1024, 0, 0, 7U << 13, 0,
+            3, 0,
+        };
+        /* slices of 2 rows holding 3 */
+        uint32_t deep[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4) | (2U << 29),
+            DATA_VA, 0, 0, 7U << 13, 15, DATA_VA + 4096, 0, 0, 7U << 13, 31,
+            3 | (2 << 16), 1,
+        };
+        /* 64 rows of 1 KiB from the last KiB of the buffer */
+        uint32_t far[13] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_COPY, 4),
+            DATA_VA + 65536 - 1024, 0, 0, 1023U << 13, 0, DATA_VA, 0, 0,
+            1023U << 13, 0, 1023 | (63 << 16), 0,
+        };
+
+        p[6] = DATA_VA + 1026;
+        assert_bad_packet(p, ARRAY_SIZE(p));
+        assert_bad_packet(wide, ARRAY_SIZE(wide));
+        assert_bad_packet(big, ARRAY_SIZE(big));
+        assert_bad_packet(deep, ARRAY_SIZE(deep));
+        assert_faults(far, ARRAY_SIZE(far), DATA_VA + 65536);
+    }
+}
+
+static void test_sdma_write_linear(void)
+{
+    uint32_t data[5] = { 1, 2, 3, 4, 0xfeedface };
+    Rig r;
+    unsigned i;
+
+    rig_new(&r);
+    emit_write(&r.q, DATA_VA + 4, data, 5);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (i = 0; i < 5; i++) {
+        g_assert_cmphex(buf_u32(&r.data, 4 + i * 4), ==, data[i]);
+    }
+    g_assert_cmpuint(buf_u32(&r.data, 24), ==, 0);
+
+    /* data that wraps around the end of the ring */
+    while ((r.q.wptr & 4095) != 4096 - 24) {
+        emit_nop(&r.q, 0, 0);
+    }
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    emit_write(&r.q, DATA_VA + 100, data, 5);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (i = 0; i < 5; i++) {
+        g_assert_cmphex(buf_u32(&r.data, 100 + i * 4), ==, data[i]);
+    }
+
+    /* the header is there, not all the data: it waits */
+    emit_write(&r.q, DATA_VA + 200, data, 5);
+    g_assert_cmpint(sim_kfd_doorbell_write(r.f, r.q.doorbell, 0,
+                                           r.q.wptr - 8), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 200), ==, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 216), ==, 0xfeedface);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+    rig_free(&r);
+
+    {
+        /* more data than the ring holds; misaligned; swapped */
+        uint32_t big[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_WRITE, 0), DATA_VA, 0, 1020,
+        };
+        uint32_t odd[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_WRITE, 0), DATA_VA + 2, 0, 0, 5,
+        };
+        uint32_t swap[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_WRITE, 0), DATA_VA, 0, 1U << 24, 5,
+        };
+        uint32_t far[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_WRITE, 0), 0x7000000, 0, 0, 5,
+        };
+
+        assert_bad_packet(big, ARRAY_SIZE(big));
+        assert_bad_packet(odd, ARRAY_SIZE(odd));
+        assert_bad_packet(swap, ARRAY_SIZE(swap));
+        assert_faults(far, ARRAY_SIZE(far), 0x7000000);
+    }
+}
+
+static void test_sdma_fence_forms(void)
+{
+    uint32_t gpa[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0) | SIM_SDMA_FENCE_GPA,
+        DATA_VA, 0, 1,
+    };
+    uint32_t policy[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0) | (3U << 16) | (1U << 20),
+        DATA_VA + 4, 0, 0x55,
+    };
+    uint32_t far[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0), 0x100, 0x1, 1,
+    };
+    Rig r;
+
+    /* a physical address would bypass the GPU VM */
+    assert_bad_packet(gpa, ARRAY_SIZE(gpa));
+    assert_faults(far, ARRAY_SIZE(far), 0x100000100ULL);
+
+    /* cache policy bits (mtype, sys) change nothing */
+    rig_new(&r);
+    queue_emit(&r.q, policy, ARRAY_SIZE(policy));
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmphex(buf_u32(&r.data, 4), ==, 0x55);
+    rig_free(&r);
+}
+
+static void test_sdma_poll(void)
+{
+    static const struct {
+        uint32_t value, mask, ref;
+        unsigned func;
+        bool satisfied;
+    } polls[] = {
+        { 5, ~0U, 0, SIM_SDMA_FUNC_ALWAYS, true },
+        { 4, ~0U, 5, SIM_SDMA_FUNC_LT, true },
+        { 5, ~0U, 5, SIM_SDMA_FUNC_LT, false },
+        { 5, ~0U, 5, SIM_SDMA_FUNC_LE, true },
+        { 6, ~0U, 5, SIM_SDMA_FUNC_LE, false },
+        { 0, ~0U, 0, SIM_SDMA_FUNC_EQ, true },
+        { 1, ~0U, 0, SIM_SDMA_FUNC_EQ, false },
+        { 0x1ff, 0xff, 0xff, SIM_SDMA_FUNC_EQ, true },
+        { 0x100, 0xff, 0, SIM_SDMA_FUNC_EQ, true },
+        { 1, ~0U, 0, SIM_SDMA_FUNC_NE, true },
+        { 0, ~0U, 0, SIM_SDMA_FUNC_NE, false },
+        { 5, ~0U, 5, SIM_SDMA_FUNC_GE, true },
+        { 4, ~0U, 5, SIM_SDMA_FUNC_GE, false },
+        { 6, ~0U, 5, SIM_SDMA_FUNC_GT, true },
+        { 5, ~0U, 5, SIM_SDMA_FUNC_GT, false },
+        /* unsigned: 0xffffffff is not less than 1 */
+        { 0xffffffff, ~0U, 1, SIM_SDMA_FUNC_LT, false },
+    };
+    Rig r;
+    unsigned i;
+
+    rig_new(&r);
+    /* both HDP flush forms complete at once, before anything was written */
+    emit_hdp_flush_rocr(&r.q);
+    emit_hdp_flush_amdgpu(&r.q);
+    emit_fence(&r.q, DATA_VA, 1);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 0), ==, 1);
+    g_assert_cmpuint(queue_info(r.f, &r.q).packets, ==, 3);
+
+    for (i = 0; i < ARRAY_SIZE(polls); i++) {
+        buf_set_u32(&r.data, 64, polls[i].value);
+        buf_set_u32(&r.data, 128, 0);
+        emit_poll(&r.q, DATA_VA + 64, polls[i].ref, polls[i].mask,
+                  polls[i].func);
+        emit_fence(&r.q, DATA_VA + 128, i + 1);
+        g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+        g_assert_cmpuint(queue_info(r.f, &r.q).waiting, ==,
+                         !polls[i].satisfied);
+        g_assert_cmpuint(buf_u32(&r.data, 128), ==,
+                         polls[i].satisfied ? i + 1 : 0);
+        if (!polls[i].satisfied) {
+            /* the queue waits at the poll: the rest has not run */
+            g_assert_cmpuint(queue_rptr(&r.q), ==,
+                             r.q.wptr - 4 * (SIM_SDMA_POLL_REGMEM_DWORDS +
+                                             SIM_SDMA_FENCE_DWORDS));
+            /* a doorbell alone looks again and waits again */
+            g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+            g_assert_true(queue_info(r.f, &r.q).waiting);
+            /* satisfied now (any value does for ALWAYS) */
+            buf_set_u32(&r.data, 64, polls[i].func == SIM_SDMA_FUNC_LT ||
+                        polls[i].func == SIM_SDMA_FUNC_LE ? 0 :
+                        polls[i].func == SIM_SDMA_FUNC_NE ? 9 :
+                        polls[i].func == SIM_SDMA_FUNC_EQ ? polls[i].ref :
+                        0xfffffff0);
+            g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+            g_assert_false(queue_info(r.f, &r.q).waiting);
+            g_assert_cmpuint(buf_u32(&r.data, 128), ==, i + 1);
+        }
+        g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+    }
+    g_assert_false(queue_info(r.f, &r.q).halted);
+    rig_free(&r);
+
+    {
+        uint32_t func7[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 0) | SIM_SDMA_POLL_MEM |
+            SIM_SDMA_POLL_FUNC(7), DATA_VA, 0, 0, ~0U, 0,
+        };
+        uint32_t odd[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 0) | SIM_SDMA_POLL_MEM |
+            SIM_SDMA_POLL_FUNC(3), DATA_VA + 1, 0, 0, ~0U, 0,
+        };
+        uint32_t sub[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 1), 0, 0, 0, 0, 0,
+        };
+        uint32_t far[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_POLL_REGMEM, 0) | SIM_SDMA_POLL_MEM |
+            SIM_SDMA_POLL_FUNC(3), 0x8000000, 0, 0, ~0U, 0,
+        };
+
+        assert_bad_packet(func7, ARRAY_SIZE(func7));
+        assert_bad_packet(odd, ARRAY_SIZE(odd));
+        assert_bad_packet(sub, ARRAY_SIZE(sub));
+        assert_faults(far, ARRAY_SIZE(far), 0x8000000);
+    }
+}
+
+/* A poll that another queue of the context satisfies: no doorbell of its */
+static void test_sdma_poll_other_queue(void)
+{
+    Rig r;
+    Queue q2;
+
+    rig_new(&r);
+    queue_new(r.f, r.g, 0x2000000, &q2);
+    emit_poll(&r.q, DATA_VA, 1, ~0U, SIM_SDMA_FUNC_EQ);
+    emit_fence(&r.q, DATA_VA + 4, 0xaa);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_true(queue_info(r.f, &r.q).waiting);
+
+    emit_fence(&q2, DATA_VA, 1);
+    g_assert_cmpint(queue_kick(r.f, &q2), ==, 0);
+    g_assert_false(queue_info(r.f, &r.q).waiting);
+    g_assert_cmphex(buf_u32(&r.data, 4), ==, 0xaa);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+
+    queue_unmap(r.kfd, &q2);
+    rig_free(&r);
+}
+
+/* Wait (up to 5 s) until @q has run up to its write pointer */
+static bool queue_settles(SimKfdFile *f, Queue *q)
+{
+    int i;
+
+    for (i = 0; i < 5000; i++) {
+        if (queue_rptr(q) == q->wptr) {
+            return true;
+        }
+        g_usleep(1000);
+    }
+    return false;
+}
+
+/* A CPU store followed by SET_EVENT, as ROCr signals: the model looks */
+static void test_sdma_poll_set_event(void)
+{
+    Rig r;
+    uint32_t ev;
+
+    rig_new(&r);
+    ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, true);
+    buf_set_u32(&r.data, 0, 1);
+    emit_poll(&r.q, DATA_VA, 0, ~0U, SIM_SDMA_FUNC_EQ);
+    emit_fence(&r.q, DATA_VA + 4, 0xbb);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_true(queue_info(r.f, &r.q).waiting);
+
+    /* a SET_EVENT with nothing changed: it looks and waits on */
+    g_assert_cmpint(set_event(r.f, ev), ==, 0);
+    g_assert_true(sim_kfd_global_idle(5 * G_USEC_PER_SEC));
+    g_assert_true(queue_info(r.f, &r.q).waiting);
+    g_assert_cmpuint(buf_u32(&r.data, 4), ==, 0);
+
+    buf_set_u32(&r.data, 0, 0);
+    g_assert_cmpint(set_event(r.f, ev), ==, 0);
+    g_assert_true(queue_settles(r.f, &r.q));
+    g_assert_cmphex(buf_u32(&r.data, 4), ==, 0xbb);
+    g_assert_false(queue_info(r.f, &r.q).waiting);
+
+    /* a context closed while the thread still holds it goes cleanly */
+    buf_set_u32(&r.data, 0, 1);
+    emit_poll(&r.q, DATA_VA, 0, ~0U, SIM_SDMA_FUNC_EQ);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpint(set_event(r.f, ev), ==, 0);
+    rig_free(&r);
+}
+
+static void test_sdma_atomic(void)
+{
+    static const struct {
+        unsigned kind;
+        uint32_t old, src, new;
+    } ops32[] = {
+        { SIM_SDMA_ATOMIC_SWAP, 5, 9, 9 },
+        { SIM_SDMA_ATOMIC_ADD, 5, 9, 14 },
+        { SIM_SDMA_ATOMIC_ADD, 0xffffffff, 2, 1 },
+        { SIM_SDMA_ATOMIC_SUB, 5, 9, 0xfffffffc },
+        { SIM_SDMA_ATOMIC_SMIN, 5, 0xffffffff, 0xffffffff },
+        { SIM_SDMA_ATOMIC_UMIN, 5, 0xffffffff, 5 },
+        { SIM_SDMA_ATOMIC_SMAX, 5, 0xffffffff, 5 },
+        { SIM_SDMA_ATOMIC_UMAX, 5, 0xffffffff, 0xffffffff },
+        { SIM_SDMA_ATOMIC_AND, 0xf0f0, 0xff00, 0xf000 },
+        { SIM_SDMA_ATOMIC_OR, 0xf0f0, 0xff00, 0xfff0 },
+        { SIM_SDMA_ATOMIC_XOR, 0xf0f0, 0xff00, 0x0ff0 },
+        { SIM_SDMA_ATOMIC_INC, 3, 10, 4 },
+        { SIM_SDMA_ATOMIC_INC, 10, 10, 0 },
+        { SIM_SDMA_ATOMIC_DEC, 3, 10, 2 },
+        { SIM_SDMA_ATOMIC_DEC, 0, 10, 10 },
+        { SIM_SDMA_ATOMIC_DEC, 11, 10, 10 },
+    };
+    Rig r;
+    unsigned i, rtn;
+
+    rig_new(&r);
+    /* ROCr's completion-signal decrement: ADD_RTN_64 of -1 */
+    buf_set_u64(&r.data, 8, 5);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_ADD64, false, DATA_VA + 8,
+                UINT64_MAX, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u64(&r.data, 8), ==, 4);
+    buf_set_u64(&r.data, 8, 0);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_ADD64, false, DATA_VA + 8,
+                UINT64_MAX, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmphex(buf_u64(&r.data, 8), ==, UINT64_MAX);
+
+    /* 32-bit operations, with and without return; the next dword stays */
+    for (rtn = 0; rtn < 2; rtn++) {
+        for (i = 0; i < ARRAY_SIZE(ops32); i++) {
+            buf_set_u32(&r.data, 16, ops32[i].old);
+            buf_set_u32(&r.data, 20, 0x77777777);
+            emit_atomic(&r.q, ops32[i].kind +
+                        (rtn ? 0 : SIM_SDMA_ATOMIC_NO_RETURN), false,
+                        DATA_VA + 16, ops32[i].src | (0xabcdULL << 32), 0);
+            g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+            g_assert_cmphex(buf_u32(&r.data, 16), ==, ops32[i].new);
+            g_assert_cmphex(buf_u32(&r.data, 20), ==, 0x77777777);
+        }
+    }
+    /* 64-bit ones */
+    buf_set_u64(&r.data, 24, 0x100000000ULL);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_SUB + SIM_SDMA_ATOMIC_64 +
+                SIM_SDMA_ATOMIC_NO_RETURN, false, DATA_VA + 24, 1, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmphex(buf_u64(&r.data, 24), ==, 0xffffffffULL);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_SMIN + SIM_SDMA_ATOMIC_64, false,
+                DATA_VA + 24, (uint64_t)-3, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmphex(buf_u64(&r.data, 24), ==, (uint64_t)-3);
+
+    /* compare-swap: once, or (loop) until the compare succeeds */
+    buf_set_u64(&r.data, 32, 7);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_CMPSWAP + SIM_SDMA_ATOMIC_64, false,
+                DATA_VA + 32, 100, 6);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u64(&r.data, 32), ==, 7);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_CMPSWAP + SIM_SDMA_ATOMIC_64, false,
+                DATA_VA + 32, 100, 7);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u64(&r.data, 32), ==, 100);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_CMPSWAP + SIM_SDMA_ATOMIC_64, true,
+                DATA_VA + 32, 200, 150);
+    emit_fence(&r.q, DATA_VA + 40, 1);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_true(queue_info(r.f, &r.q).waiting);
+    g_assert_cmpuint(buf_u32(&r.data, 40), ==, 0);
+    buf_set_u64(&r.data, 32, 150);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u64(&r.data, 32), ==, 200);
+    g_assert_cmpuint(buf_u32(&r.data, 40), ==, 1);
+    g_assert_false(queue_info(r.f, &r.q).halted);
+    rig_free(&r);
+
+    {
+        uint32_t fadd[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) | SIM_SDMA_ATOMIC_OP(2),
+            DATA_VA, 0, 1, 0, 0, 0, 0,
+        };
+        uint32_t loop_add[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) | SIM_SDMA_ATOMIC_LOOP |
+            SIM_SDMA_ATOMIC_OP(SIM_SDMA_ATOMIC_ADD), DATA_VA, 0, 1, 0, 0, 0, 0,
+        };
+        uint32_t odd[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) |
+            SIM_SDMA_ATOMIC_OP(SIM_SDMA_ATOMIC_ADD64), DATA_VA + 4, 0,
+            1, 0, 0, 0, 0,
+        };
+        uint32_t tmz[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) | (1U << 18) |
+            SIM_SDMA_ATOMIC_OP(SIM_SDMA_ATOMIC_ADD64), DATA_VA, 0,
+            1, 0, 0, 0, 0,
+        };
+        uint32_t far[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_ATOMIC, 0) |
+            SIM_SDMA_ATOMIC_OP(SIM_SDMA_ATOMIC_ADD64), 0x9000000, 0,
+            1, 0, 0, 0, 0,
+        };
+
+        assert_bad_packet(fadd, ARRAY_SIZE(fadd));
+        assert_bad_packet(loop_add, ARRAY_SIZE(loop_add));
+        assert_bad_packet(odd, ARRAY_SIZE(odd));
+        assert_bad_packet(tmz, ARRAY_SIZE(tmz));
+        assert_faults(far, ARRAY_SIZE(far), 0x9000000);
+    }
+}
+
+static void test_sdma_const_fill(void)
+{
+    Rig r;
+    unsigned i;
+
+    rig_new(&r);
+    /* ROCr's count (bytes - 4) and amdgpu's (bytes - 1) fill the same */
+    emit_fill(&r.q, DATA_VA, 0xa5a5a5a5, 4096 - 4);
+    emit_fill(&r.q, DATA_VA + 8192, 0x5a5a5a5a, 4096 - 1);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (i = 0; i < 1024; i++) {
+        g_assert_cmphex(buf_u32(&r.data, i * 4), ==, 0xa5a5a5a5);
+        g_assert_cmphex(buf_u32(&r.data, 8192 + i * 4), ==, 0x5a5a5a5a);
+    }
+    g_assert_cmpuint(buf_u32(&r.data, 4096), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 8192 + 4096), ==, 0);
+    /* one dword */
+    emit_fill(&r.q, DATA_VA + 20000, 42, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 20000), ==, 42);
+    g_assert_cmpuint(buf_u32(&r.data, 20004), ==, 0);
+    rig_free(&r);
+
+    {
+        uint32_t bytes[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_CONST_FILL, 0), DATA_VA, 0, 1, 3,
+        };
+        uint32_t odd[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_CONST_FILL, 0) | SIM_SDMA_FILL_DWORD,
+            DATA_VA + 2, 0, 1, 3,
+        };
+        uint32_t swap[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_CONST_FILL, 0) | SIM_SDMA_FILL_DWORD |
+            (1U << 16), DATA_VA, 0, 1, 3,
+        };
+        /* 64 KiB + 4: one dword past the object */
+        uint32_t over[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_CONST_FILL, 0) | SIM_SDMA_FILL_DWORD,
+            DATA_VA, 0, 1, 65536,
+        };
+
+        assert_bad_packet(bytes, ARRAY_SIZE(bytes));
+        assert_bad_packet(odd, ARRAY_SIZE(odd));
+        assert_bad_packet(swap, ARRAY_SIZE(swap));
+        assert_faults(over, ARRAY_SIZE(over), DATA_VA + 65536);
+    }
+}
+
+static void test_sdma_timestamp(void)
+{
+    struct kfd_ioctl_get_clock_counters_args c = { 0 };
+    uint64_t t0, t1, t2;
+    Rig r;
+
+    rig_new(&r);
+    c.gpu_id = r.g;
+    g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_GET_CLOCK_COUNTERS, &c),
+                    ==, 0);
+    t0 = c.gpu_clock_counter;
+    emit_timestamp(&r.q, DATA_VA + 8);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_usleep(1000);
+    emit_timestamp(&r.q, DATA_VA + 16);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_GET_CLOCK_COUNTERS, &c),
+                    ==, 0);
+    t1 = buf_u64(&r.data, 8);
+    t2 = buf_u64(&r.data, 16);
+    /* the clock of GET_CLOCK_COUNTERS, 100 MHz: 1 ms is 100000 ticks */
+    g_assert_cmpuint(t0, <=, t1);
+    g_assert_cmpuint(t1 + 100000, <=, t2);
+    g_assert_cmpuint(t2, <=, c.gpu_clock_counter);
+    rig_free(&r);
+
+    {
+        uint32_t odd[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_TIMESTAMP, 2), DATA_VA + 4, 0,
+        };
+        uint32_t local[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_TIMESTAMP, 1), DATA_VA, 0,
+        };
+        uint32_t far[] = {
+            SIM_SDMA_HDR(SIM_SDMA_OP_TIMESTAMP, 2), 0xa000000, 0,
+        };
+
+        assert_bad_packet(odd, ARRAY_SIZE(odd));
+        assert_bad_packet(local, ARRAY_SIZE(local));
+        assert_faults(far, ARRAY_SIZE(far), 0xa000000);
+    }
+}
+
+static void test_sdma_unknown_ops(void)
+{
+    static const uint32_t ops[] = {
+        3, SIM_SDMA_HDR(SIM_SDMA_OP_NOP, 1), 4, 7, 9, 12, 14, 15, 16, 0xff,
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 1), SIM_SDMA_HDR(SIM_SDMA_OP_TRAP, 1),
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(ops); i++) {
+        uint32_t p[16] = { ops[i] };
+
+        assert_bad_packet(p, ARRAY_SIZE(p));
+    }
+}
+
+/*
+ * An event page the GPU can write: a GTT object of the context at @va,
+ * handed to the first CREATE_EVENT, as ROCr does on a dGPU
+ */
+static uint32_t create_event_on_page(SimKfdFile *f, uint32_t g, uint64_t va,
+                                     Buf *page)
+{
+    struct kfd_ioctl_create_event_args a = {
+        .event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = 1,
+    };
+
+    buf_new(f, g, va, SIM_KFD_EVENT_PAGE_SIZE, page);
+    a.event_page_offset = page->handle;
+    g_assert_cmpint(sim_kfd_ioctl(f, AMDKFD_IOC_CREATE_EVENT, &a), ==, 0);
+    return a.event_id;
+}
+
+/* An amd_signal_t at @off of @b (GPU VA @b->... + off) */
+static uint64_t signal_init(Buf *b, uint64_t off, int64_t value,
+                            uint64_t mailbox, uint32_t event_id)
+{
+    memset(b->ptr + off, 0, SIM_SIGNAL_SIZE);
+    buf_set_u64(b, off, 1);     /* AMD_SIGNAL_KIND_USER */
+    buf_set_u64(b, off + SIM_SIGNAL_VALUE, value);
+    buf_set_u64(b, off + SIM_SIGNAL_MAILBOX, mailbox);
+    buf_set_u32(b, off + SIM_SIGNAL_EVENT_ID, event_id);
+    return off;
+}
+
+/*
+ * ROCr 5.2.3's SDMA copy (BlitSdma::SubmitCommand): two polls per
+ * dependency signal, the HDP flush, the copies, the atomic decrement of
+ * the completion signal, its mailbox write and the trap
+ */
+static void emit_rocr_copy(Queue *q, uint64_t dep_value_va, uint64_t dst,
+                           uint64_t src, uint32_t len, uint64_t sig_va,
+                           uint64_t mailbox, uint32_t event_id)
+{
+    if (dep_value_va) {
+        emit_poll(q, dep_value_va + 4, 0, ~0U, SIM_SDMA_FUNC_EQ);
+        emit_poll(q, dep_value_va, 0, ~0U, SIM_SDMA_FUNC_EQ);
+    }
+    emit_hdp_flush_rocr(q);
+    emit_copy(q, src, dst, len);
+    emit_atomic(q, SIM_SDMA_ATOMIC_ADD64, false, sig_va + SIM_SIGNAL_VALUE,
+                UINT64_MAX, 0);
+    if (mailbox) {
+        emit_fence(q, mailbox, event_id);
+        emit_trap(q, event_id);
+    }
+}
+
+static void test_sdma_rocr_copy(void)
+{
+    Rig r;
+    Buf page;
+    Waiter w;
+    uint32_t ev;
+    uint64_t sigs = DATA_VA + 32768, mailbox, *slots;
+
+    rig_new(&r);
+    ev = create_event_on_page(r.f, r.g, 0x400000, &page);
+    mailbox = 0x400000 + ev * 8ULL;
+    slots = (uint64_t *)page.ptr;
+    memset(r.data.ptr, 'x', 4096);
+    /* completion signal at 32 KiB; a dependency signal after it */
+    signal_init(&r.data, 32768, 1, mailbox, ev);
+    signal_init(&r.data, 32768 + 64, 1, 0, 0);
+
+    waiter_start(r.kfd, &w, r.f, ev);
+    emit_rocr_copy(&r.q, sigs + 64 + SIM_SIGNAL_VALUE, DATA_VA + 8192,
+                   DATA_VA, 4096, sigs, mailbox, ev);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    /* waits on the dependency (value 1: the low half is not 0) */
+    g_assert_true(queue_info(r.f, &r.q).waiting);
+    g_assert_cmpuint(r.data.ptr[8192], ==, 0);
+
+    buf_set_u64(&r.data, 32768 + 64 + SIM_SIGNAL_VALUE, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    waiter_join(&w);
+    g_assert_cmpint(w.ret, ==, 0);
+    g_assert_cmpuint(w.result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+    g_assert_cmpmem(r.data.ptr + 8192, 4096, r.data.ptr, 4096);
+    g_assert_cmpint(buf_u64(&r.data, 32768 + SIM_SIGNAL_VALUE), ==, 0);
+    /* the KFD acknowledged the mailbox */
+    g_assert_cmphex(slots[ev], ==, SIM_KFD_UNSIGNALED_SLOT);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+    g_assert_cmpuint(queue_info(r.f, &r.q).packets, ==, 2 + 1 + 1 + 1 + 2);
+
+    /* a 64-bit dependency: the high half alone keeps it waiting */
+    buf_set_u64(&r.data, 32768 + SIM_SIGNAL_VALUE, 1);
+    buf_set_u64(&r.data, 32768 + 64 + SIM_SIGNAL_VALUE, 1ULL << 32);
+    emit_rocr_copy(&r.q, sigs + 64 + SIM_SIGNAL_VALUE, DATA_VA + 16384,
+                   DATA_VA, 16, sigs, 0, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_true(queue_info(r.f, &r.q).waiting);
+    buf_set_u64(&r.data, 32768 + 64 + SIM_SIGNAL_VALUE, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpint(buf_u64(&r.data, 32768 + SIM_SIGNAL_VALUE), ==, 0);
+    g_assert_cmpmem(r.data.ptr + 16384, 16, r.data.ptr, 16);
+
+    buf_unmap(r.kfd, &page);
+    rig_free(&r);
+}
+
+/* A trap whose context names no event: the events whose slots are set */
+static void test_sdma_trap_slots(void)
+{
+    uint32_t ev[3], result;
+    uint64_t *slots;
+    Buf page;
+    Rig r;
+    int i;
+
+    rig_new(&r);
+    ev[0] = create_event_on_page(r.f, r.g, 0x400000, &page);
+    ev[1] = create_event(r.f, KFD_IOC_EVENT_SIGNAL, true);
+    ev[2] = create_event(r.f, KFD_IOC_EVENT_SIGNAL, true);
+    slots = (uint64_t *)page.ptr;
+
+    /* the GPU writes the mailboxes of 0 and 2, then traps with id 0 */
+    emit_fence(&r.q, 0x400000 + ev[0] * 8ULL, ev[0]);
+    emit_fence(&r.q, 0x400000 + ev[2] * 8ULL, ev[2]);
+    emit_trap(&r.q, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    for (i = 0; i < 3; i++) {
+        g_assert_cmpint(wait_event(r.f, ev[i], 0, &result, NULL), ==, 0);
+        g_assert_cmpuint(result, ==, i == 1 ? KFD_IOC_WAIT_RESULT_TIMEOUT :
+                         KFD_IOC_WAIT_RESULT_COMPLETE);
+        g_assert_cmphex(slots[ev[i]], ==, SIM_KFD_UNSIGNALED_SLOT);
+    }
+    /* only 28 bits of the context are the id */
+    emit_trap(&r.q, 0xF0000000 | ev[1]);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpint(wait_event(r.f, ev[1], 0, &result, NULL), ==, 0);
+    g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+
+    buf_unmap(r.kfd, &page);
+    rig_free(&r);
+}
+
+/* A big ring full of one-dword NOPs: bounded, and other calls go on */
+static void test_sdma_big_ring(void)
+{
+    SimKfd *kfd = new_kfd(true, 1);
+    SimKfdFile *f = open_secondary(kfd);
+    uint32_t g = gpu_id(kfd, 0), id;
+    uint64_t doorbell;
+    Buf ring, ptrs;
+    int64_t t0;
+    uint64_t rptr;
+
+    acquire(f, g, 1);
+    buf_new(f, g, 0x1000000, 1 * MIB, &ring);
+    buf_new(f, g, 0x2000000, 4096, &ptrs);
+    g_assert_cmpint(queue_create(f, g, 0x1000000, 1 * MIB, 0x2000000,
+                                 KFD_IOC_QUEUE_TYPE_SDMA, &id, &doorbell),
+                    ==, 0);
+    t0 = g_get_monotonic_time();
+    g_assert_cmpint(sim_kfd_doorbell_write(f, doorbell, 0, 1 * MIB), ==, 0);
+    g_test_message("%u NOPs in %" PRId64 " us", (unsigned)(MIB / 4),
+                   g_get_monotonic_time() - t0);
+    memcpy(&rptr, ptrs.ptr, 8);
+    g_assert_cmpuint(le64_to_cpu(rptr), ==, 1 * MIB);
+    /* a write pointer more than a ring ahead is refused */
+    g_assert_cmpint(sim_kfd_doorbell_write(f, doorbell, 0, 2 * MIB + 4),
+                    ==, -EIO);
+
+    buf_unmap(kfd, &ring);
+    buf_unmap(kfd, &ptrs);
+    sim_kfd_close(f);
+    sim_kfd_free(kfd);
+    assert_no_leaks();
+}
+
+/* An inactive queue keeps its work and runs once UPDATE_QUEUE maps it */
+static void test_sdma_inactive(void)
+{
+    struct kfd_ioctl_update_queue_args u = {
+        .ring_base_address = QUEUE_VA, .ring_size = 4096,
+        .queue_percentage = 0, .queue_priority = 7,
+    };
+    Rig r;
+
+    rig_new(&r);
+    u.queue_id = r.q.id;
+    g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_UPDATE_QUEUE, &u), ==, 0);
+    emit_fence(&r.q, DATA_VA, 5);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 0), ==, 0);
+    u.queue_percentage = 100;
+    g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_UPDATE_QUEUE, &u), ==, 0);
+    g_assert_cmpuint(buf_u32(&r.data, 0), ==, 5);
+    g_assert_cmpuint(queue_rptr(&r.q), ==, r.q.wptr);
+    rig_free(&r);
+}
+
+/* ---- AQL queues ---- */
+
+/*
+ * An AQL queue as ROCr makes one: a ring of 64 packets at @va with every
+ * header INVALID, its read and write indices in an amd_queue_t at
+ * @va + 64 KiB
+ */
+typedef struct Aql {
+    Buf ring;
+    Buf amdq;
+    uint64_t ring_va;
+    uint64_t amdq_va;
+    uint32_t slots;
+    uint32_t id;
+    uint64_t doorbell;
+    uint64_t widx;
+} Aql;
+
+#define AQL_VA      0x3000000ULL
+
+static uint16_t aql_header(Aql *q, uint64_t idx)
+{
+    uint16_t h;
+
+    memcpy(&h, q->ring.ptr + (idx % q->slots) * SIM_AQL_PACKET_SIZE, 2);
+    return le16_to_cpu(h);
+}
+
+static void aql_set_header(Aql *q, uint64_t idx, uint16_t h)
+{
+    h = cpu_to_le16(h);
+    memcpy(q->ring.ptr + (idx % q->slots) * SIM_AQL_PACKET_SIZE, &h, 2);
+}
+
+static int aql_create(SimKfdFile *f, uint32_t g, Aql *q, uint64_t rptr,
+                      uint64_t wptr, uint64_t csa, uint32_t csa_size)
+{
+    struct kfd_ioctl_create_queue_args a = {
+        .ring_base_address = q->ring_va,
+        .write_pointer_address = wptr,
+        .read_pointer_address = rptr,
+        .ring_size = q->slots * SIM_AQL_PACKET_SIZE,
+        .gpu_id = g,
+        .queue_type = KFD_IOC_QUEUE_TYPE_COMPUTE_AQL,
+        .queue_percentage = 100,
+        .queue_priority = 7,
+        .ctx_save_restore_address = csa,
+        .ctx_save_restore_size = csa_size,
+    };
+    int ret = sim_kfd_ioctl(f, AMDKFD_IOC_CREATE_QUEUE, &a);
+
+    q->id = a.queue_id;
+    q->doorbell = a.doorbell_offset;
+    return ret;
+}
+
+static void aql_alloc(SimKfdFile *f, uint32_t g, uint64_t va, Aql *q)
+{
+    uint32_t i;
+
+    memset(q, 0, sizeof(*q));
+    q->ring_va = va;
+    q->amdq_va = va + 0x10000;
+    q->slots = 4096 / SIM_AQL_PACKET_SIZE;
+    buf_new(f, g, q->ring_va, 4096, &q->ring);
+    buf_new(f, g, q->amdq_va, 4096, &q->amdq);
+    for (i = 0; i < q->slots; i++) {
+        aql_set_header(q, i, SIM_AQL_TYPE_INVALID);
+    }
+}
+
+static void aql_new(SimKfdFile *f, uint32_t g, uint64_t va, Aql *q)
+{
+    aql_alloc(f, g, va, q);
+    g_assert_cmpint(aql_create(f, g, q, q->amdq_va + SIM_AMD_QUEUE_READ_ID,
+                               q->amdq_va + SIM_AMD_QUEUE_WRITE_ID, 0, 0),
+                    ==, 0);
+}
+
+static void aql_unmap(SimKfd *kfd, Aql *q)
+{
+    buf_unmap(kfd, &q->ring);
+    buf_unmap(kfd, &q->amdq);
+}
+
+/* Write a packet: the body, then the header, as a producer must */
+static void aql_put_at(Aql *q, uint64_t idx, const uint8_t *pkt,
+                       bool header)
+{
+    uint8_t *slot = q->ring.ptr + (idx % q->slots) * SIM_AQL_PACKET_SIZE;
+
+    memcpy(slot + 2, pkt + 2, SIM_AQL_PACKET_SIZE - 2);
+    if (header) {
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        memcpy(slot, pkt, 2);
+    }
+}
+
+static void aql_packet(Aql *q, uint16_t header, const uint64_t *deps,
+                       uint64_t completion)
+{
+    uint8_t pkt[SIM_AQL_PACKET_SIZE] = { 0 };
+    uint16_t h = cpu_to_le16(header);
+    uint64_t v;
+    unsigned i;
+
+    memcpy(pkt, &h, 2);
+    for (i = 0; deps && i < SIM_AQL_DEP_SIGNALS; i++) {
+        v = cpu_to_le64(deps[i]);
+        memcpy(pkt + SIM_AQL_DEP_SIGNAL_OFFSET + i * 8, &v, 8);
+    }
+    v = cpu_to_le64(completion);
+    memcpy(pkt + SIM_AQL_COMPLETION_OFFSET, &v, 8);
+    aql_put_at(q, q->widx++, pkt, true);
+}
+
+static void aql_barrier(Aql *q, bool and, const uint64_t *deps,
+                        uint64_t completion)
+{
+    aql_packet(q, (and ? SIM_AQL_TYPE_BARRIER_AND : SIM_AQL_TYPE_BARRIER_OR) |
+               SIM_AQL_HDR_BARRIER | (2 << 9) | (2 << 11), deps, completion);
+}
+
+/* The doorbell carries the index of the last packet written */
+static int aql_ring_at(SimKfdFile *f, Aql *q, uint64_t last)
+{
+    return sim_kfd_doorbell_write(f, q->doorbell, 0, last);
+}
+
+static int aql_ring(SimKfdFile *f, Aql *q)
+{
+    return aql_ring_at(f, q, q->widx - 1);
+}
+
+static uint64_t aql_rptr(Aql *q)
+{
+    return buf_u64(&q->amdq, SIM_AMD_QUEUE_READ_ID);
+}
+
+static SimKfdQueueInfo aql_info(SimKfdFile *f, Aql *q)
+{
+    SimKfdQueueInfo qi;
+
+    g_assert_cmpint(sim_kfd_queue_info(f, q->id, &qi), ==, 0);
+    return qi;
+}
+
+/* Signals live in the rig's data buffer: VA DATA_VA + @off */
+#define SIG(off)    (DATA_VA + (off))
+
+static int64_t sig_value(Rig *r, uint64_t off)
+{
+    return buf_u64(&r->data, off + SIM_SIGNAL_VALUE);
+}
+
+static void sig_set(Rig *r, uint64_t off, int64_t v)
+{
+    buf_set_u64(&r->data, off + SIM_SIGNAL_VALUE, v);
+}
+
+static void test_aql_barrier_and(void)
+{
+    uint64_t deps[5] = { 0 };
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    signal_init(&r.data, 128, 0, 0, 0);
+    signal_init(&r.data, 192, 1, 0, 0);
+    signal_init(&r.data, 256, 1, 0, 0);
+
+    /* no dependency at all: completes at once */
+    aql_barrier(&q, true, NULL, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    /* the type is INVALID now; the other header bits stay */
+    g_assert_cmphex(aql_header(&q, 0), ==, SIM_AQL_TYPE_INVALID |
+                    SIM_AQL_HDR_BARRIER | (2 << 9) | (2 << 11));
+    g_assert_cmpuint(aql_info(r.f, &q).packets, ==, 1);
+
+    /* signal 64 is not done: the queue waits there, in order */
+    deps[0] = SIG(64);
+    deps[2] = SIG(128);
+    aql_barrier(&q, true, deps, SIG(192));
+    aql_barrier(&q, true, NULL, SIG(256));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_true(aql_info(r.f, &q).waiting);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 192), ==, 1);
+    g_assert_cmpint(sig_value(&r, 256), ==, 1);
+    g_assert_cmpuint(aql_header(&q, 1) & 0xff, ==, SIM_AQL_TYPE_BARRIER_AND);
+    /* a doorbell looks again and waits again */
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+
+    /* negative is not done either */
+    sig_set(&r, 64, -1);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+
+    sig_set(&r, 64, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_false(aql_info(r.f, &q).waiting);
+    g_assert_cmpuint(aql_rptr(&q), ==, 3);
+    g_assert_cmpint(sig_value(&r, 192), ==, 0);
+    g_assert_cmpint(sig_value(&r, 256), ==, 0);
+    /* dependencies are read, never written */
+    g_assert_cmpint(sig_value(&r, 64), ==, 0);
+    g_assert_cmpint(sig_value(&r, 128), ==, 0);
+    g_assert_cmpuint(ctx_info(r.f).vm_faults, ==, 0);
+
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+static void test_aql_barrier_or(void)
+{
+    uint64_t deps[5] = { 0 };
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    signal_init(&r.data, 128, 1, 0, 0);
+
+    /* the 0 handle is not a satisfied dependency for OR */
+    deps[1] = SIG(0);
+    deps[4] = SIG(64);
+    aql_barrier(&q, false, deps, SIG(128));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_true(aql_info(r.f, &q).waiting);
+    sig_set(&r, 64, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 128), ==, 0);
+
+    /* without any signal, OR waits for ever, and costs nothing meanwhile */
+    aql_barrier(&q, false, NULL, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_true(aql_info(r.f, &q).waiting);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_false(aql_info(r.f, &q).halted);
+
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* The barrier's dependency is decremented by an SDMA queue, as ROCr does */
+static void test_aql_barrier_sdma(void)
+{
+    uint64_t deps[5] = { SIG(0) };
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    aql_barrier(&q, true, deps, SIG(64));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_true(aql_info(r.f, &q).waiting);
+
+    emit_copy(&r.q, DATA_VA + 4096, DATA_VA + 8192, 64);
+    emit_atomic(&r.q, SIM_SDMA_ATOMIC_ADD64, false, SIG(0) + SIM_SIGNAL_VALUE,
+                UINT64_MAX, 0);
+    g_assert_cmpint(queue_kick(r.f, &r.q), ==, 0);
+    /* in the SDMA doorbell's thread: no doorbell of the AQL queue */
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 64), ==, 0);
+
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* The CPU stores to an interrupt signal and sets its event */
+static void test_aql_set_event(void)
+{
+    uint64_t deps[5] = { SIG(0) };
+    uint32_t ev;
+    Rig r;
+    Aql q;
+    int i;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
+    signal_init(&r.data, 0, 1, 0, ev);
+    signal_init(&r.data, 64, 1, 0, 0);
+    aql_barrier(&q, true, deps, SIG(64));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_true(aql_info(r.f, &q).waiting);
+
+    sig_set(&r, 0, 0);
+    g_assert_cmpint(set_event(r.f, ev), ==, 0);
+    for (i = 0; i < 5000 && aql_rptr(&q) != 1; i++) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 64), ==, 0);
+
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* A completion signal with an event: mailbox, interrupt, timestamps */
+static void test_aql_completion_event(void)
+{
+    uint64_t mailbox, *slots;
+    uint32_t ev, result;
+    Buf page;
+    Waiter w;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    ev = create_event_on_page(r.f, r.g, 0x400000, &page);
+    slots = (uint64_t *)page.ptr;
+    mailbox = 0x400000 + ev * 8ULL;
+    signal_init(&r.data, 0, 2, mailbox, ev);
+
+    waiter_start(r.kfd, &w, r.f, ev);
+    aql_barrier(&q, true, NULL, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    waiter_join(&w);
+    g_assert_cmpint(w.ret, ==, 0);
+    g_assert_cmpuint(w.result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+    g_assert_cmpint(sig_value(&r, 0), ==, 1);
+    /* the CP wrote the mailbox and the KFD acknowledged it */
+    g_assert_cmphex(slots[ev], ==, SIM_KFD_UNSIGNALED_SLOT);
+    /* no profiling asked for: no timestamps */
+    g_assert_cmpuint(buf_u64(&r.data, SIM_SIGNAL_START_TS), ==, 0);
+
+    /* with AMD_QUEUE_PROPERTIES_ENABLE_PROFILING */
+    buf_set_u32(&q.amdq, SIM_AMD_QUEUE_PROPERTIES, SIM_AMD_QUEUE_PROFILING);
+    aql_barrier(&q, true, NULL, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    g_assert_cmpuint(buf_u64(&r.data, SIM_SIGNAL_START_TS), !=, 0);
+    g_assert_cmpuint(buf_u64(&r.data, SIM_SIGNAL_END_TS), >=,
+                     buf_u64(&r.data, SIM_SIGNAL_START_TS));
+    /* nobody waited: the event stays signalled */
+    g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
+    g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+
+    buf_unmap(r.kfd, &page);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+static void test_aql_doorbell(void)
+{
+    uint8_t pkt[SIM_AQL_PACKET_SIZE] = { SIM_AQL_TYPE_BARRIER_AND };
+    Rig r;
+    Aql q;
+    unsigned i;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    for (i = 0; i < 3; i++) {
+        aql_barrier(&q, true, NULL, 0);
+    }
+    /* the value is the last packet's index: up to it, no further */
+    g_assert_cmpint(aql_ring_at(r.f, &q, 0), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpuint(aql_header(&q, 1) & 0xff, ==, SIM_AQL_TYPE_BARRIER_AND);
+    g_assert_cmpint(aql_ring_at(r.f, &q, 2), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 3);
+
+    /* two producers: 4 is written first, 3 (reserved earlier) later */
+    aql_put_at(&q, 3, pkt, false);
+    aql_put_at(&q, 4, pkt, true);
+    q.widx = 5;
+    g_assert_cmpint(aql_ring_at(r.f, &q, 4), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 3);
+    g_assert_false(aql_info(r.f, &q).waiting);
+    aql_put_at(&q, 3, pkt, true);
+    /* a lower doorbell value: the highest one still counts */
+    g_assert_cmpint(aql_ring_at(r.f, &q, 3), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 5);
+
+    /* a doorbell far ahead finds only INVALID headers */
+    g_assert_cmpint(aql_ring_at(r.f, &q, UINT64_MAX), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 5);
+
+    /* round the ring twice more */
+    for (i = 0; i < 150; i++) {
+        aql_barrier(&q, true, NULL, 0);
+        if (i % 10 == 9) {
+            g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+        }
+    }
+    g_assert_cmpuint(aql_rptr(&q), ==, 155);
+    for (i = 0; i < q.slots; i++) {
+        g_assert_cmpuint(aql_header(&q, i) & 0xff, ==, SIM_AQL_TYPE_INVALID);
+    }
+    g_assert_cmpuint(aql_info(r.f, &q).packets, ==, 155);
+
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* A whole ring of packets with one doorbell: one ring per pass */
+static void test_aql_full_ring(void)
+{
+    Rig r;
+    Aql q;
+    unsigned i;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 0, 64, 0, 0);
+    for (i = 0; i < q.slots; i++) {
+        aql_barrier(&q, true, NULL, SIG(0));
+    }
+    g_assert_cmpint(aql_ring_at(r.f, &q, UINT64_MAX), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, q.slots);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* What a packet the model cannot run does to a queue ROCr made */
+static void check_aql_error(uint16_t header, uint64_t expect_code)
+{
+    uint32_t ev, result;
+    Buf page;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    ev = create_event_on_page(r.f, r.g, 0x400000, &page);
+    /* the queue's inactive signal: an interrupt signal, value 0 */
+    signal_init(&r.data, 1024, 0, 0x400000 + ev * 8ULL, ev);
+    buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    signal_init(&r.data, 128, 1, 0, 0);
+
+    aql_barrier(&q, true, NULL, SIG(0));
+    aql_packet(&q, header, NULL, SIG(64));
+    aql_barrier(&q, true, NULL, SIG(128));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_true(aql_info(r.f, &q).halted);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    /* the queue stopped at the packet, which is still there */
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmphex(aql_header(&q, 1), ==, header);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    g_assert_cmpint(sig_value(&r, 64), ==, 1);
+    g_assert_cmpint(sig_value(&r, 128), ==, 1);
+    /* the CP's error code, and the inactive signal's event */
+    g_assert_cmpint(sig_value(&r, 1024), ==, expect_code);
+    g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
+    g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+    g_assert_cmpuint(ctx_info(r.f).vm_faults, ==, 0);
+    /* and it stays so */
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpint(sig_value(&r, 128), ==, 1);
+
+    buf_unmap(r.kfd, &page);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+static void test_aql_dispatch_error(void)
+{
+    Rig r;
+    Aql q;
+
+    check_aql_error(SIM_AQL_TYPE_KERNEL_DISPATCH | SIM_AQL_HDR_BARRIER |
+                    (2 << 9) | (2 << 11), SIM_AQL_ERR_INVALID_PACKET);
+    check_aql_error(SIM_AQL_TYPE_AGENT_DISPATCH, SIM_AQL_ERR_INVALID_PACKET);
+    check_aql_error(SIM_AQL_TYPE_VENDOR_SPECIFIC, SIM_AQL_ERR_VENDOR_PACKET);
+    check_aql_error(9, SIM_AQL_ERR_INVALID_PACKET);
+    check_aql_error(0xff, SIM_AQL_ERR_INVALID_PACKET);
+
+    /* a misaligned signal handle makes the packet malformed */
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 1024, 0, 0, 0);
+    buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
+    aql_barrier(&q, true, NULL, SIG(4));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    g_assert_cmpint(sig_value(&r, 1024), ==, SIM_AQL_ERR_INVALID_PACKET);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+
+    /* pointers in no amd_queue_t: the queue just stops */
+    rig_new(&r);
+    aql_alloc(r.f, r.g, AQL_VA, &q);
+    g_assert_cmpint(aql_create(r.f, r.g, &q, q.amdq_va, q.amdq_va + 8, 0, 0),
+                    ==, 0);
+    aql_packet(&q, SIM_AQL_TYPE_KERNEL_DISPATCH, NULL, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    g_assert_cmpuint(buf_u64(&q.amdq, 0), ==, 0);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* With the runtime enabled, the KFD's report in the context save area */
+static void test_aql_runtime_exception(void)
+{
+    struct kfd_ioctl_runtime_enable_args re = {
+        .mode_mask = KFD_RUNTIME_ENABLE_MODE_ENABLE_MASK,
+    };
+    struct kfd_context_save_area_header *hdr;
+    uint32_t ev, result;
+    unsigned vendor;
+    Buf csa;
+    Rig r;
+    Aql q;
+
+    for (vendor = 0; vendor < 2; vendor++) {
+        rig_new(&r);
+        aql_alloc(r.f, r.g, AQL_VA, &q);
+        buf_new(r.f, r.g, 0x5000000, 65536, &csa);
+        g_assert_cmpint(aql_create(r.f, r.g, &q,
+                                   q.amdq_va + SIM_AMD_QUEUE_READ_ID,
+                                   q.amdq_va + SIM_AMD_QUEUE_WRITE_ID,
+                                   0x5000000, 65536), ==, 0);
+        g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_RUNTIME_ENABLE, &re),
+                        ==, 0);
+        ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
+        hdr = (void *)csa.ptr;
+        hdr->err_payload_addr = cpu_to_le64(SIG(0) + SIM_SIGNAL_VALUE);
+        hdr->err_event_id = cpu_to_le32(ev);
+        signal_init(&r.data, 0, 1ULL << 40, 0, 0);
+
+        aql_packet(&q, vendor ? SIM_AQL_TYPE_VENDOR_SPECIFIC :
+                   SIM_AQL_TYPE_KERNEL_DISPATCH, NULL, 0);
+        g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+        g_assert_cmphex(sig_value(&r, 0), ==, (1ULL << 40) |
+                        KFD_EC_MASK(vendor ?
+                                    EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
+                                    EC_QUEUE_PACKET_UNSUPPORTED));
+        g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
+        g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+
+        buf_unmap(r.kfd, &csa);
+        aql_unmap(r.kfd, &q);
+        rig_free(&r);
+    }
+}
+
+/* Every address a packet names goes through the GPU VM */
+static void check_aql_fault(uint64_t dep, uint64_t completion,
+                            uint64_t mailbox, uint64_t fault_va)
+{
+    uint64_t deps[5] = { dep };
+    SimKfdFile *other;
+    uint32_t mem_ev, result;
+    struct kfd_event_data data;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    other = open_secondary(r.kfd);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    mem_ev = create_event(r.f, KFD_IOC_EVENT_MEMORY, false);
+    signal_init(&r.data, 0, 1, mailbox, 5);
+    aql_barrier(&q, true, dep ? deps : NULL, completion);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EFAULT);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==, SIM_KFD_QUEUE_VM_FAULT);
+    g_assert_cmpuint(aql_rptr(&q), ==, 0);
+    g_assert_cmphex(ctx_info(r.f).last_fault_va, ==, fault_va);
+    g_assert_cmpint(wait_event(r.f, mem_ev, 0, &result, &data), ==, 0);
+    g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+    g_assert_cmphex(data.memory_exception_data.va, ==, fault_va & ~4095ULL);
+    g_assert_cmpuint(ctx_info(other).vm_faults, ==, 0);
+
+    sim_kfd_close(other);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+static void test_aql_faults(void)
+{
+    /* a dependency, a completion signal, a mailbox nobody mapped */
+    check_aql_fault(0x7000000, 0, 0, 0x7000000 + SIM_SIGNAL_VALUE);
+    check_aql_fault(0, 0x7000000, 0, 0x7000000);
+    check_aql_fault(0, SIG(0), 0x7000040, 0x7000040);
+    /* a signal across the end of its object */
+    check_aql_fault(0, SIG(65536 - 16), 0, DATA_VA + 65536);
+}
+
+/*
+ * I3 on AQL: B's barrier names A's signal as its completion signal.  With
+ * multiple contexts B faults and A's signal is untouched; on a legacy
+ * kernel (one shared context) B decrements it.
+ */
+static void run_aql_cross_context(bool multi_context)
+{
+    SimKfd *kfd = new_kfd(multi_context, 1);
+    SimKfdFile *a = multi_context ? open_secondary(kfd) : sim_kfd_open(kfd);
+    SimKfdFile *b = multi_context ? open_secondary(kfd) : sim_kfd_open(kfd);
+    uint32_t g = gpu_id(kfd, 0);
+    uint64_t deps[5] = { 0x100040 };
+    Buf sa;
+    Aql q;
+
+    acquire(a, g, 1);
+    acquire(b, g, multi_context ? 2 : 1);
+    buf_new(a, g, 0x100000, 4096, &sa);
+    signal_init(&sa, 0, 7, 0, 0);
+    signal_init(&sa, 64, 0, 0, 0);
+    aql_new(b, g, AQL_VA, &q);
+    aql_barrier(&q, true, deps, 0x100000);
+    if (multi_context) {
+        g_assert_cmpint(aql_ring(b, &q), ==, -EFAULT);
+        g_assert_cmpuint(ctx_info(b).vm_faults, ==, 1);
+        g_assert_cmphex(ctx_info(b).last_fault_va, ==,
+                        0x100040 + SIM_SIGNAL_VALUE);
+        g_assert_cmpuint(ctx_info(a).vm_faults, ==, 0);
+        g_assert_cmpint(buf_u64(&sa, SIM_SIGNAL_VALUE), ==, 7);
+    } else {
+        g_assert_cmpint(aql_ring(b, &q), ==, 0);
+        g_assert_cmpint(buf_u64(&sa, SIM_SIGNAL_VALUE), ==, 6);
+        g_assert_cmpuint(sim_kfd_vm_faults(b), ==, 0);
+    }
+
+    buf_unmap(kfd, &sa);
+    aql_unmap(kfd, &q);
+    sim_kfd_close(a);
+    sim_kfd_close(b);
+    sim_kfd_free(kfd);
+    assert_no_leaks();
+}
+
+static void test_aql_cross_context_faults(void)
+{
+    run_aql_cross_context(true);
+}
+
+static void test_aql_legacy_shared_attack(void)
+{
+    run_aql_cross_context(false);
+}
+
+/*
+ * Two threads on one context: one queues barriers, each on a signal the
+ * other releases with a CPU store and then either the AQL doorbell or an
+ * SDMA fence (whose progress re-examines the AQL queue)
+ */
+typedef struct AqlStress {
+    Rig *r;
+    Aql *q;
+    unsigned rounds;
+    unsigned queued;            /* barriers queued, atomic */
+} AqlStress;
+
+static gpointer aql_stress_setter(gpointer opaque)
+{
+    AqlStress *s = opaque;
+    unsigned i;
+
+    for (i = 0; i < s->rounds; i++) {
+        /* barrier i is queued and at the head */
+        while (__atomic_load_n(&s->queued, __ATOMIC_ACQUIRE) <= i ||
+               aql_rptr(s->q) < i) {
+            g_usleep(50);
+        }
+        sig_set(s->r, 64 * (i % 8), 0);
+        if (i & 1) {
+            g_assert_cmpint(aql_ring_at(s->r->f, s->q, i), ==, 0);
+        } else {
+            emit_fence(&s->r->q, DATA_VA + 4096, i);
+            g_assert_cmpint(queue_kick(s->r->f, &s->r->q), ==, 0);
+        }
+    }
+    return NULL;
+}
+
+static void test_aql_stress(void)
+{
+    const unsigned rounds = 400;
+    uint64_t deps[5] = { 0 };
+    AqlStress s = { 0 };
+    GThread *t;
+    Rig r;
+    Aql q;
+    unsigned i;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    s.r = &r;
+    s.q = &q;
+    s.rounds = rounds;
+    t = g_thread_new("setter", aql_stress_setter, &s);
+    for (i = 0; i < rounds; i++) {
+        /* the signal's last barrier (i - 8) is done before it is re-armed */
+        while (i >= 8 && aql_rptr(&q) < i - 7) {
+            g_usleep(50);
+        }
+        signal_init(&r.data, 64 * (i % 8), 1, 0, 0);
+        deps[0] = SIG(64 * (i % 8));
+        aql_barrier(&q, true, deps, 0);
+        g_assert_cmpint(aql_ring_at(r.f, &q, i), ==, 0);
+        __atomic_store_n(&s.queued, i + 1, __ATOMIC_RELEASE);
+    }
+    g_thread_join(t);
+    g_assert_cmpuint(aql_rptr(&q), ==, rounds);
+    g_assert_false(aql_info(r.f, &q).halted);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* ---- hostile packets ---- */
+
+/* A guest address: mostly in the rig's data buffer, sometimes not */
+static uint64_t fuzz_va(GRand *rnd, uint64_t align)
+{
+    switch (g_rand_int_range(rnd, 0, 400)) {
+    case 0:
+        return g_rand_int(rnd) | ((uint64_t)g_rand_int(rnd) << 32);
+    case 1:
+        return DATA_VA + 65536 - g_rand_int_range(rnd, 0, 64);
+    case 2:
+        return DATA_VA + g_rand_int_range(rnd, 0, 65536);
+    default:
+        return DATA_VA + (g_rand_int_range(rnd, 0, 65536) & ~(align - 1));
+    }
+}
+
+/* One SDMA packet, well formed more often than not */
+static void fuzz_sdma_packet(GRand *rnd, Queue *q)
+{
+    uint64_t va = fuzz_va(rnd, 8), va2 = fuzz_va(rnd, 8);
+    uint32_t junk[8], i;
+
+    static const unsigned atomics[] = {
+        SIM_SDMA_ATOMIC_SWAP, SIM_SDMA_ATOMIC_CMPSWAP, SIM_SDMA_ATOMIC_ADD,
+        SIM_SDMA_ATOMIC_SUB, SIM_SDMA_ATOMIC_UMAX, SIM_SDMA_ATOMIC_DEC,
+    };
+
+    switch (g_rand_int_range(rnd, 0, 400)) {
+    case 0:
+        emit_nop(q, g_rand_int_range(rnd, 0, 8), g_rand_int(rnd));
+        break;
+    case 1 ... 20:
+        emit_copy(q, va, va2, g_rand_int_range(rnd, 1, 1024));
+        break;
+    case 21 ... 40:
+        for (i = 0; i < 8; i++) {
+            junk[i] = g_rand_int(rnd);
+        }
+        emit_write(q, va, junk, g_rand_int_range(rnd, 1, 9));
+        break;
+    case 41 ... 80:
+        emit_fence(q, va, g_rand_int(rnd));
+        break;
+    case 81 ... 100:
+        emit_trap(q, g_rand_int_range(rnd, 0, 8));
+        break;
+    case 101 ... 140:
+        /* mostly on a half of a signal's value, as ROCr polls */
+        if (g_rand_int_range(rnd, 0, 8)) {
+            va = DATA_VA + g_rand_int_range(rnd, 0, 1024) * SIM_SIGNAL_SIZE +
+                 SIM_SIGNAL_VALUE + 4 * g_rand_int_range(rnd, 0, 2);
+        }
+        emit_poll(q, va, g_rand_int_range(rnd, 0, 20) == 0,
+                  g_rand_int_range(rnd, 0, 20) ? ~0U : g_rand_int(rnd),
+                  g_rand_int_range(rnd, 0, 50) ? SIM_SDMA_FUNC_EQ :
+                  g_rand_int_range(rnd, 0, 8));
+        break;
+    case 141 ... 200:
+        emit_atomic(q, g_rand_int_range(rnd, 0, 20) ?
+                    atomics[g_rand_int_range(rnd, 0, ARRAY_SIZE(atomics))] +
+                    g_rand_int_range(rnd, 0, 4) * 32 :
+                    g_rand_int_range(rnd, 0, 128),
+                    g_rand_int_range(rnd, 0, 50) == 0, va,
+                    g_rand_int(rnd), g_rand_int_range(rnd, 0, 2));
+        break;
+    case 201 ... 220:
+        emit_fill(q, va, g_rand_int(rnd), g_rand_int_range(rnd, 0, 20000));
+        break;
+    case 221 ... 240:
+        emit_timestamp(q, va);
+        break;
+    case 242 ... 260: {
+        /* mostly a geometric rectangle, sometimes not */
+        uint32_t rx = g_rand_int_range(rnd, 1, 40);
+        uint32_t ry = g_rand_int_range(rnd, 1, 8);
+        uint32_t rz = g_rand_int_range(rnd, 1, 4);
+        unsigned element = g_rand_int_range(rnd, 0, 40) ?
+                           g_rand_int_range(rnd, 0, 3) : 5;
+        uint32_t pitch, slice;
+
+        for (i = 0; i < 3; i++) {
+            junk[i] = g_rand_int_range(rnd, 0, 4);
+        }
+        pitch = junk[0] + rx + g_rand_int_range(rnd, 0, 8) -
+                !g_rand_int_range(rnd, 0, 30);
+        slice = pitch * (junk[1] + ry) + g_rand_int_range(rnd, 0, 8);
+        emit_subwin(q, element, va & ~3ULL, junk, pitch, slice, va2 & ~3ULL,
+                    junk, pitch, slice, rx, ry, rz);
+        break;
+    }
+    case 241:
+        junk[0] = g_rand_int(rnd);
+        queue_emit(q, junk, 1);
+        break;
+    default:
+        if (g_rand_int_range(rnd, 0, 2)) {
+            emit_hdp_flush_rocr(q);
+        } else {
+            emit_copy(q, DATA_VA + g_rand_int_range(rnd, 0, 32768),
+                      DATA_VA + 32768 + g_rand_int_range(rnd, 0, 16384),
+                      g_rand_int_range(rnd, 1, 16384));
+        }
+        break;
+    }
+}
+
+/* One AQL packet: barriers on signals in the buffer, some other types */
+static void fuzz_aql_packet(GRand *rnd, Aql *q)
+{
+    uint64_t deps[5];
+    uint16_t hdr;
+    unsigned i;
+
+    for (i = 0; i < 5; i++) {
+        deps[i] = g_rand_int_range(rnd, 0, 3) ? 0 :
+                  g_rand_int_range(rnd, 0, 8) ? fuzz_va(rnd, 64) :
+                  fuzz_va(rnd, 1);
+    }
+    switch (g_rand_int_range(rnd, 0, 40)) {
+    case 0:
+        hdr = g_rand_int(rnd);
+        break;
+    case 1:
+        hdr = SIM_AQL_TYPE_KERNEL_DISPATCH;
+        break;
+    case 2 ... 10:
+        hdr = SIM_AQL_TYPE_BARRIER_OR;
+        break;
+    default:
+        hdr = SIM_AQL_TYPE_BARRIER_AND;
+        break;
+    }
+    aql_packet(q, hdr, deps, g_rand_int_range(rnd, 0, 2) ?
+               fuzz_va(rnd, 64) : 0);
+}
+
+#define FUZZ_ROUNDS 200
+
+static void test_fuzz(void)
+{
+    GRand *rnd = g_rand_new_with_seed(0x5eed);
+    unsigned errors[5] = { 0 };
+    uint64_t packets = 0;
+    unsigned round, i, k;
+    uint32_t ev;
+    Rig r;
+    Aql q;
+
+    for (round = 0; round < FUZZ_ROUNDS; round++) {
+        rig_new(&r);
+        aql_new(r.f, r.g, AQL_VA, &q);
+        ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
+        /* signals everywhere: kind, value 0 or 1, mailbox, id */
+        for (i = 0; i < 65536; i += SIM_SIGNAL_SIZE) {
+            signal_init(&r.data, i, g_rand_int_range(rnd, 0, 2),
+                        g_rand_int_range(rnd, 0, 4) ? 0 : fuzz_va(rnd, 8),
+                        g_rand_int_range(rnd, 0, 4) ? ev :
+                        g_rand_int(rnd));
+        }
+        if (round & 1) {
+            buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL,
+                        fuzz_va(rnd, 64));
+            buf_set_u32(&q.amdq, SIM_AMD_QUEUE_PROPERTIES, g_rand_int(rnd));
+        }
+        for (i = 0; i < 16; i++) {
+            /* at most 3 KiB of SDMA packets and 32 AQL packets a kick */
+            uint64_t start = r.q.wptr;
+
+            while (r.q.wptr - start < 3072 - 64 &&
+                   r.q.wptr - queue_rptr(&r.q) < 3072 - 64) {
+                fuzz_sdma_packet(rnd, &r.q);
+            }
+            for (k = 0; k < 32 && q.widx - aql_rptr(&q) < q.slots; k++) {
+                fuzz_aql_packet(rnd, &q);
+            }
+            queue_kick(r.f, &r.q);
+            aql_ring_at(r.f, &q, g_rand_int_range(rnd, 0, 4) ?
+                        q.widx - 1 : UINT64_MAX);
+            /* the CPU releases some signals, as ROCr would */
+            for (k = 0; k < 256; k++) {
+                sig_set(&r, (g_rand_int_range(rnd, 0, 1024) * 64), 0);
+            }
+            set_event(r.f, ev);
+        }
+        g_assert_true(sim_kfd_global_idle(5 * G_USEC_PER_SEC));
+        packets += queue_info(r.f, &r.q).packets + aql_info(r.f, &q).packets;
+        errors[queue_info(r.f, &r.q).error]++;
+        errors[aql_info(r.f, &q).error]++;
+        aql_unmap(r.kfd, &q);
+        rig_free(&r);
+    }
+    g_test_message("%" PRIu64 " packets; stops: none %u fault %u bad %u "
+                   "wptr %u unsupported %u", packets, errors[0], errors[1],
+                   errors[2], errors[3], errors[4]);
+    g_rand_free(rnd);
 }
 
 /* ---- events ---- */
@@ -1688,6 +3708,44 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/dma/partial-range",
                     test_dma_partial_range);
     g_test_add_func("/amdkfd-mc-sim/dma/bad-input", test_dma_bad_input);
+    g_test_add_func("/amdkfd-mc-sim/sdma/nop", test_sdma_nop);
+    g_test_add_func("/amdkfd-mc-sim/sdma/copy-linear", test_sdma_copy_linear);
+    g_test_add_func("/amdkfd-mc-sim/sdma/copy-subwin", test_sdma_copy_subwin);
+    g_test_add_func("/amdkfd-mc-sim/sdma/write-linear",
+                    test_sdma_write_linear);
+    g_test_add_func("/amdkfd-mc-sim/sdma/fence-forms", test_sdma_fence_forms);
+    g_test_add_func("/amdkfd-mc-sim/sdma/poll", test_sdma_poll);
+    g_test_add_func("/amdkfd-mc-sim/sdma/poll-other-queue",
+                    test_sdma_poll_other_queue);
+    g_test_add_func("/amdkfd-mc-sim/sdma/poll-set-event",
+                    test_sdma_poll_set_event);
+    g_test_add_func("/amdkfd-mc-sim/sdma/atomic", test_sdma_atomic);
+    g_test_add_func("/amdkfd-mc-sim/sdma/const-fill", test_sdma_const_fill);
+    g_test_add_func("/amdkfd-mc-sim/sdma/timestamp", test_sdma_timestamp);
+    g_test_add_func("/amdkfd-mc-sim/sdma/unknown-ops", test_sdma_unknown_ops);
+    g_test_add_func("/amdkfd-mc-sim/sdma/rocr-copy", test_sdma_rocr_copy);
+    g_test_add_func("/amdkfd-mc-sim/sdma/trap-slots", test_sdma_trap_slots);
+    g_test_add_func("/amdkfd-mc-sim/sdma/big-ring", test_sdma_big_ring);
+    g_test_add_func("/amdkfd-mc-sim/sdma/inactive", test_sdma_inactive);
+    g_test_add_func("/amdkfd-mc-sim/aql/barrier-and", test_aql_barrier_and);
+    g_test_add_func("/amdkfd-mc-sim/aql/barrier-or", test_aql_barrier_or);
+    g_test_add_func("/amdkfd-mc-sim/aql/barrier-sdma", test_aql_barrier_sdma);
+    g_test_add_func("/amdkfd-mc-sim/aql/set-event", test_aql_set_event);
+    g_test_add_func("/amdkfd-mc-sim/aql/completion-event",
+                    test_aql_completion_event);
+    g_test_add_func("/amdkfd-mc-sim/aql/doorbell", test_aql_doorbell);
+    g_test_add_func("/amdkfd-mc-sim/aql/full-ring", test_aql_full_ring);
+    g_test_add_func("/amdkfd-mc-sim/aql/dispatch-error",
+                    test_aql_dispatch_error);
+    g_test_add_func("/amdkfd-mc-sim/aql/runtime-exception",
+                    test_aql_runtime_exception);
+    g_test_add_func("/amdkfd-mc-sim/aql/faults", test_aql_faults);
+    g_test_add_func("/amdkfd-mc-sim/aql/cross-context-faults",
+                    test_aql_cross_context_faults);
+    g_test_add_func("/amdkfd-mc-sim/aql/legacy-shared-attack",
+                    test_aql_legacy_shared_attack);
+    g_test_add_func("/amdkfd-mc-sim/aql/stress", test_aql_stress);
+    g_test_add_func("/amdkfd-mc-sim/fuzz", test_fuzz);
     g_test_add_func("/amdkfd-mc-sim/events/wait-timeout", test_wait_timeout);
     g_test_add_func("/amdkfd-mc-sim/events/cross-thread",
                     test_wait_cross_thread);

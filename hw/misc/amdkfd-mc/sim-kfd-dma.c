@@ -1,11 +1,14 @@
 /*
- * amdkfd-mc "sim" backend: user queues and the SDMA-style DMA engine
+ * amdkfd-mc "sim" backend: user queues, doorbells and their scheduling
  *
- * SDMA queues execute the packets described in sim-kfd.h when their
- * doorbell is written; compute queues are accepted and never execute.
- * Every address goes through the GPUVM of the context that owns the
- * queue, on the queue's node, so a queue can only touch memory its own
- * context mapped.
+ * The queue ioctls, the doorbells and what runs a queue: the thread that
+ * wrote its doorbell, the thread whose queue made progress (it looks at
+ * the context's waiting queues again) and, after a SET_EVENT, a
+ * short-lived thread of the model.  The engines themselves are in
+ * sim-kfd-sdma.c (SDMA v4 packets) and sim-kfd-aql.c (AQL packets); the
+ * formats are described in sim-kfd.h.  Every address goes through the
+ * GPUVM of the context that owns the queue, on the queue's node, so a
+ * queue can only touch memory its own context mapped.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -13,11 +16,10 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/bswap.h"
 #include "sim-kfd-int.h"
 
-#define SIM_KFD_PKT_MAX_DWORDS      SIM_KFD_PKT_LINEAR_COPY_DWORDS
-
-/* SDMA ring bases are programmed in units of 256 bytes */
+/* Queue ring bases are programmed in units of 256 bytes */
 #define SIM_KFD_RING_ALIGN          256
 
 void sim_queues_init(SimCtx *ctx)
@@ -31,9 +33,10 @@ void sim_queues_fini_locked(SimCtx *ctx)
 {
     g_hash_table_destroy(ctx->queues);
     sim_ida_destroy(&ctx->queue_ids);
+    ctx->n_waiting = 0;
 }
 
-static bool sim_queue_is_sdma(uint32_t type)
+static bool sim_queue_type_is_sdma(uint32_t type)
 {
     return type == KFD_IOC_QUEUE_TYPE_SDMA ||
            type == KFD_IOC_QUEUE_TYPE_SDMA_XGMI ||
@@ -75,6 +78,11 @@ static int sim_queue_check_ring(SimCtx *ctx, unsigned node, uint64_t ring,
         return -EINVAL;
     }
     return 0;
+}
+
+static bool sim_queue_active(SimQueue *q)
+{
+    return q->ring_size && (q->percentage & 0xFF) && (q->aql || q->sdma);
 }
 
 int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
@@ -128,10 +136,16 @@ int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
     q->id = id;
     q->node = node;
     q->type = a->queue_type;
+    q->aql = a->queue_type == KFD_IOC_QUEUE_TYPE_COMPUTE_AQL;
+    q->sdma = sim_queue_type_is_sdma(a->queue_type);
     q->ring_va = a->ring_base_address;
     q->ring_size = a->ring_size;
     q->rptr_va = a->read_pointer_address;
     q->wptr_va = a->write_pointer_address;
+    if (q->aql && a->ctx_save_restore_address) {
+        q->csa_va = a->ctx_save_restore_address;
+        q->csa_size = a->ctx_save_restore_size;
+    }
     q->percentage = a->queue_percentage;
     q->priority = a->queue_priority;
     g_hash_table_insert(ctx->queues, GUINT_TO_POINTER(q->id), q);
@@ -159,14 +173,18 @@ static SimQueue *sim_queue_idle_locked(SimCtx *ctx, uint32_t id)
 int sim_ioc_destroy_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
 {
     struct kfd_ioctl_destroy_queue_args *a = arg;
+    SimQueue *q = sim_queue_idle_locked(ctx, a->queue_id);
 
-    if (!sim_queue_idle_locked(ctx, a->queue_id) ||
-        !g_hash_table_remove(ctx->queues, GUINT_TO_POINTER(a->queue_id))) {
+    if (!q) {
         return -EINVAL;
     }
+    sim_queue_set_waiting(ctx, q, false);
+    g_hash_table_remove(ctx->queues, GUINT_TO_POINTER(a->queue_id));
     sim_ida_put(&ctx->queue_ids, a->queue_id);
     return 0;
 }
+
+static void sim_ctx_kick_locked(SimCtx *ctx, SimQueue *q);
 
 int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
 {
@@ -193,64 +211,115 @@ int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
     q->ring_size = a->ring_size;
     q->percentage = a->queue_percentage;
     q->priority = a->queue_priority;
+    /* a queue mapped again goes on with the work it has */
+    if (sim_queue_active(q) && !q->halted) {
+        sim_ctx_kick_locked(ctx, q);
+    }
     return 0;
 }
 
-/* ---- engine ---- */
+/* ---- shared by the engines ---- */
 
-static int sim_queue_halt(SimQueue *q, uint32_t error, int ret)
+SimRun sim_queue_halt(SimQueue *q, uint32_t error)
 {
-    q->halted = true;
-    q->error = error;
-    return ret;
+    if (!q->halted) {
+        q->halted = true;
+        q->error = error;
+    }
+    return SIM_RUN_STOP;
 }
 
-static int sim_queue_fault(SimCtx *ctx, SimQueue *q, uint64_t va)
+SimRun sim_queue_fault(SimCtx *ctx, SimQueue *q, uint64_t va)
 {
     sim_ctx_vm_fault_locked(ctx, q->node, va);
-    return sim_queue_halt(q, SIM_KFD_QUEUE_VM_FAULT, -EFAULT);
+    return sim_queue_halt(q, SIM_KFD_QUEUE_VM_FAULT);
 }
 
-static uint32_t sim_ring_dw(const uint8_t *ring, uint32_t size, uint64_t ptr)
+void sim_queue_set_waiting(SimCtx *ctx, SimQueue *q, bool waiting)
 {
-    uint32_t v;
-
-    memcpy(&v, ring + (ptr & (size - 1)), sizeof(v));
-    return GUINT32_FROM_LE(v);
-}
-
-/* Length of the packet that @hdr starts, 0 if it is malformed */
-static uint32_t sim_pkt_dwords(uint32_t hdr)
-{
-    if (hdr >> 8) {
-        return 0;
-    }
-    switch (hdr) {
-    case SIM_KFD_PKT_NOP:
-        return SIM_KFD_PKT_NOP_DWORDS;
-    case SIM_KFD_PKT_LINEAR_COPY:
-        return SIM_KFD_PKT_LINEAR_COPY_DWORDS;
-    case SIM_KFD_PKT_FENCE:
-        return SIM_KFD_PKT_FENCE_DWORDS;
-    case SIM_KFD_PKT_TRAP:
-        return SIM_KFD_PKT_TRAP_DWORDS;
-    default:
-        return 0;
+    if (q->waiting != waiting) {
+        q->waiting = waiting;
+        if (waiting) {
+            ctx->n_waiting++;
+        } else {
+            ctx->n_waiting--;
+        }
     }
 }
 
-static uint64_t sim_dw64(const uint32_t *dw)
+void *sim_queue_mem(SimCtx *ctx, SimQueue *q, uint64_t va, uint64_t len,
+                    SimMem **mem)
 {
-    return dw[0] | ((uint64_t)dw[1] << 32);
+    SimMem *m;
+    uint64_t fault;
+    void *p = sim_vm_translate_mem(&ctx->pdd[q->node], va, len, &fault, &m);
+
+    if (!p) {
+        sim_queue_fault(ctx, q, fault);
+        return NULL;
+    }
+    if (mem) {
+        *mem = m;
+    }
+    return p;
+}
+
+bool sim_queue_read(SimCtx *ctx, SimQueue *q, uint64_t va, void *buf,
+                    uint32_t len)
+{
+    void *p = sim_queue_mem(ctx, q, va, len, NULL);
+
+    if (p) {
+        memcpy(buf, p, len);
+    }
+    return p != NULL;
+}
+
+bool sim_queue_write(SimCtx *ctx, SimQueue *q, uint64_t va, const void *buf,
+                     uint32_t len)
+{
+    void *p = sim_queue_mem(ctx, q, va, len, NULL);
+
+    if (p) {
+        memcpy(p, buf, len);
+    }
+    return p != NULL;
+}
+
+bool sim_ring_pin(SimCtx *ctx, SimQueue *q, SimRing *r)
+{
+    r->size = q->ring_size;
+    r->ptr = sim_queue_mem(ctx, q, q->ring_va, q->ring_size, &r->mem);
+    if (r->ptr) {
+        r->mem->refs++;
+    }
+    return r->ptr != NULL;
+}
+
+void sim_ring_unpin(SimRing *r)
+{
+    sim_mem_put_locked(r->mem);
+    r->mem = NULL;
+    r->ptr = NULL;
+}
+
+bool sim_ring_yield(SimCtx *ctx, SimQueue *q, SimRing *r)
+{
+    sim_ring_unpin(r);
+    g_mutex_unlock(&ctx->kfd->lock);
+    g_thread_yield();
+    g_mutex_lock(&ctx->kfd->lock);
+    /* the queue is busy, so its ring is the same; its mapping may not be */
+    return sim_ring_pin(ctx, q, r);
 }
 
 /*
- * A copy may move gigabytes: the model's lock is dropped meanwhile, with
+ * A copy may move megabytes: the model's lock is dropped meanwhile, with
  * both objects' memory pinned, so that other contexts (and this one's
  * other calls) go on.  The queue is busy, which keeps it alive.
  */
-static void sim_copy_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
-                              const void *src, SimMem *src_mem, uint32_t len)
+void sim_copy_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
+                       const void *src, SimMem *src_mem, uint64_t len)
 {
     SimKfd *kfd = ctx->kfd;
 
@@ -263,148 +332,198 @@ static void sim_copy_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
     sim_mem_put_locked(src_mem);
 }
 
-static int sim_pkt_exec_locked(SimCtx *ctx, SimQueue *q, const uint32_t *dw)
+void sim_fill_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
+                       uint32_t pattern, uint64_t dwords)
 {
-    SimPdd *pdd = &ctx->pdd[q->node];
-    SimMem *src_mem, *dst_mem;
-    uint64_t fault, va;
-    uint32_t v;
-    void *src, *dst;
+    SimKfd *kfd = ctx->kfd;
+    uint32_t le = cpu_to_le32(pattern);
+    uint8_t *p = dst;
+    uint64_t i;
 
-    switch (dw[0]) {
-    case SIM_KFD_PKT_LINEAR_COPY:
-        if (!dw[1]) {
-            return 0;
-        }
-        /* both ranges are checked before a single byte moves */
-        src = sim_vm_translate_mem(pdd, sim_dw64(&dw[2]), dw[1], &fault,
-                                   &src_mem);
-        if (!src) {
-            return sim_queue_fault(ctx, q, fault);
-        }
-        dst = sim_vm_translate_mem(pdd, sim_dw64(&dw[4]), dw[1], &fault,
-                                   &dst_mem);
-        if (!dst) {
-            return sim_queue_fault(ctx, q, fault);
-        }
-        sim_copy_unlocked(ctx, dst, dst_mem, src, src_mem, dw[1]);
-        return 0;
-    case SIM_KFD_PKT_FENCE:
-        va = sim_dw64(&dw[1]);
-        if (va & 3) {
-            return sim_queue_halt(q, SIM_KFD_QUEUE_BAD_PACKET, -EIO);
-        }
-        dst = sim_vm_translate(pdd, va, 4, &fault);
-        if (!dst) {
-            return sim_queue_fault(ctx, q, fault);
-        }
-        v = GUINT32_TO_LE(dw[3]);
-        memcpy(dst, &v, sizeof(v));
-        return 0;
-    case SIM_KFD_PKT_TRAP:
-        sim_event_gpu_signal_locked(ctx, dw[1]);
-        return 0;
-    default:
-        return 0;
+    dst_mem->refs++;
+    g_mutex_unlock(&kfd->lock);
+    for (i = 0; i < dwords; i++) {
+        memcpy(p + i * 4, &le, 4);
     }
+    g_mutex_lock(&kfd->lock);
+    sim_mem_put_locked(dst_mem);
 }
 
-static int sim_queue_pass_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
+/* ---- scheduling ---- */
+
+/* One pass over @q; true if it completed a packet */
+static bool sim_queue_pass_locked(SimCtx *ctx, SimQueue *q)
 {
-    SimPdd *pdd = &ctx->pdd[q->node];
-    uint32_t dw[SIM_KFD_PKT_MAX_DWORDS];
-    uint64_t fault, rptr_le;
-    uint32_t len, i;
-    SimMem *ring_mem;
-    uint8_t *ring;
-    void *rp;
-    int ret = 0;
-
-    if (q->halted) {
-        return -EIO;
+    if (q->halted || !sim_queue_active(q)) {
+        return false;
     }
-    /* compute queues never run; inactive queues keep their work */
-    if (!sim_queue_is_sdma(q->type) || !q->ring_size ||
-        !(q->percentage & 0xFF)) {
-        return 0;
-    }
-    if ((wptr & 3) || wptr - q->rptr > q->ring_size) {
-        return sim_queue_halt(q, SIM_KFD_QUEUE_BAD_WPTR, -EIO);
-    }
-    ring = sim_vm_translate_mem(pdd, q->ring_va, q->ring_size, &fault,
-                                &ring_mem);
-    if (!ring) {
-        return sim_queue_fault(ctx, q, fault);
-    }
-    /* copies drop the lock: the ring's memory must stay */
-    ring_mem->refs++;
-
-    while (q->rptr != wptr) {
-        dw[0] = sim_ring_dw(ring, q->ring_size, q->rptr);
-        len = sim_pkt_dwords(dw[0]);
-        if (!len) {
-            ret = sim_queue_halt(q, SIM_KFD_QUEUE_BAD_PACKET, -EIO);
-            break;
-        }
-        if (wptr - q->rptr < len * 4) {
-            /* the rest of the packet comes with a later doorbell */
-            break;
-        }
-        for (i = 1; i < len; i++) {
-            dw[i] = sim_ring_dw(ring, q->ring_size, q->rptr + i * 4);
-        }
-        ret = sim_pkt_exec_locked(ctx, q, dw);
-        if (ret) {
-            break;
-        }
-        q->rptr += len * 4;
-        q->packets++;
-
-        rp = sim_vm_translate(pdd, q->rptr_va, sizeof(rptr_le), &fault);
-        if (!rp) {
-            ret = sim_queue_fault(ctx, q, fault);
-            break;
-        }
-        rptr_le = GUINT64_TO_LE(q->rptr);
-        memcpy(rp, &rptr_le, sizeof(rptr_le));
-    }
-    sim_mem_put_locked(ring_mem);
-    return ret;
+    sim_queue_set_waiting(ctx, q, false);
+    return q->aql ? sim_aql_pass_locked(ctx, q) :
+                    sim_sdma_pass_locked(ctx, q);
 }
 
-static int sim_queue_run_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
+/*
+ * Run @q unless a thread runs it already, which then goes on with it.
+ * True if this thread completed a packet.
+ */
+static bool sim_queue_run_locked(SimCtx *ctx, SimQueue *q)
 {
-    int ret;
+    bool progress = false;
 
     if (q->busy) {
-        /* the thread that runs the queue picks it up */
         q->rung = true;
-        q->rung_wptr = wptr;
-        return q->halted ? -EIO : 0;
+        return false;
     }
     q->busy = true;
-    for (;;) {
-        ret = sim_queue_pass_locked(ctx, q, wptr);
-        if (ret || !q->rung) {
+    do {
+        q->rung = false;
+        progress |= sim_queue_pass_locked(ctx, q);
+    } while (q->rung && !q->halted);
+    q->busy = false;
+    g_cond_broadcast(&ctx->kfd->cond);
+    return progress;
+}
+
+/* Run the context's waiting queues once; true if any made progress */
+static bool sim_ctx_recheck_once_locked(SimCtx *ctx)
+{
+    g_autofree uint32_t *ids = NULL;
+    GHashTableIter it;
+    gpointer value;
+    unsigned n = 0, i;
+    bool progress = false;
+
+    if (!ctx->n_waiting) {
+        return false;
+    }
+    /* by id: queues may come and go while a pass drops the lock */
+    ids = g_new(uint32_t, ctx->n_waiting);
+    g_hash_table_iter_init(&it, ctx->queues);
+    while (n < ctx->n_waiting && g_hash_table_iter_next(&it, NULL, &value)) {
+        SimQueue *q = value;
+
+        if (q->waiting) {
+            ids[n++] = q->id;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        SimQueue *q = g_hash_table_lookup(ctx->queues,
+                                          GUINT_TO_POINTER(ids[i]));
+
+        if (q && q->waiting && !q->halted) {
+            progress |= sim_queue_run_locked(ctx, q);
+        }
+    }
+    return progress;
+}
+
+/*
+ * Re-examine the waiting queues for as long as some queue makes
+ * progress, since progress may release other queues.  A round goes on
+ * only if a packet completed, so without new packets this ends by
+ * itself; the bound is for a vCPU that keeps writing packets (a chain
+ * of dependencies between queues resolves a step or more per round).
+ */
+static void sim_ctx_recheck_locked(SimCtx *ctx)
+{
+    unsigned round;
+
+    for (round = 0; round < SIM_KFD_MAX_RECHECK_ROUNDS; round++) {
+        if (!sim_ctx_recheck_once_locked(ctx)) {
             break;
         }
-        q->rung = false;
-        wptr = q->rung_wptr;
     }
-    q->busy = false;
-    q->rung = false;
-    g_cond_broadcast(&ctx->kfd->cond);
-    return ret;
+}
+
+/* Run @q and then whatever its progress released */
+static void sim_ctx_kick_locked(SimCtx *ctx, SimQueue *q)
+{
+    if (sim_queue_run_locked(ctx, q)) {
+        sim_ctx_recheck_locked(ctx);
+    }
+}
+
+static gpointer sim_recheck_thread(gpointer opaque)
+{
+    SimCtx *ctx = opaque;
+    SimKfd *kfd = ctx->kfd;
+
+    g_mutex_lock(&kfd->lock);
+    while (ctx->recheck_wanted) {
+        ctx->recheck_wanted = false;
+        /* a context that only this thread still holds is dead */
+        if (ctx->refs > 1) {
+            sim_ctx_recheck_locked(ctx);
+        }
+    }
+    ctx->recheck_running = false;
+    sim_ctx_put_locked(ctx);
+    kfd->engine_threads--;
+    g_cond_broadcast(&kfd->cond);
+    /* the model may go with this: touch nothing of it afterwards */
+    sim_kfd_unlock(kfd);
+    sim_global_engine_threads_add(-1);
+    return NULL;
+}
+
+void sim_ctx_recheck_async_locked(SimCtx *ctx)
+{
+    GThread *t;
+
+    if (!ctx->n_waiting) {
+        return;
+    }
+    ctx->recheck_wanted = true;
+    if (ctx->recheck_running) {
+        return;
+    }
+    /* the thread's references, taken before it can run */
+    ctx->recheck_running = true;
+    ctx->refs++;
+    ctx->kfd->engine_threads++;
+    sim_global_engine_threads_add(1);
+    t = g_thread_try_new("sim-kfd-recheck", sim_recheck_thread, ctx, NULL);
+    if (!t) {
+        /* then the queues wait for their next doorbell */
+        ctx->recheck_wanted = false;
+        ctx->recheck_running = false;
+        ctx->kfd->engine_threads--;
+        sim_global_engine_threads_add(-1);
+        sim_ctx_put_locked(ctx);
+        return;
+    }
+    g_thread_unref(t);
+}
+
+/* ---- doorbells ---- */
+
+/* Take the doorbell's value as the queue's new write pointer */
+static int sim_queue_doorbell(SimQueue *q, uint64_t value)
+{
+    if (q->aql) {
+        /* the id of the last packet written; the highest one counts */
+        uint64_t end = value == UINT64_MAX ? value : value + 1;
+
+        q->wptr = MAX(q->wptr, end);
+        return 0;
+    }
+    if (q->sdma && ((value & 3) || value - q->rptr > q->ring_size)) {
+        sim_queue_halt(q, SIM_KFD_QUEUE_BAD_WPTR);
+        return -EIO;
+    }
+    q->wptr = value;
+    return 0;
 }
 
 int sim_doorbell_locked(SimCtx *ctx, uint64_t offset, uint64_t value)
 {
     uint32_t gpu_id = (offset >> SIM_KFD_MMAP_GPU_ID_SHIFT) & 0xFFFF;
     uint64_t in_slice = offset & SIM_KFD_MMAP_OFFSET_MASK;
-    uint64_t value_le = GUINT64_TO_LE(value);
+    uint64_t value_le = cpu_to_le64(value);
+    bool progress;
     SimMem *db;
     SimQueue *q;
-    int node;
+    int node, ret = 0;
 
     if ((offset & SIM_KFD_MMAP_TYPE_MASK) != SIM_KFD_MMAP_TYPE_DOORBELL ||
         in_slice >= SIM_KFD_DOORBELL_SLICE_SIZE ||
@@ -426,5 +545,19 @@ int sim_doorbell_locked(SimCtx *ctx, uint64_t offset, uint64_t value)
     if (!q || q->node != (unsigned)node) {
         return -EINVAL;
     }
-    return sim_queue_run_locked(ctx, q, value);
+    if (q->halted) {
+        return -EIO;
+    }
+    if (sim_queue_doorbell(q, value)) {
+        return -EIO;
+    }
+    progress = sim_queue_run_locked(ctx, q);
+    /* before the lock is dropped again, while @q surely exists */
+    if (q->halted) {
+        ret = q->error == SIM_KFD_QUEUE_VM_FAULT ? -EFAULT : -EIO;
+    }
+    if (progress) {
+        sim_ctx_recheck_locked(ctx);
+    }
+    return ret;
 }

@@ -13,6 +13,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/atomic.h"
 #include "sim-kfd-int.h"
 
 #define SIM_KFD_FIRST_OTHER_EVENT_ID    0x80000000U
@@ -95,12 +96,66 @@ void sim_event_set_locked(SimCtx *ctx, SimEvent *ev)
     g_cond_broadcast(&ctx->kfd->cond);
 }
 
-/* A signal from a queue (the TRAP packet); unknown ids are dropped */
-void sim_event_gpu_signal_locked(SimCtx *ctx, uint32_t id)
+/* The GPU wrote the event's mailbox: its slot of the event page */
+static bool sim_event_slot_written(SimCtx *ctx, uint32_t id)
+{
+    uint64_t *slots = ctx->signal_mem ? ctx->signal_mem->ptr : NULL;
+
+    return slots && id < KFD_SIGNAL_EVENT_LIMIT &&
+           qatomic_read(&slots[id]) != SIM_KFD_UNSIGNALED_SLOT;
+}
+
+/* The KFD acknowledges an interrupt by resetting the slot, then sets */
+static void sim_event_from_interrupt_locked(SimCtx *ctx, SimEvent *ev)
+{
+    uint64_t *slots = ctx->signal_mem ? ctx->signal_mem->ptr : NULL;
+
+    if (slots && ev->id < KFD_SIGNAL_EVENT_LIMIT) {
+        qatomic_set(&slots[ev->id], SIM_KFD_UNSIGNALED_SLOT);
+    }
+    sim_event_set_locked(ctx, ev);
+}
+
+/*
+ * An interrupt of a queue of the context (SDMA trap, CP end of pipe):
+ * the event of @id, or, as the KFD does when the id names no event,
+ * every signal event whose slot the GPU wrote.  @bits is how many bits
+ * of the id the interrupt carries; all the interrupts modelled carry at
+ * least the 12 that ids below KFD_SIGNAL_EVENT_LIMIT need, so the id is
+ * either whole or invalid.
+ */
+void sim_event_interrupt_locked(SimCtx *ctx, uint32_t id, unsigned bits)
+{
+    GHashTableIter it;
+    gpointer value;
+    SimEvent *ev;
+
+    if (bits < 32) {
+        id &= (1U << bits) - 1;
+    }
+    ev = id < KFD_SIGNAL_EVENT_LIMIT ? sim_event_lookup(ctx, id) : NULL;
+    if (ev && sim_event_is_signal(ev->type)) {
+        sim_event_from_interrupt_locked(ctx, ev);
+        return;
+    }
+    if (!ctx->signal_mem) {
+        return;
+    }
+    g_hash_table_iter_init(&it, ctx->events);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        ev = value;
+        if (sim_event_is_signal(ev->type) &&
+            sim_event_slot_written(ctx, ev->id)) {
+            sim_event_from_interrupt_locked(ctx, ev);
+        }
+    }
+}
+
+void sim_event_set_by_id_locked(SimCtx *ctx, uint32_t id)
 {
     SimEvent *ev = sim_event_lookup(ctx, id);
 
-    if (ev && sim_event_is_signal(ev->type)) {
+    if (ev && ev->type == KFD_IOC_EVENT_SIGNAL) {
         sim_event_set_locked(ctx, ev);
     }
 }
@@ -248,6 +303,8 @@ int sim_ioc_set_event(SimKfdFile *f, SimCtx *ctx, void *arg)
         return -EINVAL;
     }
     sim_event_set_locked(ctx, ev);
+    /* ROCr sets the event of a signal it stored to: look at the queues */
+    sim_ctx_recheck_async_locked(ctx);
     return 0;
 }
 

@@ -81,24 +81,33 @@ typedef struct SimQueue {
     uint32_t id;
     unsigned node;
     uint32_t type;
+    bool aql;                   /* else SDMA if sdma, else never runs */
+    bool sdma;
     uint64_t ring_va;
     uint32_t ring_size;
     uint64_t rptr_va;
     uint64_t wptr_va;
+    uint64_t csa_va;            /* context save area, 0 if none */
+    uint64_t csa_size;
     uint32_t percentage;
     uint32_t priority;
+    /*
+     * SDMA: byte pointers, wptr the last doorbell's.  AQL: packet
+     * indices, wptr one past the highest index a doorbell named.
+     */
     uint64_t rptr;
+    uint64_t wptr;
     uint64_t packets;
     bool halted;
+    bool waiting;               /* counted in SimCtx.n_waiting */
     uint32_t error;
     /*
      * A thread runs the queue (its lock is dropped during copies); a
-     * doorbell meanwhile leaves its write pointer for that thread, and
-     * DESTROY/UPDATE_QUEUE wait until the queue is idle.
+     * doorbell or a re-examination meanwhile sets rung for that thread,
+     * and DESTROY/UPDATE_QUEUE wait until the queue is idle.
      */
     bool busy;
     bool rung;
-    uint64_t rung_wptr;
 } SimQueue;
 
 typedef struct SimEvent SimEvent;
@@ -147,6 +156,9 @@ struct SimCtx {
 
     GHashTable *queues;         /* id -> SimQueue */
     SimIda queue_ids;
+    unsigned n_waiting;         /* queues waiting for memory */
+    bool recheck_wanted;        /* for the re-examination thread */
+    bool recheck_running;
 
     bool runtime_enabled;
     int32_t xnack;
@@ -183,10 +195,15 @@ struct SimKfd {
     unsigned live_contexts;
     unsigned live_mappings;
     unsigned blocked_waiters;
+    unsigned engine_threads;    /* the model is not freed while any run */
     uint64_t live_bytes;
 };
 
 /* sim-kfd.c */
+void sim_kfd_unlock(SimKfd *kfd);
+void sim_ctx_put_locked(SimCtx *ctx);
+void sim_global_engine_threads_add(int n);
+uint64_t sim_gpu_clock(void);
 void sim_ida_init(SimIda *ida, uint32_t base, uint32_t count);
 int64_t sim_ida_get(SimIda *ida);
 void sim_ida_put(SimIda *ida, uint32_t id);
@@ -223,7 +240,10 @@ int sim_ioc_unmap_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 void sim_events_init(SimCtx *ctx);
 void sim_events_fini_locked(SimCtx *ctx);
 void sim_event_set_locked(SimCtx *ctx, SimEvent *ev);
-void sim_event_gpu_signal_locked(SimCtx *ctx, uint32_t id);
+/* The KFD's handling of an event interrupt with @bits valid id bits */
+void sim_event_interrupt_locked(SimCtx *ctx, uint32_t id, unsigned bits);
+/* kfd_set_event() of the kernel: a signal event by id, if it exists */
+void sim_event_set_by_id_locked(SimCtx *ctx, uint32_t id);
 void sim_ctx_vm_fault_locked(SimCtx *ctx, unsigned node, uint64_t va);
 int sim_ioc_create_event(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_destroy_event(SimKfdFile *f, SimCtx *ctx, void *arg);
@@ -238,5 +258,55 @@ int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_destroy_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_doorbell_locked(SimCtx *ctx, uint64_t offset, uint64_t value);
+/* Re-examine the context's waiting queues soon, on a thread of the model */
+void sim_ctx_recheck_async_locked(SimCtx *ctx);
+
+/*
+ * Shared by the engines.  A pass over @q runs its packets and returns
+ * whether it completed any; on a fault or a bad packet it halts @q.
+ */
+typedef enum SimRun {
+    SIM_RUN_DONE,               /* the packet is complete */
+    SIM_RUN_WAIT,               /* it waits for memory to change */
+    SIM_RUN_STOP,               /* the queue halted */
+} SimRun;
+
+SimRun sim_queue_halt(SimQueue *q, uint32_t error);
+SimRun sim_queue_fault(SimCtx *ctx, SimQueue *q, uint64_t va);
+void sim_queue_set_waiting(SimCtx *ctx, SimQueue *q, bool waiting);
+/*
+ * Host address of [@va, @va + @len) in the queue's GPUVM (within one
+ * object); NULL after a VM fault of the context.  Valid while the lock
+ * is held; @mem, if not NULL, gets the memory to pin across an unlock.
+ */
+void *sim_queue_mem(SimCtx *ctx, SimQueue *q, uint64_t va, uint64_t len,
+                    SimMem **mem);
+bool sim_queue_read(SimCtx *ctx, SimQueue *q, uint64_t va, void *buf,
+                    uint32_t len);
+bool sim_queue_write(SimCtx *ctx, SimQueue *q, uint64_t va, const void *buf,
+                     uint32_t len);
+/* A queue's ring, pinned for a pass (engines drop the lock meanwhile) */
+typedef struct SimRing {
+    uint8_t *ptr;
+    SimMem *mem;
+    uint32_t size;
+} SimRing;
+
+/* false after a VM fault on the ring */
+bool sim_ring_pin(SimCtx *ctx, SimQueue *q, SimRing *r);
+void sim_ring_unpin(SimRing *r);
+/* Let other threads have the model a moment; false as sim_ring_pin() */
+bool sim_ring_yield(SimCtx *ctx, SimQueue *q, SimRing *r);
+/* memmove and memset with the lock dropped and both memories pinned */
+void sim_copy_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
+                       const void *src, SimMem *src_mem, uint64_t len);
+void sim_fill_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
+                       uint32_t pattern, uint64_t dwords);
+
+/* sim-kfd-sdma.c */
+bool sim_sdma_pass_locked(SimCtx *ctx, SimQueue *q);
+
+/* sim-kfd-aql.c */
+bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q);
 
 #endif

@@ -4,7 +4,8 @@
  * Files and contexts, id allocators, host memory, topology, the ioctl
  * dispatcher and the small ioctls, mmap and introspection.  Memory
  * objects and GPUVMs are in sim-kfd-mem.c, events in sim-kfd-events.c,
- * queues and the DMA engine in sim-kfd-dma.c.
+ * queues and their scheduling in sim-kfd-dma.c, the SDMA engine in
+ * sim-kfd-sdma.c and the AQL packet processor in sim-kfd-aql.c.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -42,8 +43,10 @@ typedef struct SimMap {
 
 /* Leak accounting over every model of the process */
 static GMutex sim_global_lock;
+static GCond sim_global_cond;
 static unsigned sim_global_contexts;
 static uint64_t sim_global_bytes;
+static unsigned sim_global_engine_threads;
 
 static void sim_global_add(int contexts, int64_t bytes)
 {
@@ -51,6 +54,20 @@ static void sim_global_add(int contexts, int64_t bytes)
     sim_global_contexts += contexts;
     sim_global_bytes += bytes;
     g_mutex_unlock(&sim_global_lock);
+}
+
+void sim_global_engine_threads_add(int n)
+{
+    g_mutex_lock(&sim_global_lock);
+    sim_global_engine_threads += n;
+    g_cond_broadcast(&sim_global_cond);
+    g_mutex_unlock(&sim_global_lock);
+}
+
+/* The GPU's global timestamp: a 100 MHz counter */
+uint64_t sim_gpu_clock(void)
+{
+    return (uint64_t)g_get_monotonic_time() * 100;
 }
 
 /* ---- id allocator ---- */
@@ -314,10 +331,13 @@ static void sim_kfd_finalize(SimKfd *kfd)
     g_free(kfd);
 }
 
-/* Unlock, and release the model if that was its last reference */
-static void sim_kfd_unlock(SimKfd *kfd)
+/*
+ * Unlock, and release the model if that was its last reference (an
+ * engine thread that still runs releases it when it ends)
+ */
+void sim_kfd_unlock(SimKfd *kfd)
 {
-    bool dead = kfd->refs == 0;
+    bool dead = kfd->refs == 0 && kfd->engine_threads == 0;
 
     g_mutex_unlock(&kfd->lock);
     if (dead) {
@@ -398,8 +418,6 @@ static SimCtx *sim_ctx_new_locked(SimKfd *kfd, SimCtx *primary, uint32_t id)
     return ctx;
 }
 
-static void sim_ctx_put_locked(SimCtx *ctx);
-
 static void sim_ctx_destroy_locked(SimCtx *ctx)
 {
     SimKfd *kfd = ctx->kfd;
@@ -423,7 +441,7 @@ static void sim_ctx_destroy_locked(SimCtx *ctx)
     g_free(ctx);
 }
 
-static void sim_ctx_put_locked(SimCtx *ctx)
+void sim_ctx_put_locked(SimCtx *ctx)
 {
     if (--ctx->refs == 0) {
         sim_ctx_destroy_locked(ctx);
@@ -636,9 +654,9 @@ static int sim_ioc_get_clock_counters(SimKfdFile *f, SimCtx *ctx, void *arg)
     struct kfd_ioctl_get_clock_counters_args *a = arg;
     uint64_t ns = g_get_monotonic_time() * 1000;
 
-    /* a 100 MHz GPU clock; 0 for a gpu_id the process does not have */
+    /* the GPU clock of SDMA timestamps; 0 for a gpu_id of no node */
     a->gpu_clock_counter = sim_node_by_gpu_id(ctx->kfd, a->gpu_id) >= 0 ?
-        ns / 10 : 0;
+        sim_gpu_clock() : 0;
     a->cpu_clock_counter = ns;
     a->system_clock_counter = ns;
     a->system_clock_freq = 1000000000ULL;
@@ -1070,6 +1088,7 @@ int sim_kfd_queue_info(SimKfdFile *file, uint32_t queue_id,
             info->rptr = q->rptr;
             info->packets = q->packets;
             info->halted = q->halted;
+            info->waiting = q->waiting;
             info->error = q->error;
             ret = 0;
         }
@@ -1136,4 +1155,29 @@ uint64_t sim_kfd_global_live_host_bytes(void)
     n = sim_global_bytes;
     g_mutex_unlock(&sim_global_lock);
     return n;
+}
+
+unsigned sim_kfd_global_engine_threads(void)
+{
+    unsigned n;
+
+    g_mutex_lock(&sim_global_lock);
+    n = sim_global_engine_threads;
+    g_mutex_unlock(&sim_global_lock);
+    return n;
+}
+
+bool sim_kfd_global_idle(int64_t timeout_us)
+{
+    int64_t deadline = g_get_monotonic_time() + MAX(timeout_us, 0);
+    bool idle;
+
+    g_mutex_lock(&sim_global_lock);
+    while (sim_global_engine_threads &&
+           g_cond_wait_until(&sim_global_cond, &sim_global_lock, deadline)) {
+        /* woken: look again */
+    }
+    idle = sim_global_engine_threads == 0;
+    g_mutex_unlock(&sim_global_lock);
+    return idle;
 }

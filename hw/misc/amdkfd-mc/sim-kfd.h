@@ -22,13 +22,17 @@
  *
  * Each context owns its memory handles, event ids, queues, PASID, VM
  * fault record and, per GPU node, a GPU virtual address space (GPUVM)
- * filled by AMDKFD_IOC_MAP_MEMORY_TO_GPU.  An SDMA-style DMA engine runs
- * the packets of SDMA queues (see "Packets" below) and translates every
- * address through the submitting context's GPUVM: a miss is a VM fault
- * of that context only.
+ * filled by AMDKFD_IOC_MAP_MEMORY_TO_GPU.  Queues run the hardware's
+ * formats (see "Queues and their formats" below): SDMA queues the SDMA v4
+ * packets of gfx9, AQL queues HSA barrier packets and completion signals
+ * (kernel dispatches end with a queue error, since no shader runs).
+ * Every address goes through the submitting context's GPUVM: a miss is
+ * a VM fault of that context only.
  *
  * Thread safety: every function may be called from any thread.  One
  * mutex protects the model; AMDKFD_IOC_WAIT_EVENTS sleeps without it.
+ * The model starts short-lived threads of its own only to look at
+ * waiting queues again after a SET_EVENT (see "Execution" below).
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -59,6 +63,8 @@
 #define SIM_KFD_MAX_WAIT_EVENTS         KFD_SIGNAL_EVENT_LIMIT
 #define SIM_KFD_MAX_DEVICE_IDS          4096    /* map/unmap n_devices */
 #define SIM_KFD_NUM_SDMA_ENGINES        2       /* per node */
+#define SIM_KFD_PASS_YIELD              1024    /* packets per lock hold */
+#define SIM_KFD_MAX_RECHECK_ROUNDS      65536   /* per trigger */
 
 /* Sizes the kernel ABI fixes */
 #define SIM_KFD_DOORBELL_SIZE           8       /* 64-bit doorbells */
@@ -107,53 +113,308 @@
 #define SIM_KFD_HANDLE_GPU_ID(h)        ((uint32_t)((h) >> 32))
 
 /*
- * Packets of SDMA queues.
+ * Queues and their formats.
  *
- * The ring is an array of little-endian 32-bit dwords in a memory object
- * mapped in the context's GPUVM at CREATE_QUEUE's ring_base_address; its
- * size is a power of two of at least KFD_MIN_QUEUE_RING_SIZE bytes.  The
- * read and write pointers are byte counts that only grow; the ring offset
- * is the pointer modulo the ring size, and a packet may wrap.
+ * A queue's ring, its read and write pointers and every address in its
+ * packets are GPU virtual addresses of the submitting context's GPUVM on
+ * the queue's node.  Every access is translated through that GPUVM and
+ * must lie within one mapped object.  A miss is a VM fault of that
+ * context only: the packet has no effect, the fault is recorded on the
+ * context, its KFD_IOC_EVENT_MEMORY events are signalled (the faulting
+ * page, NotPresent) and the queue halts (SIM_KFD_QUEUE_VM_FAULT).  A
+ * malformed or unsupported packet halts the queue too.  A halted queue
+ * stays halted until it is destroyed; its read pointer names the packet
+ * that stopped it.  All values are little-endian.
  *
- * A write to the queue's doorbell (sim_kfd_doorbell_write()) gives the new
- * write pointer.  The engine then runs every complete packet between the
- * read and the write pointer, synchronously, and after each packet stores
- * the read pointer (64-bit) at read_pointer_address.  A packet that is
- * not complete yet waits for the next doorbell.
+ * Execution: a write to a queue's doorbell (sim_kfd_doorbell_write())
+ * runs the queue in the writer's thread as far as it can go.  A queue
+ * whose next packet waits for memory to change (an SDMA memory poll, an
+ * AQL barrier) is "waiting": nothing polls it, it is examined again
+ *   - on a later doorbell of the queue;
+ *   - whenever another queue of the same context completes a packet
+ *     (which may have written that memory: completion signals, fences,
+ *     atomics, copies), in the thread that ran that queue;
+ *   - after AMDKFD_IOC_SET_EVENT in the context (ROCr stores to an
+ *     interrupt signal, then sets its event), on a short-lived thread of
+ *     the model, never in the caller of the ioctl.
+ * A plain CPU store to polled memory that none of these follows is seen
+ * at the next of them.  (An atomic update of memory that CPU stores keep
+ * changing, 1000 times in a row, waits the same way.)  A queue with
+ * queue_percentage 0 keeps its work
+ * and runs when UPDATE_QUEUE makes it active again.  A doorbell of a
+ * queue that another thread is running is left to that thread.
  *
- * Every address (ring, packet operands, read pointer) is a GPU virtual
- * address translated through the submitting context's GPUVM on the
- * queue's node; a range must lie within one mapped object.  A miss is a
- * VM fault: nothing of the packet is done, the fault is recorded on the
- * context, its KFD_IOC_EVENT_MEMORY events are signalled and the queue
- * halts.  A malformed packet halts the queue as well.
+ * Work is bounded: a pass over a queue executes at most one ring of
+ * packets (the write pointer is at most a ring ahead of the read
+ * pointer), the waiting queues are examined again for at most
+ * SIM_KFD_MAX_RECHECK_ROUNDS rounds per trigger (a round that completes
+ * no packet ends it), the model's lock is released during every copy
+ * and fill (the memory stays pinned) and every SIM_KFD_PASS_YIELD
+ * packets, and no packet is retried in a loop.
  *
- * Dword 0 of every packet: bits 7:0 opcode, bits 31:8 zero.
+ * SDMA queues (KFD_IOC_QUEUE_TYPE_SDMA, _SDMA_XGMI, _SDMA_BY_ENG_ID) run
+ * SDMA v4 packets (Vega 10/20, the engine of the modelled gfx906) with
+ * the layouts of amdgpu's vega10_sdma_pkt_open.h, as ROCr's BlitSdmaV4
+ * writes them.  The ring is an array of dwords, a power of two of at
+ * least KFD_MIN_QUEUE_RING_SIZE bytes, 256-byte aligned.  The read and
+ * write pointers are byte offsets that only grow (ROCr's monotonic
+ * 64-bit indices); the ring offset is the pointer modulo the ring size
+ * and a packet may wrap.  The doorbell value is the new write pointer: a
+ * multiple of 4 at most one ring ahead of the read pointer, else the
+ * queue halts (SIM_KFD_QUEUE_BAD_WPTR).  After each packet the engine
+ * stores the read pointer (64 bits) at read_pointer_address; a packet
+ * that is not completely written yet waits for a later doorbell.
  *
- *   NOP          1 dword
- *   LINEAR_COPY  6 dwords: [1] byte count, [2] source VA low,
- *                [3] source VA high, [4] destination VA low,
- *                [5] destination VA high.  Overlap behaves as memmove.
- *   FENCE        4 dwords: [1] VA low, [2] VA high (4-byte aligned),
- *                [3] 32-bit value to store
- *   TRAP         2 dwords: [1] event id of the same context; signals it
- *                (signal or debug events; other ids are ignored, as
- *                the kernel ignores interrupts for unknown events)
+ * Dword 0 of every packet: op in bits 7:0, sub_op in bits 15:8.
+ *
+ *   NOP (op 0, sub_op 0): 1 + count dwords, count in bits 29:16 of the
+ *     header: the count dwords after it are skipped.  (ROCr pads the end
+ *     of its ring with zero dwords: 1-dword NOPs.)
+ *   COPY_LINEAR (op 1, sub_op 0): 7 dwords: [1] bits 21:0 the byte count
+ *     minus 1 (1 byte to 4 MiB), [2] swap fields (must be 0), [3..4]
+ *     source VA, [5..6] destination VA.  Both ranges are checked before
+ *     a byte moves; overlap behaves as memmove.  The encrypt (bit 16),
+ *     tmz (18) and broadcast (27) forms are not modelled: they halt.
+ *   COPY_LINEAR_SUBWIN (op 1, sub_op 4; ROCr's rect copy): 13 dwords:
+ *     header bits 31:29 log2 of the element size (0..4), bit 18 tmz
+ *     (halts); then the source and the destination window, 5 dwords
+ *     each ([1..5] and [6..10]): base VA (2 dwords, 4-aligned), x (bits
+ *     13:0) and y (29:16) of the first element, z (bits 10:0) and the
+ *     row pitch in elements minus 1 (31:13), the slice pitch in elements
+ *     minus 1 (bits 27:0); [11] rect width (13:0) and height (29:16),
+ *     [12] depth (10:0), all minus 1, and swap fields (must be 0).  Rows
+ *     copy as memmove.  Rows must not overlap (x + width <= pitch, and
+ *     with a depth above 1 (y + height) * pitch <= slice pitch), so the
+ *     bytes moved never exceed the spans, which must each lie in one
+ *     object; anything else halts the queue.
+ *   WRITE_LINEAR (op 2, sub_op 0): 5 + count dwords: [1..2] destination
+ *     VA (4-aligned), [3] bits 19:0 count = data dwords - 1, swap bits
+ *     25:24 (must be 0), then the data.  A packet longer than the ring
+ *     halts the queue.  (amdgpu's ring test writes it; ROCr does not.)
+ *   FENCE (op 5): 4 dwords: [1..2] VA (4-aligned), [3] a 32-bit value
+ *     that is stored there.  The gpa form (header bit 23, a physical
+ *     address) halts the queue; the cache policy bits are ignored.
+ *   TRAP (op 6): 2 dwords: [1] bits 27:0 int_context.  As the KFD does
+ *     with an SDMA trap interrupt (28 valid id bits), the model signals
+ *     the context's signal event of that id; ROCr puts the completion
+ *     signal's event id there after writing the event's mailbox (its
+ *     slot of the event page) with a FENCE.  If the context has no such
+ *     event, every signal event whose slot is not SIM_KFD_UNSIGNALED_SLOT
+ *     is signalled.  A signalled event's slot is reset to
+ *     SIM_KFD_UNSIGNALED_SLOT.  (Unlike the KFD, the model does not
+ *     require a written slot for an id that names an event, so clients
+ *     whose event page the GPU cannot reach still work.)
+ *   POLL_REGMEM (op 8, sub_op 0): 6 dwords: header bit 26 hdp_flush,
+ *     bits 30:28 func, bit 31 mem_poll; [1..2] address, [3] reference,
+ *     [4] mask, [5] interval and retry count (ignored: a poll waits
+ *     until it is satisfied).  With mem_poll = 0 the packet polls a
+ *     register or flushes the HDP (hdp_flush = 1 as amdgpu writes it;
+ *     ROCr's HDP flush is the dwords 8, 0, 0x80000000, 0, 0, 0): the
+ *     model has neither registers nor an HDP, so it completes at once.
+ *     With mem_poll = 1 it reads the 32-bit value at the address
+ *     (4-aligned) and compares (value & mask) with the reference,
+ *     unsigned, by func: 0 always, 1 <, 2 <=, 3 ==, 4 !=, 5 >=, 6 >
+ *     (7 halts the queue).  Unsatisfied, the queue waits at the packet.
+ *     ROCr waits for a dependency signal with two of them, == 0 on the
+ *     high and then the low half of its value.
+ *   ATOMIC (op 10): 8 dwords: header bit 16 loop, bit 18 tmz (halts),
+ *     bits 31:25 the operation, a TC atomic op code of amdgpu's gfx 8/9
+ *     enums: SWAP 7, CMPSWAP 8, ADD 15, SUB 16, SMIN 17, UMIN 18,
+ *     SMAX 19, UMAX 20, AND 21, OR 22, XOR 23, INC 24, DEC 25 on 32 bits
+ *     with return, plus 32 for 64 bits, plus 64 without return (other
+ *     codes, such as the float ones, halt the queue); [1..2] VA aligned
+ *     to the operand, [3..4] source data, [5..6] compare data (CMPSWAP),
+ *     [7] loop interval (ignored).  The returned value has no
+ *     destination in the packet.  With loop = 1, a CMPSWAP whose compare
+ *     fails waits like an unsatisfied poll; loop with another operation
+ *     halts the queue.  ROCr decrements a completion signal with
+ *     ADD_RTN_64 (47) of -1.
+ *   CONST_FILL (op 11): 5 dwords: header bits 17:16 swap (must be 0),
+ *     bits 31:30 fill size (only 2, dwords, is modelled); [1..2]
+ *     destination VA (4-aligned), [3] the 32-bit pattern, [4] bits 21:0
+ *     count: (count >> 2) + 1 dwords are filled (amdgpu writes bytes - 1
+ *     there, ROCr bytes - 4: the same fill).
+ *   TIMESTAMP (op 13, sub_op 2: GET_GLOBAL): 3 dwords: [1..2] VA
+ *     (8-aligned) where the 64-bit global GPU timestamp (the 100 MHz
+ *     counter of AMDKFD_IOC_GET_CLOCK_COUNTERS) is stored.
+ * Any other op or sub_op halts the queue (SIM_KFD_QUEUE_BAD_PACKET).
+ *
+ * AQL queues (KFD_IOC_QUEUE_TYPE_COMPUTE_AQL) run the HSA architected
+ * queuing language as ROCr's AqlQueue uses it on gfx9.  The ring holds
+ * ring_size / 64 packets.  read_pointer_address is ROCr's
+ * amd_queue_t.read_dispatch_id and write_pointer_address its
+ * write_dispatch_id: 64-bit packet indices that only grow.  The doorbell
+ * value is the index of the last packet written (ROCr stores the packet
+ * id, not id + 1, into the doorbell signal).  The packet processor takes
+ * the packets up to the highest index a doorbell named, in order, and
+ * stops at the first whose header type is INVALID (not written yet);
+ * it does not read write_dispatch_id.  After executing a packet it
+ * completes the packet's completion signal (below), sets the header's
+ * type to INVALID as the CP does, and then stores the new read index at
+ * read_pointer_address.
+ *
+ * Header (16 bits): bits 7:0 type, bit 8 barrier, bits 10:9 and 12:11
+ * acquire and release fence scopes (execution is in order and memory is
+ * coherent: the last three change nothing).  Every packet has its
+ * completion signal at byte 56.
+ *
+ *   BARRIER_AND (3): dep_signal[5] at bytes 8..47; satisfied when every
+ *     nonzero dependency signal has the value 0 (a 0 handle is a
+ *     satisfied dependency).
+ *   BARRIER_OR (5): the same layout; satisfied when any nonzero
+ *     dependency signal has the value 0 (0 handles are never satisfied:
+ *     with no signal at all the packet waits for ever).
+ *     Unsatisfied, the queue waits at the barrier.
+ *   KERNEL_DISPATCH (2), AGENT_DISPATCH (4), VENDOR_SPECIFIC (0) and the
+ *     reserved types: the model runs no shader code, so, as the CP does
+ *     with a packet it does not support, the queue stops at the packet
+ *     (SIM_KFD_QUEUE_UNSUPPORTED_PACKET; the packet is not consumed and
+ *     its completion signal is untouched) and reports the error in the
+ *     ways ROCr listens for one:
+ *     - if the pointers lie in an amd_queue_t (read_dispatch_id at byte
+ *       128; write_dispatch_id at 56, or max_legacy_doorbell_dispatch_
+ *       id_plus_1 at 80) whose queue_inactive_signal (at byte 192) is
+ *       nonzero, that signal's value becomes the CP's queue error code
+ *       SIM_AQL_ERR_INVALID_PACKET (SIM_AQL_ERR_VENDOR_PACKET for vendor
+ *       packets) and its event is notified as a completion signal's:
+ *       ROCr 5.2.3's queue error handler reports
+ *       HSA_STATUS_ERROR_INVALID_PACKET_FORMAT, suspends the queue and
+ *       calls the queue's error callback (HIP's aborts the program);
+ *     - if the context enabled the runtime (AMDKFD_IOC_RUNTIME_ENABLE)
+ *       and CREATE_QUEUE gave a context save area, as the KFD does with
+ *       a CP bad-opcode interrupt: KFD_EC_MASK(EC_QUEUE_PACKET_
+ *       UNSUPPORTED) (EC_QUEUE_PACKET_VENDOR_UNSUPPORTED for vendor
+ *       packets) is ORed into the 64 bits at the area header's
+ *       err_payload_addr and its err_event_id is set.  (The KFD writes
+ *       through the process's CPU mapping; the model, which has none,
+ *       through the GPUVM at the same address, as ROCm maps host memory
+ *       at equal CPU and GPU addresses.)
+ *
+ * Signals (ROCr's amd_signal_t, 64 bytes): kind at byte 0, value (64-bit
+ * signed) at 8, event_mailbox_ptr at 16, event_id (32 bits) at 24,
+ * start_ts at 32, end_ts at 40.  A handle is the signal's GPU VA; it
+ * must be 8-aligned (else the packet is malformed, as an unsupported
+ * one).  Completing a completion signal (a nonzero handle) stores
+ * start_ts and end_ts if the amd_queue_t's queue_properties (byte 180)
+ * has AMD_QUEUE_PROPERTIES_ENABLE_PROFILING (bit 3), decrements the
+ * value atomically, and, if event_mailbox_ptr is nonzero, stores the
+ * event id there (32 bits) and raises the CP's end-of-pipe interrupt
+ * with it (32 valid id bits), handled as the SDMA TRAP above.
+ *
+ * Queues of type KFD_IOC_QUEUE_TYPE_COMPUTE (PM4) are accepted and never
+ * execute.
  */
-#define SIM_KFD_PKT_NOP                 0x00
-#define SIM_KFD_PKT_LINEAR_COPY         0x01
-#define SIM_KFD_PKT_FENCE               0x02
-#define SIM_KFD_PKT_TRAP                0x03
-#define SIM_KFD_PKT_NOP_DWORDS          1
-#define SIM_KFD_PKT_LINEAR_COPY_DWORDS  6
-#define SIM_KFD_PKT_FENCE_DWORDS        4
-#define SIM_KFD_PKT_TRAP_DWORDS         2
+
+/* SDMA v4: dword 0, and the sizes of the fixed-size packets */
+#define SIM_SDMA_HDR(op, sub_op)        ((uint32_t)(op) | \
+                                         ((uint32_t)(sub_op) << 8))
+#define SIM_SDMA_OP_NOP                 0
+#define SIM_SDMA_OP_COPY                1
+#define SIM_SDMA_OP_WRITE               2
+#define SIM_SDMA_OP_FENCE               5
+#define SIM_SDMA_OP_TRAP                6
+#define SIM_SDMA_OP_POLL_REGMEM         8
+#define SIM_SDMA_OP_ATOMIC              10
+#define SIM_SDMA_OP_CONST_FILL          11
+#define SIM_SDMA_OP_TIMESTAMP           13
+#define SIM_SDMA_SUBOP_COPY_LINEAR      0
+#define SIM_SDMA_SUBOP_COPY_LINEAR_SUBWIN 4
+#define SIM_SDMA_SUBOP_WRITE_LINEAR     0
+#define SIM_SDMA_SUBOP_TIMESTAMP_GET_GLOBAL 2
+
+#define SIM_SDMA_COPY_LINEAR_DWORDS     7
+#define SIM_SDMA_COPY_SUBWIN_DWORDS     13
+#define SIM_SDMA_WRITE_LINEAR_DWORDS    4       /* plus the data */
+#define SIM_SDMA_FENCE_DWORDS           4
+#define SIM_SDMA_TRAP_DWORDS            2
+#define SIM_SDMA_POLL_REGMEM_DWORDS     6
+#define SIM_SDMA_ATOMIC_DWORDS          8
+#define SIM_SDMA_CONST_FILL_DWORDS      5
+#define SIM_SDMA_TIMESTAMP_DWORDS       3
+
+/* Header and count fields */
+#define SIM_SDMA_NOP_COUNT(n)           ((uint32_t)((n) & 0x3FFF) << 16)
+#define SIM_SDMA_COPY_MAX_BYTES         0x400000    /* 22-bit count + 1 */
+#define SIM_SDMA_COPY_TMZ               (1U << 18)
+#define SIM_SDMA_FENCE_GPA              (1U << 23)
+#define SIM_SDMA_TRAP_CONTEXT_MASK      0x0FFFFFFFU
+#define SIM_SDMA_POLL_HDP_FLUSH         (1U << 26)
+#define SIM_SDMA_POLL_FUNC(f)           ((uint32_t)((f) & 7) << 28)
+#define SIM_SDMA_POLL_MEM               (1U << 31)
+#define SIM_SDMA_POLL_RETRY_FOREVER     (0xFFFU << 16)
+#define SIM_SDMA_ATOMIC_LOOP            (1U << 16)
+#define SIM_SDMA_ATOMIC_OP(o)           ((uint32_t)((o) & 0x7F) << 25)
+#define SIM_SDMA_FILL_DWORD             (2U << 30)
+
+/* POLL_REGMEM functions */
+#define SIM_SDMA_FUNC_ALWAYS            0
+#define SIM_SDMA_FUNC_LT                1
+#define SIM_SDMA_FUNC_LE                2
+#define SIM_SDMA_FUNC_EQ                3
+#define SIM_SDMA_FUNC_NE                4
+#define SIM_SDMA_FUNC_GE                5
+#define SIM_SDMA_FUNC_GT                6
+
+/* ATOMIC operations: 32-bit with return, then the modifiers */
+#define SIM_SDMA_ATOMIC_SWAP            7
+#define SIM_SDMA_ATOMIC_CMPSWAP         8
+#define SIM_SDMA_ATOMIC_ADD             15
+#define SIM_SDMA_ATOMIC_SUB             16
+#define SIM_SDMA_ATOMIC_SMIN            17
+#define SIM_SDMA_ATOMIC_UMIN            18
+#define SIM_SDMA_ATOMIC_SMAX            19
+#define SIM_SDMA_ATOMIC_UMAX            20
+#define SIM_SDMA_ATOMIC_AND             21
+#define SIM_SDMA_ATOMIC_OR              22
+#define SIM_SDMA_ATOMIC_XOR             23
+#define SIM_SDMA_ATOMIC_INC             24
+#define SIM_SDMA_ATOMIC_DEC             25
+#define SIM_SDMA_ATOMIC_64              32
+#define SIM_SDMA_ATOMIC_NO_RETURN       64
+/* ROCr's completion-signal decrement: ADD_RTN_64 */
+#define SIM_SDMA_ATOMIC_ADD64           (SIM_SDMA_ATOMIC_ADD + \
+                                         SIM_SDMA_ATOMIC_64)
+
+/* AQL packets */
+#define SIM_AQL_PACKET_SIZE             64
+#define SIM_AQL_TYPE_VENDOR_SPECIFIC    0
+#define SIM_AQL_TYPE_INVALID            1
+#define SIM_AQL_TYPE_KERNEL_DISPATCH    2
+#define SIM_AQL_TYPE_BARRIER_AND        3
+#define SIM_AQL_TYPE_AGENT_DISPATCH     4
+#define SIM_AQL_TYPE_BARRIER_OR         5
+#define SIM_AQL_HDR_BARRIER             (1U << 8)
+#define SIM_AQL_DEP_SIGNALS             5
+#define SIM_AQL_DEP_SIGNAL_OFFSET       8
+#define SIM_AQL_COMPLETION_OFFSET       56
+
+/* ROCr's amd_signal_t */
+#define SIM_SIGNAL_SIZE                 64
+#define SIM_SIGNAL_VALUE                8
+#define SIM_SIGNAL_MAILBOX              16
+#define SIM_SIGNAL_EVENT_ID             24
+#define SIM_SIGNAL_START_TS             32
+#define SIM_SIGNAL_END_TS               40
+
+/* ROCr's amd_queue_t */
+#define SIM_AMD_QUEUE_SIZE              256
+#define SIM_AMD_QUEUE_WRITE_ID          56
+#define SIM_AMD_QUEUE_LEGACY_WRITE_ID   80
+#define SIM_AMD_QUEUE_READ_ID           128
+#define SIM_AMD_QUEUE_PROPERTIES        180
+#define SIM_AMD_QUEUE_INACTIVE_SIGNAL   192
+#define SIM_AMD_QUEUE_PROFILING         (1U << 3)
+
+/* CP queue error codes in queue_inactive_signal, as ROCr decodes them */
+#define SIM_AQL_ERR_INVALID_PACKET      32
+#define SIM_AQL_ERR_VENDOR_PACKET       256
 
 /* SimKfdQueueInfo.error */
 #define SIM_KFD_QUEUE_OK                0
 #define SIM_KFD_QUEUE_VM_FAULT          1
 #define SIM_KFD_QUEUE_BAD_PACKET        2
 #define SIM_KFD_QUEUE_BAD_WPTR          3
+#define SIM_KFD_QUEUE_UNSUPPORTED_PACKET 4
 
 /* The kernel-internal ENOTSUPP that CREATE_QUEUE returns for bad types */
 #define SIM_KFD_ENOTSUPP                524
@@ -193,9 +454,10 @@ typedef struct SimKfdContextInfo {
 typedef struct SimKfdQueueInfo {
     uint32_t type;              /* KFD_IOC_QUEUE_TYPE_* */
     uint32_t gpu_id;
-    uint64_t rptr;
+    uint64_t rptr;              /* bytes (SDMA) or packets (AQL) */
     uint64_t packets;           /* packets completed */
     bool halted;
+    bool waiting;               /* at a poll or barrier not satisfied */
     uint32_t error;             /* SIM_KFD_QUEUE_* */
 } SimKfdQueueInfo;
 
@@ -247,9 +509,11 @@ int sim_kfd_munmap(SimKfd *kfd, void *addr, uint64_t length);
  * A 64-bit write of @value at byte @byte_offset of the doorbell mapping
  * at @doorbell_offset (an mmap offset of type DOORBELL, e.g. the one
  * CREATE_QUEUE returns, with the in-slice part either in the offset or in
- * @byte_offset).  Rings the queue whose doorbell that is.  Returns 0,
- * -EINVAL for a doorbell of no queue of this file's context, -EFAULT if
- * the queue took a VM fault now, -EIO if the queue is or became halted.
+ * @byte_offset).  Rings the queue whose doorbell that is and runs it (and
+ * the context's queues its progress may release) before returning,
+ * unless another thread runs it already.  Returns 0, -EINVAL for a
+ * doorbell of no queue of this file's context, -EFAULT if the queue took
+ * a VM fault now, -EIO if the queue is or became halted.
  */
 int sim_kfd_doorbell_write(SimKfdFile *file, uint64_t doorbell_offset,
                            uint64_t byte_offset, uint64_t value);
@@ -293,5 +557,14 @@ unsigned sim_kfd_blocked_waiters(SimKfd *kfd);
 
 unsigned sim_kfd_global_live_contexts(void);
 uint64_t sim_kfd_global_live_host_bytes(void);
+
+/*
+ * Threads of the model's own, over all models: they re-examine waiting
+ * queues after a SET_EVENT and keep their context (and its model) alive
+ * meanwhile.  sim_kfd_global_idle() waits up to @timeout_us for them to
+ * finish and says whether they did.
+ */
+unsigned sim_kfd_global_engine_threads(void);
+bool sim_kfd_global_idle(int64_t timeout_us);
 
 #endif
