@@ -7,6 +7,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qnum.h"
@@ -987,4 +988,72 @@ void akmc_create_some(AkmcDev *d, uint32_t *id, int n)
                          AMDKFD_MC_S_OK);
     }
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_LIVE_CONTEXTS), ==, n);
+}
+
+uint64_t akmc_qemu_rss(AkmcDev *d)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/statm",
+                                            qtest_pid(d->qts));
+    g_autofree char *text = NULL;
+    unsigned long size, rss;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_assert_cmpint(sscanf(text, "%lu %lu", &size, &rss), ==, 2);
+    return (uint64_t)rss * getpagesize();
+}
+
+bool akmc_qemu_has_asan(AkmcDev *d)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/maps",
+                                            qtest_pid(d->qts));
+    g_autofree char *text = NULL;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    return strstr(text, "libasan") != NULL;
+}
+
+void akmc_queue_busy(AkmcProc *p, uint64_t va, AkmcQueue *q)
+{
+    const uint32_t ring = 1 * MiB, chunk = SIM_SDMA_COPY_MAX_BYTES;
+    struct kfd_ioctl_create_queue_args a = {
+        .ring_base_address = va,
+        .write_pointer_address = va + ring + 8,
+        .read_pointer_address = va + ring,
+        .ring_size = ring,
+        .gpu_id = p->gpu_id,
+        .queue_type = KFD_IOC_QUEUE_TYPE_SDMA,
+        .queue_percentage = 100,
+        .queue_priority = 7,
+    };
+    g_autofree uint32_t *dw = g_malloc0(ring);
+    uint64_t page = AMDKFD_MC_WINDOW_PAGE;
+    AkmcBuf src, dst;
+    uint32_t i, n;
+
+    memset(q, 0, sizeof(*q));
+    akmc_buf_new(p, va, ring, &q->ring);
+    akmc_buf_new(p, va + ring, 4096, &q->ptrs);
+    akmc_buf_new_unmapped(p, va + 0x1000000, chunk, &src);
+    akmc_buf_new_unmapped(p, va + 0x2000000, chunk, &dst);
+    akmc_ioctl_ok(p->d, p->ctx, AMDKFD_IOC_CREATE_QUEUE, &a, sizeof(a));
+    q->id = a.queue_id;
+    q->doorbell = a.doorbell_offset;
+    q->doorbell_win = akmc_map_window_ok(p->d, p->ctx,
+                                         q->doorbell & ~(page - 1), page,
+                                         &q->doorbell_map_id);
+    /* COPY_LINEAR packets of 7 dwords, written at once; one slot empty */
+    n = ring / 28 - 1;
+    for (i = 0; i < n; i++) {
+        uint32_t *pkt = &dw[i * 7];
+
+        pkt[0] = cpu_to_le32(SIM_SDMA_HDR(SIM_SDMA_OP_COPY,
+                                          SIM_SDMA_SUBOP_COPY_LINEAR));
+        pkt[1] = cpu_to_le32(chunk - 1);
+        pkt[3] = cpu_to_le32((uint32_t)src.va);
+        pkt[4] = cpu_to_le32(src.va >> 32);
+        pkt[5] = cpu_to_le32((uint32_t)dst.va);
+        pkt[6] = cpu_to_le32(dst.va >> 32);
+    }
+    akmc_buf_write(p, &q->ring, 0, dw, n * 28);
+    q->wptr = n * 28;
 }

@@ -166,6 +166,12 @@ void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q);
 /* The same with a ring of @ring_size (at most 64 KiB) */
 void akmc_queue_new_sized(AkmcProc *p, uint64_t va, uint32_t ring_size,
                           AkmcQueue *q);
+/*
+ * A queue at @va (and 48 MiB after it) whose 1 MiB ring is full of 4 MiB
+ * copies: 37448 of them, many seconds of work for the sim's engine once
+ * rung (it stops between two when the context is destroyed)
+ */
+void akmc_queue_busy(AkmcProc *p, uint64_t va, AkmcQueue *q);
 /* SDMA v4 packets (formats: sim-kfd.h) */
 void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
                      unsigned n);
@@ -245,5 +251,9 @@ int32_t akmc_handle_map_gpu(AkmcProc *p, uint64_t handle);
 /* WAIT_EVENTS on one event; returns the result, *wait_result the KFD's */
 int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
                         uint32_t *wait_result, struct kfd_event_data *ev);
+
+/* QEMU's resident memory; whether it runs with AddressSanitizer */
+uint64_t akmc_qemu_rss(AkmcDev *d);
+bool akmc_qemu_has_asan(AkmcDev *d);
 
 #endif

@@ -226,29 +226,6 @@ static void test_limit_properties(void)
     akmc_stop(d);
 }
 
-static uint64_t qemu_rss(AkmcDev *d)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/statm",
-                                            qtest_pid(d->qts));
-    g_autofree char *text = NULL;
-    unsigned long size, rss;
-
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    g_assert_cmpint(sscanf(text, "%lu %lu", &size, &rss), ==, 2);
-    return (uint64_t)rss * getpagesize();
-}
-
-/* AddressSanitizer keeps freed memory in quarantine: RSS then says little */
-static bool qemu_has_asan(AkmcDev *d)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/maps",
-                                            qtest_pid(d->qts));
-    g_autofree char *text = NULL;
-
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    return strstr(text, "libasan") != NULL;
-}
-
 /* @rounds of 31 ALLOC_MEMORY_OF_GPU then 31 FREE_MEMORY_OF_GPU */
 static void alloc_free_rounds(AkmcProc *p, int rounds)
 {
@@ -316,12 +293,12 @@ static void test_limit_heap_flat(void)
 
     akmc_proc_open(d, &p);
     alloc_free_rounds(&p, 100);
-    before = qemu_rss(d);
+    before = akmc_qemu_rss(d);
     alloc_free_rounds(&p, 100000 / 31);
-    after = qemu_rss(d);
+    after = akmc_qemu_rss(d);
     g_test_message("RSS %" PRIu64 " KiB before, %" PRIu64 " KiB after",
                    before / KiB, after / KiB);
-    if (qemu_has_asan(d)) {
+    if (akmc_qemu_has_asan(d)) {
         /* LeakSanitizer checks this build at exit instead */
         g_test_message("RSS not compared: QEMU runs with AddressSanitizer");
     } else {

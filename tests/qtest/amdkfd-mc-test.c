@@ -497,5 +497,6 @@ int main(int argc, char **argv)
     amdkfd_mc_add_limits_tests();
     amdkfd_mc_add_guest_memory_tests();
     amdkfd_mc_add_formats_tests();
+    amdkfd_mc_add_workers_tests();
     return g_test_run();
 }

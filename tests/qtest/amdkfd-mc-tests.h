@@ -16,5 +16,6 @@ void amdkfd_mc_add_hardening_tests(void);
 void amdkfd_mc_add_limits_tests(void);
 void amdkfd_mc_add_guest_memory_tests(void);
 void amdkfd_mc_add_formats_tests(void);
+void amdkfd_mc_add_workers_tests(void);
 
 #endif

@@ -536,6 +536,10 @@ static void amdkfd_mc_instance_init(Object *obj)
           "guest RAM in memory objects (USERPTR) of all contexts" },
         { "leaked-window-pages", offsetof(AmdkfdMcState, leaked_window_pages),
           true, "window pages that could not be cleared (never reused)" },
+        { "async-commands", offsetof(AmdkfdMcState, nr_async), false,
+          "commands in workers, orphans of stopped rings included" },
+        { "async-bytes", offsetof(AmdkfdMcState, async_bytes), true,
+          "guest payload copies those commands hold" },
     };
     size_t i;
 

@@ -234,7 +234,7 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
         return false;
     }
     /* at most one ring of packets per pass, whatever the doorbell said */
-    for (n = 0; q->rptr < q->wptr && n < slots; n++) {
+    for (n = 0; q->rptr < q->wptr && n < slots && !ctx->stopping; n++) {
         if (since_yield == SIM_KFD_PASS_YIELD) {
             since_yield = 0;
             if (!sim_ring_yield(ctx, q, &r)) {

@@ -378,7 +378,7 @@ static bool sim_queue_run_locked(SimCtx *ctx, SimQueue *q)
     do {
         q->rung = false;
         progress |= sim_queue_pass_locked(ctx, q);
-    } while (q->rung && !q->halted);
+    } while (q->rung && !q->halted && !ctx->stopping);
     q->busy = false;
     g_cond_broadcast(&ctx->kfd->cond);
     return progress;

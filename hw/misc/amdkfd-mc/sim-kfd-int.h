@@ -161,6 +161,8 @@ struct SimCtx {
     bool recheck_running;
 
     bool runtime_enabled;
+    /* its only file is closing: the engines stop between packets */
+    bool stopping;
     int32_t xnack;
     uint64_t vm_faults;
     uint64_t last_fault_va;

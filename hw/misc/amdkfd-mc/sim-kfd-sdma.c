@@ -498,7 +498,7 @@ bool sim_sdma_pass_locked(SimCtx *ctx, SimQueue *q)
     if (!sim_ring_pin(ctx, q, &r)) {
         return false;
     }
-    while (q->rptr != q->wptr) {
+    while (q->rptr != q->wptr && !ctx->stopping) {
         if (since_yield == SIM_KFD_PASS_YIELD) {
             since_yield = 0;
             if (!sim_ring_yield(ctx, q, &r)) {

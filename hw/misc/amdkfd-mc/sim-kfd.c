@@ -529,6 +529,14 @@ void sim_kfd_file_shutdown(SimKfdFile *file)
     g_mutex_lock(&kfd->lock);
     file->shut_down = true;
     file->cancel_seq++;
+    /*
+     * A secondary is this file's alone: its queues need not finish (the
+     * KFD preempts and destroys them at close).  A primary shared by
+     * several files (legacy-shared) runs on.
+     */
+    if (file->ctx && file->ctx->secondary) {
+        file->ctx->stopping = true;
+    }
     g_cond_broadcast(&kfd->cond);
     g_mutex_unlock(&kfd->lock);
 }
