@@ -34,7 +34,7 @@
 #define AMDKFD_MC_MSIX_VECTORS          1
 
 /* ABI version: major changes are incompatible, minor ones add features */
-#define AMDKFD_MC_ABI_MAJOR             1
+#define AMDKFD_MC_ABI_MAJOR             2
 #define AMDKFD_MC_ABI_MINOR             0
 #define AMDKFD_MC_MAGIC                 0x434d4b41  /* "AKMC" */
 
@@ -87,8 +87,11 @@
 #define AMDKFD_MC_RING_MIN_ENTRIES      2
 #define AMDKFD_MC_RING_MAX_ENTRIES      4096
 
-/* Largest payload of one command */
-#define AMDKFD_MC_MAX_PAYLOAD           65536
+/*
+ * Largest payload of one command: room for a WAIT_EVENTS on the KFD's
+ * limit of 4096 events (24 + 4096 * 48 bytes)
+ */
+#define AMDKFD_MC_MAX_PAYLOAD           262144
 
 /* Opcodes */
 #define AMDKFD_MC_OP_DEVICE_INFO        0x01
@@ -118,12 +121,10 @@
 #define AMDKFD_MC_S_INVALID_RING        0x09
 
 /*
- * Context ids handed to the guest: bits 0-15 are a slot (1 ..
- * MAX_CONTEXTS), bits 16-31 a generation that changes whenever the slot is
- * reused, so a stale id never names a newer context.  0 is never valid.
+ * Context ids are opaque, non-zero and never reused while the device
+ * exists (not even across resets), so a stale id never names a newer
+ * context.  When the 32-bit space is used up, OP_CREATE_CONTEXT fails.
  */
-#define AMDKFD_MC_CTX_SLOT(id)          ((id) & 0xffffu)
-#define AMDKFD_MC_CTX_GEN(id)           ((id) >> 16)
 
 /* Submission queue entry: 64 bytes */
 struct amdkfd_mc_cmd {
@@ -134,8 +135,8 @@ struct amdkfd_mc_cmd {
     uint64_t payload_addr;      /* guest physical address */
     uint32_t payload_len;       /* bytes, at most AMDKFD_MC_MAX_PAYLOAD */
     uint32_t arg0;              /* OP_IOCTL: the KFD ioctl request number */
-    uint64_t arg1;
-    uint64_t arg2;
+    uint64_t arg1;              /* MAP_WINDOW: mmap offset; UNMAP: map id */
+    uint64_t arg2;              /* MAP_WINDOW: length */
     uint64_t reserved[2];       /* must be 0 */
 };
 
@@ -211,5 +212,16 @@ struct amdkfd_mc_topology_node {
 };
 
 #define AMDKFD_MC_MAX_NODES             16
+
+/*
+ * OP_MAP_WINDOW payload (device writes): where the mapping is and the id
+ * that OP_UNMAP_WINDOW takes.  Map ids are never reused.
+ */
+struct amdkfd_mc_window_map {
+    uint64_t win_offset;        /* byte offset in the window BAR */
+    uint64_t map_id;            /* non-zero */
+    uint64_t size;              /* bytes mapped */
+    uint64_t reserved;
+};
 
 #endif /* AMDKFD_MC_ABI_H */
