@@ -70,11 +70,11 @@ boot() {
 		[ -d "$d" ] && L="$L -L $d"
 	done
 	# shellcheck disable=SC2086
-	# One TCG thread by default: multi-threaded TCG has, rarely, hit
-	# iotlb_to_section and msix-table assertions in QEMU core and one hang
-	# while the device remapped its window under the other vCPU.
-	# AKMC_TCG_THREAD=multi brings that configuration back, to chase it.
-	timeout -k 10 "$tmo" "$QEMU_BIN" $L -machine q35 -accel tcg,thread=${AKMC_TCG_THREAD:-single} -cpu max \
+	# Multi-threaded TCG, one thread per vCPU, as users run it.  (The
+	# first window, which changed the memory topology at every map, made
+	# it hit QEMU-core assertions; AKMC_TCG_THREAD=single is the fallback
+	# to tell such a QEMU-core problem from ours.)
+	timeout -k 10 "$tmo" "$QEMU_BIN" $L -machine q35 -accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
 		-smp 2 -m 1024 -nographic -nodefaults -serial stdio -no-reboot \
 		-net none -device "amdkfd-mc,backend=sim$dopts" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
