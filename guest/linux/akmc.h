@@ -39,6 +39,7 @@
 /* Module parameters (akmc_dev.c); see README.md */
 extern unsigned int akmc_ring_entries;
 extern unsigned int akmc_max_inflight_per_process;
+extern unsigned int akmc_max_waits_per_process;
 extern unsigned int akmc_max_contexts_per_process;
 
 struct akmc_topo;
@@ -100,7 +101,9 @@ struct akmc_dev {
 
 /*
  * The fair share of one process (one mm, as the KFD counts processes):
- * how many contexts it has and how many commands it has in flight.
+ * how many contexts it has and how many commands it has in flight, with
+ * WAIT_EVENTS (which may block for ever) counted apart, so that a
+ * process whose threads all wait can still signal them.
  */
 struct akmc_proc {
 	struct list_head node;		/* dev->procs, under files_lock */
@@ -108,7 +111,8 @@ struct akmc_proc {
 	pid_t tgid;
 	unsigned int users;		/* files, under files_lock */
 	unsigned int contexts;		/* live contexts, under files_lock */
-	atomic_t inflight;
+	atomic_t inflight;		/* commands other than waits */
+	atomic_t waits;			/* WAIT_EVENTS */
 	wait_queue_head_t wq;
 	struct kref kref;		/* memory: users and requests */
 };
@@ -150,6 +154,7 @@ void akmc_dev_put(struct akmc_dev *dev);
 /* Flags of akmc_req_run() */
 #define AKMC_RUN_KILLABLE	BIT(0)	/* a fatal signal abandons the wait */
 #define AKMC_RUN_TEARDOWN	BIT(1)	/* frees resources: reserved slots */
+#define AKMC_RUN_WAIT		BIT(2)	/* may block for ever (WAIT_EVENTS) */
 
 struct akmc_req *akmc_req_new(struct akmc_dev *dev, u32 len);
 void *akmc_req_payload(struct akmc_req *req);

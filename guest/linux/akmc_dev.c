@@ -14,10 +14,11 @@
  * remove() has started, whoever still holds a file.  Payload buffers are
  * DMA-unmapped by the completion path (or by removal), never later.
  *
- * Fairness: each process may have at most max_inflight_per_process
- * commands in flight, and ordinary commands leave a reserve of ring
- * slots to teardown commands, so one program that blocks many threads in
- * WAIT_EVENTS cannot stall the others nor its own cleanup.
+ * Fairness: each process may have at most max_waits_per_process
+ * WAIT_EVENTS and max_inflight_per_process other commands in flight, and
+ * ordinary commands leave a reserve of ring slots to teardown commands,
+ * so one program that blocks many threads in WAIT_EVENTS stalls neither
+ * the others, nor its own signalling and cleanup.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  */
@@ -36,11 +37,17 @@ module_param_named(ring_entries, akmc_ring_entries, uint, 0444);
 MODULE_PARM_DESC(ring_entries,
 		 "Entries of each ring, 16 to 4096 (default 512); one fewer commands can be in flight");
 
-unsigned int akmc_max_inflight_per_process = 64;
+unsigned int akmc_max_inflight_per_process = 32;
 module_param_named(max_inflight_per_process, akmc_max_inflight_per_process,
 		   uint, 0644);
 MODULE_PARM_DESC(max_inflight_per_process,
-		 "Commands one process may have in flight at once (default 64)");
+		 "Commands other than WAIT_EVENTS one process may have in flight (default 32)");
+
+unsigned int akmc_max_waits_per_process = 32;
+module_param_named(max_waits_per_process, akmc_max_waits_per_process, uint,
+		   0644);
+MODULE_PARM_DESC(max_waits_per_process,
+		 "WAIT_EVENTS one process may have in flight (default 32)");
 
 unsigned int akmc_max_contexts_per_process = 64;
 module_param_named(max_contexts_per_process, akmc_max_contexts_per_process,
@@ -52,6 +59,7 @@ MODULE_PARM_DESC(max_contexts_per_process,
 struct akmc_req {
 	struct akmc_dev *dev;		/* referenced */
 	struct akmc_proc *proc;		/* holds one of its in-flight slots */
+	atomic_t *share;		/* that slot: &proc->inflight or ->waits */
 	struct amdkfd_mc_cmd cmd;	/* host byte order */
 	struct amdkfd_mc_cpl cpl;	/* host byte order */
 	void *payload;
@@ -165,18 +173,19 @@ void akmc_req_put(struct akmc_req *req)
 	kfree(req);
 }
 
-static void akmc_proc_slot_put(struct akmc_proc *proc)
+static void akmc_proc_slot_put(struct akmc_req *req)
 {
-	atomic_dec(&proc->inflight);
+	struct akmc_proc *proc = req->proc;
+
+	atomic_dec(req->share);
 	wake_up(&proc->wq);
+	req->proc = NULL;
 	akmc_proc_put(proc);
 }
 
-static bool akmc_proc_slot_get(struct akmc_proc *proc)
+static bool akmc_proc_slot_get(atomic_t *share, unsigned int max)
 {
-	unsigned int max = max(READ_ONCE(akmc_max_inflight_per_process), 1U);
-
-	return atomic_add_unless(&proc->inflight, 1, max);
+	return atomic_add_unless(share, 1, max(max, 1U));
 }
 
 /*
@@ -227,10 +236,8 @@ static void akmc_req_finish(struct akmc_dev *dev, struct akmc_req *req,
 		req->cpl = *cpl;
 	req->err = err;
 	req->finished = true;
-	if (req->proc) {
-		akmc_proc_slot_put(req->proc);
-		req->proc = NULL;
-	}
+	if (req->proc)
+		akmc_proc_slot_put(req);
 	complete(&req->done);
 	wake_up(&dev->slot_wq);
 	list_add_tail(&req->put_node, puts);
@@ -325,6 +332,8 @@ int akmc_req_run(struct akmc_req *req, struct akmc_proc *proc,
 	bool killable = flags & AKMC_RUN_KILLABLE;
 	bool teardown = flags & AKMC_RUN_TEARDOWN;
 	struct akmc_dev *dev = req->dev;
+	unsigned int max;
+	atomic_t *share;
 	unsigned long irqflags;
 	bool abandoned = false;
 	long left;
@@ -332,12 +341,19 @@ int akmc_req_run(struct akmc_req *req, struct akmc_proc *proc,
 
 	req->cmd = *cmd;
 	if (proc && !teardown) {
+		if (flags & AKMC_RUN_WAIT) {
+			share = &proc->waits;
+			max = READ_ONCE(akmc_max_waits_per_process);
+		} else {
+			share = &proc->inflight;
+			max = READ_ONCE(akmc_max_inflight_per_process);
+		}
 		if (killable) {
 			ret = wait_event_killable(proc->wq,
-						  akmc_proc_slot_get(proc));
+						  akmc_proc_slot_get(share, max));
 		} else {
 			left = wait_event_timeout(proc->wq,
-						  akmc_proc_slot_get(proc),
+						  akmc_proc_slot_get(share, max),
 						  AKMC_CMD_TIMEOUT);
 			ret = left ? 0 : -ETIMEDOUT;
 		}
@@ -345,6 +361,7 @@ int akmc_req_run(struct akmc_req *req, struct akmc_proc *proc,
 			return ret == -ETIMEDOUT ? ret : -EINTR;
 		kref_get(&proc->kref);
 		req->proc = proc;
+		req->share = share;
 	}
 
 	if (killable) {
@@ -360,10 +377,8 @@ int akmc_req_run(struct akmc_req *req, struct akmc_proc *proc,
 		ret = req->err;
 	if (ret) {
 		/* Not submitted: the slot of the process is still ours */
-		if (req->proc) {
-			akmc_proc_slot_put(req->proc);
-			req->proc = NULL;
-		}
+		if (req->proc)
+			akmc_proc_slot_put(req);
 		return ret == -ERESTARTSYS ? -EINTR : ret;
 	}
 

@@ -63,6 +63,7 @@ static struct akmc_proc *akmc_proc_lookup(struct akmc_dev *dev,
 	proc->mm = current->mm;
 	proc->tgid = current->tgid;
 	atomic_set(&proc->inflight, 0);
+	atomic_set(&proc->waits, 0);
 	init_waitqueue_head(&proc->wq);
 	kref_init(&proc->kref);
 	list_add_tail(&proc->node, &dev->procs);
@@ -338,8 +339,10 @@ static int akmc_procs_show(struct seq_file *s, void *unused)
 		return 0;
 	mutex_lock(&dev->files_lock);
 	list_for_each_entry(proc, &dev->procs, node)
-		seq_printf(s, "pid=%d contexts=%u inflight=%d\n", proc->tgid,
-			   proc->contexts, atomic_read(&proc->inflight));
+		seq_printf(s, "pid=%d contexts=%u inflight=%d waits=%d\n",
+			   proc->tgid, proc->contexts,
+			   atomic_read(&proc->inflight),
+			   atomic_read(&proc->waits));
 	mutex_unlock(&dev->files_lock);
 	akmc_dev_put(dev);
 	return 0;

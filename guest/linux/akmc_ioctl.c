@@ -174,7 +174,8 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		*(u64 *)(buf + l.pd.ptr_off) = l.count ? l.arr_off : 0;
 	}
 
-	ret = akmc_req_run(req, kf->proc, &c, AKMC_RUN_KILLABLE);
+	ret = akmc_req_run(req, kf->proc, &c, AKMC_RUN_KILLABLE |
+			   (cmd == AMDKFD_IOC_WAIT_EVENTS ? AKMC_RUN_WAIT : 0));
 	if (ret)
 		goto out;
 	cpl = akmc_req_cpl(req);
