@@ -41,7 +41,8 @@ echo "build: $build"
 log=$build/amdkfd-mc-build.log
 start=$(date +%s)
 if ! ninja -C "$build" qemu-system-x86_64 tests/qtest/amdkfd-mc-test \
-	tests/unit/test-amdkfd-mc-sim >"$log" 2>&1; then
+	tests/unit/test-amdkfd-mc-sim tests/unit/test-amdkfd-mc-range \
+	>"$log" 2>&1; then
 	grep -A25 -E '^FAILED:' "$log" | grep -v '^cc ' | head -80
 	exit 1
 fi

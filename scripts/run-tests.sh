@@ -50,6 +50,7 @@ for b in "$build" "$asan_build"; do
 	*) tag=plain ;;
 	esac
 	run_tap "unit-sim[$tag]" "$b/tests/unit/test-amdkfd-mc-sim"
+	run_tap "unit-range[$tag]" "$b/tests/unit/test-amdkfd-mc-range"
 	QTEST_QEMU_BINARY=$b/qemu-system-x86_64 \
 		run_tap "qtest[$tag]" "$b/tests/qtest/amdkfd-mc-test"
 done

@@ -8,13 +8,18 @@
  *                       memory per live context
  *   head-of-line        context B's command latency while context A
  *                       blocks in WAIT_EVENTS vs. B alone
+ *   window-map-rate     OP_MAP_WINDOW + OP_UNMAP_WINDOW per second with
+ *                       10 000 live mappings vs. 10
+ *   window-destroy      OP_DESTROY_CONTEXT of a context with 10 000
+ *                       mappings
+ *   window-rss          QEMU's RSS after unmapping them all vs. before
  *
  * Each figure is printed as "name: value unit (ratio R)"; detail lines
  * start with "# ".  Benchmarks never fail on timing: the exit status is
  * non-zero only when a figure could not be measured at all (a command
  * failed, QEMU did not start).
  *
- *   akmc-bench [throughput|scaling|hol]...      (default: all three)
+ *   akmc-bench [throughput|scaling|hol|window]...   (default: all)
  *
  * Needs QTEST_QEMU_BINARY.  AKMC_BENCH_QUICK=1 runs fewer repetitions.
  *
@@ -24,6 +29,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "libqtest.h"
 #include "amdkfd-mc-harness.h"
 #include "sim-kfd.h"
@@ -661,9 +667,152 @@ static void bench_hol(void)
            "(ratio %.3f)\n", med[1][1], med[0][1], med[1][1] / med[0][1]);
 }
 
+/* ---- window: cost independent of the live mappings ---- */
+
+/* @n MAP_WINDOWs of @offset (4 KiB) in @ctx; the map ids go to @ids */
+static int64_t map_many(AkmcDev *d, uint32_t ctx, uint64_t offset,
+                        uint32_t n, uint64_t *ids, struct amdkfd_mc_cmd *cmds,
+                        struct amdkfd_mc_cpl *cpls)
+{
+    int64_t ns = 0;
+    uint32_t done, i, k;
+
+    for (done = 0; done < n; done += k) {
+        k = MIN(n - done, BATCH_MAX);
+        for (i = 0; i < k; i++) {
+            cmds[i] = (struct amdkfd_mc_cmd) {
+                .opcode = AMDKFD_MC_OP_MAP_WINDOW,
+                .ctx_id = ctx,
+                .cookie = done + i,
+                .payload_addr = d->reply,
+                .payload_len = sizeof(struct amdkfd_mc_window_map),
+                .arg1 = offset,
+                .arg2 = 4096,
+            };
+        }
+        ring_put(d, cmds, k);
+        ns += ring_run(d, k, cpls);
+        for (i = 0; i < k; i++) {
+            if (cpls[i].status != AMDKFD_MC_S_OK) {
+                die("OP_MAP_WINDOW %u failed: status %u", done + i,
+                    cpls[i].status);
+            }
+            ids[done + i] = cpls[i].value;
+        }
+    }
+    return ns;
+}
+
+static int64_t unmap_many(AkmcDev *d, uint32_t ctx, uint32_t n,
+                          const uint64_t *ids, struct amdkfd_mc_cmd *cmds,
+                          struct amdkfd_mc_cpl *cpls)
+{
+    int64_t ns = 0;
+    uint32_t done, i, k;
+
+    for (done = 0; done < n; done += k) {
+        k = MIN(n - done, BATCH_MAX);
+        for (i = 0; i < k; i++) {
+            cmds[i] = (struct amdkfd_mc_cmd) {
+                .opcode = AMDKFD_MC_OP_UNMAP_WINDOW,
+                .ctx_id = ctx,
+                .cookie = done + i,
+                .arg1 = ids[done + i],
+            };
+        }
+        ring_put(d, cmds, k);
+        ns += ring_run(d, k, cpls);
+        for (i = 0; i < k; i++) {
+            if (cpls[i].status != AMDKFD_MC_S_OK) {
+                die("OP_UNMAP_WINDOW failed: status %u", cpls[i].status);
+            }
+        }
+    }
+    return ns;
+}
+
+/* map+unmap per second of @k mappings while @live others exist */
+static double map_rate(AkmcDev *d, uint32_t ctx, uint64_t offset,
+                       uint32_t live, uint32_t k, uint64_t *ids,
+                       struct amdkfd_mc_cmd *cmds, struct amdkfd_mc_cpl *cpls)
+{
+    int64_t ns;
+
+    map_many(d, ctx, offset, live, ids, cmds, cpls);
+    ns = map_many(d, ctx, offset, k, ids + live, cmds, cpls);
+    ns += unmap_many(d, ctx, k, ids + live, cmds, cpls);
+    unmap_many(d, ctx, live, ids, cmds, cpls);
+    return k / (ns / 1e9);
+}
+
+static void bench_window(void)
+{
+    const uint32_t many = 10000, few = 10, k = quick ? 1000 : 4000;
+    AkmcDev *d = bench_start(",ctx-max-mappings=16384", RING_ENTRIES);
+    g_autofree struct amdkfd_mc_cmd *cmds = g_new0(struct amdkfd_mc_cmd,
+                                                   BATCH_MAX);
+    g_autofree struct amdkfd_mc_cpl *cpls = g_new0(struct amdkfd_mc_cpl,
+                                                   BATCH_MAX);
+    g_autofree uint64_t *ids = g_new0(uint64_t, many + k);
+    double rate_many[5], rate_few[5], rss0, rss1;
+    int64_t t0, destroy_ns;
+    AkmcProc p, q;
+    AkmcBuf b, bq;
+    int r, rounds = quick ? 3 : 5;
+    struct amdkfd_mc_cpl cpl;
+    struct amdkfd_mc_cmd cmd;
+
+    akmc_proc_open(d, &p);
+    akmc_buf_new_unmapped(&p, 0x1000000, 4096, &b);
+    /* warm up, then the baseline RSS */
+    map_rate(d, p.ctx, b.mmap_offset, many, k, ids, cmds, cpls);
+    rss0 = rss_bytes(qtest_pid(d->qts));
+    /* alternate the two sides */
+    for (r = 0; r < rounds; r++) {
+        rate_few[r] = map_rate(d, p.ctx, b.mmap_offset, few, k, ids, cmds,
+                               cpls);
+        rate_many[r] = map_rate(d, p.ctx, b.mmap_offset, many, k, ids, cmds,
+                                cpls);
+    }
+    rss1 = rss_bytes(qtest_pid(d->qts));
+
+    /* a context with 10 000 mappings goes in one command */
+    akmc_proc_open(d, &q);
+    akmc_buf_new_unmapped(&q, 0x1000000, 4096, &bq);
+    map_many(d, q.ctx, bq.mmap_offset, many, ids, cmds, cpls);
+    cmd = (struct amdkfd_mc_cmd) {
+        .opcode = AMDKFD_MC_OP_DESTROY_CONTEXT,
+        .ctx_id = q.ctx,
+    };
+    t0 = now_ns();
+    if (akmc_exec(d, &cmd, &cpl) != AMDKFD_MC_S_OK) {
+        die("OP_DESTROY_CONTEXT failed");
+    }
+    destroy_ns = now_ns() - t0;
+    akmc_stop(d);
+
+    printf("window-map-rate: %.0f map+unmap/s with %u live mappings, %.0f "
+           "with %u (ratio %.3f)\n", median(rate_many, rounds), many,
+           median(rate_few, rounds), few,
+           median(rate_many, rounds) / median(rate_few, rounds));
+    printf("# window-map-rate: %u OP_MAP_WINDOW then %u OP_UNMAP_WINDOW of "
+           "4 KiB of one sim GTT object, %u per doorbell, while %u or %u "
+           "other mappings of it exist; median of %d alternating rounds; "
+           "goal ratio >= 0.8\n", k, k, BATCH_MAX, many, few, rounds);
+    printf("window-destroy: %.2f ms for a context with %u mappings\n",
+           destroy_ns / 1e6, many);
+    printf("# window-destroy: one OP_DESTROY_CONTEXT, qtest round trips "
+           "included; O(mappings), each one an mmap of zero pages\n");
+    printf("window-rss: %.1f MiB after unmapping everything, %.1f MiB "
+           "before (ratio %.3f)\n", rss1 / MiB, rss0 / MiB, rss1 / rss0);
+    printf("# window-rss: QEMU's resident set after %d rounds of %u+%u "
+           "mappings vs. after one; goal ratio <= 1.05\n", rounds, many, k);
+}
+
 int main(int argc, char **argv)
 {
-    static const char *const every[] = { "throughput", "scaling", "hol" };
+    static const char *const every[] = { "throughput", "scaling", "hol",
+                                         "window" };
     bool all = argc < 2;
     int i;
 
@@ -682,6 +831,8 @@ int main(int argc, char **argv)
             bench_scaling();
         } else if (!strcmp(what, "hol")) {
             bench_hol();
+        } else if (!strcmp(what, "window")) {
+            bench_window();
         } else {
             die("unknown benchmark %s", what);
         }

@@ -21,3 +21,5 @@ if [ -z "$line" ]; then
 fi
 echo "$line"
 grep -E '^# host-contexts' "$log" || true
+grep -E '^(# )?head-of-line-host' "$log" ||
+	echo "head-of-line-host: unavailable (the VM did not report it; see $log)"

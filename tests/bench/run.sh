@@ -26,13 +26,14 @@ echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/
 # 1, 3, 4: qtest-driven, on the host
 if prog=$("$top/scripts/build-qtest-client.sh" "$QEMU_BUILD" "$BENCH_BUILD/host" "$here/akmc-bench.c"); then
 	# libqtest's own "# random seed" and "# starting QEMU" lines go
-	QTEST_QEMU_BINARY=$QEMU_BIN "$prog" throughput scaling hol \
+	QTEST_QEMU_BINARY=$QEMU_BIN "$prog" throughput scaling hol window \
 		>"$BENCH_BUILD/host/akmc-bench.out" \
 		2>"$BENCH_BUILD/host/akmc-bench.err" || rc=1
 	grep -v -E '^# (random seed|starting QEMU)' "$BENCH_BUILD/host/akmc-bench.out"
 	if [ $rc != 0 ]; then
 		tail -n 5 "$BENCH_BUILD/host/akmc-bench.err" >&2
-		for f in command-throughput context-scaling head-of-line; do
+		for f in command-throughput context-scaling head-of-line \
+			window-map-rate window-destroy window-rss; do
 			grep -q "^$f:" "$BENCH_BUILD/host/akmc-bench.out" ||
 				echo "$f: unavailable (akmc-bench failed; see $BENCH_BUILD/host/akmc-bench.err)"
 		done

@@ -320,15 +320,24 @@ static void test_bad_window_exhausted(void)
     g_assert_cmpint(result, ==, 0);
     /* Larger than the whole window */
     g_assert_cmpuint(akmc_map_window(d, a.ctx, big.mmap_offset, big.size,
-                                     &win, &result), ==,
+                                     &win, NULL, &result), ==,
                      AMDKFD_MC_S_NO_RESOURCES);
-    /* Fill the window, then one page more */
-    akmc_buf_new(&a, 0x4000000, 1024 * 1024, &fill);
+    /* Fill the window's memory part (7/8 of it on sim), then a page more */
+    akmc_buf_new(&a, 0x4000000, 7 * 128 * 1024, &fill);
     g_assert_cmpuint(akmc_map_window(d, a.ctx, big.mmap_offset, 4096, &win,
-                                     &result), ==, AMDKFD_MC_S_NO_RESOURCES);
-    /* Freeing the object returns its pages to the window */
+                                     NULL, &result), ==,
+                     AMDKFD_MC_S_NO_RESOURCES);
+    /* Freeing the object keeps its window range: only unmapping frees it */
     g_assert_cmpint(akmc_buf_free(&a, &fill), ==, 0);
-    akmc_buf_new(&b, 0x8000000, 4096, &other);
+    akmc_buf_new_unmapped(&b, 0x8000000, 4096, &other);
+    g_assert_cmpuint(akmc_map_window(d, b.ctx, other.mmap_offset, 4096, &win,
+                                     NULL, &result), ==,
+                     AMDKFD_MC_S_NO_RESOURCES);
+    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, fill.map_id), ==,
+                     AMDKFD_MC_S_OK);
+    g_assert_cmpuint(akmc_map_window(d, b.ctx, other.mmap_offset, 4096,
+                                     &other.win, &other.map_id, &result), ==,
+                     AMDKFD_MC_S_OK);
     akmc_buf_write(&b, &other, 0, "ok", 3);
     akmc_assert_alive(d);
     akmc_stop(d);
@@ -347,22 +356,25 @@ static void test_bad_window_args(void)
     akmc_proc_open(d, &a);
     akmc_buf_new(&a, 0x1000000, 8192, &b);
     g_assert_cmpuint(akmc_map_window(d, a.ctx, b.mmap_offset, 100, &win,
-                                     &result), ==,
+                                     NULL, &result), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
     g_assert_cmpuint(akmc_map_window(d, a.ctx, b.mmap_offset, 0, &win,
-                                     &result), ==,
+                                     NULL, &result), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
     g_assert_cmpuint(akmc_map_window(d, a.ctx, b.mmap_offset + 8, 4096, &win,
-                                     &result), ==,
+                                     NULL, &result), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
     /* Past the end of the object, and an offset that names nothing */
     g_assert_cmpuint(akmc_map_window(d, a.ctx, b.mmap_offset, 3 * 4096,
-                                     &win, &result), ==,
-                     AMDKFD_MC_S_BACKEND_ERROR);
+                                     &win, NULL, &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
     g_assert_cmpuint(akmc_map_window(d, a.ctx, 0x7000000000000000ULL, 4096,
-                                     &win, &result), ==,
-                     AMDKFD_MC_S_BACKEND_ERROR);
-    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.win + 4096), ==,
+                                     &win, NULL, &result), ==,
+                     AMDKFD_MC_S_NOT_SUPPORTED);
+    /* Unmapping takes a map id, never a window offset */
+    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.win), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.map_id + 1000), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
     g_assert_cmpuint(akmc_unmap_window(d, a.ctx, UINT64_MAX), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
@@ -376,8 +388,9 @@ static void test_bad_window_args(void)
                      AMDKFD_MC_S_INVALID_ARGUMENT);
     /* The good mapping still works */
     akmc_buf_write(&a, &b, 0, "ok", 3);
-    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.win), ==, AMDKFD_MC_S_OK);
-    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.win), ==,
+    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.map_id), ==,
+                     AMDKFD_MC_S_OK);
+    g_assert_cmpuint(akmc_unmap_window(d, a.ctx, b.map_id), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
     akmc_assert_alive(d);
     akmc_stop(d);

@@ -45,6 +45,7 @@ void akmc_attach(AkmcDev *d)
     qpci_msix_enable(d->pdev);
     if (!d->payload) {
         d->payload = guest_alloc(&d->qs->alloc, AMDKFD_MC_MAX_PAYLOAD);
+        d->reply = guest_alloc(&d->qs->alloc, 64);
     }
 }
 
@@ -106,51 +107,113 @@ uint32_t akmc_ring_setup(AkmcDev *d, uint32_t entries)
     return akmc_readl(d, AMDKFD_MC_REG_STATUS);
 }
 
-static void akmc_submit(AkmcDev *d, const struct amdkfd_mc_cmd *cmd)
+static void akmc_cmd_to_le(struct amdkfd_mc_cmd *le,
+                           const struct amdkfd_mc_cmd *cmd)
 {
-    struct amdkfd_mc_cmd le = *cmd;
     int i;
 
-    le.opcode = cpu_to_le16(cmd->opcode);
-    le.flags = cpu_to_le16(cmd->flags);
-    le.ctx_id = cpu_to_le32(cmd->ctx_id);
-    le.cookie = cpu_to_le64(cmd->cookie);
-    le.payload_addr = cpu_to_le64(cmd->payload_addr);
-    le.payload_len = cpu_to_le32(cmd->payload_len);
-    le.arg0 = cpu_to_le32(cmd->arg0);
-    le.arg1 = cpu_to_le64(cmd->arg1);
-    le.arg2 = cpu_to_le64(cmd->arg2);
-    for (i = 0; i < ARRAY_SIZE(le.reserved); i++) {
-        le.reserved[i] = cpu_to_le64(cmd->reserved[i]);
+    *le = *cmd;
+    le->opcode = cpu_to_le16(cmd->opcode);
+    le->flags = cpu_to_le16(cmd->flags);
+    le->ctx_id = cpu_to_le32(cmd->ctx_id);
+    le->cookie = cpu_to_le64(cmd->cookie);
+    le->payload_addr = cpu_to_le64(cmd->payload_addr);
+    le->payload_len = cpu_to_le32(cmd->payload_len);
+    le->arg0 = cpu_to_le32(cmd->arg0);
+    le->arg1 = cpu_to_le64(cmd->arg1);
+    le->arg2 = cpu_to_le64(cmd->arg2);
+    for (i = 0; i < ARRAY_SIZE(le->reserved); i++) {
+        le->reserved[i] = cpu_to_le64(cmd->reserved[i]);
     }
+}
+
+static void akmc_submit(AkmcDev *d, const struct amdkfd_mc_cmd *cmd)
+{
+    struct amdkfd_mc_cmd le;
+
+    akmc_cmd_to_le(&le, cmd);
     qtest_memwrite(d->qts, d->sq + d->sq_tail * sizeof(le), &le, sizeof(le));
     d->sq_tail = (d->sq_tail + 1) % d->entries;
     akmc_writel(d, AMDKFD_MC_REG_SQ_TAIL, d->sq_tail);
 }
 
+void akmc_submit_batch(AkmcDev *d, struct amdkfd_mc_cmd *cmds, uint32_t n)
+{
+    g_autofree struct amdkfd_mc_cmd *le = g_new(struct amdkfd_mc_cmd, n);
+    uint32_t i, first;
+
+    g_assert_cmpuint(n, <, d->entries);
+    for (i = 0; i < n; i++) {
+        cmds[i].cookie = d->next_cookie++;
+        akmc_cmd_to_le(&le[i], &cmds[i]);
+    }
+    /* at most two writes: up to the end of the ring and from its start */
+    first = MIN(n, d->entries - d->sq_tail);
+    qtest_memwrite(d->qts, d->sq + d->sq_tail * sizeof(*le), le,
+                   first * sizeof(*le));
+    if (first < n) {
+        qtest_memwrite(d->qts, d->sq, le + first, (n - first) * sizeof(*le));
+    }
+    d->sq_tail = (d->sq_tail + n) % d->entries;
+    akmc_writel(d, AMDKFD_MC_REG_SQ_TAIL, d->sq_tail);
+}
+
+static bool akmc_cpl_take(AkmcDev *d, const struct amdkfd_mc_cpl *raw,
+                          struct amdkfd_mc_cpl *cpl)
+{
+    if (!!(le32_to_cpu(raw->flags) & AMDKFD_MC_CPL_PHASE) != d->phase) {
+        return false;
+    }
+    cpl->cookie = le64_to_cpu(raw->cookie);
+    cpl->status = le32_to_cpu(raw->status);
+    cpl->result = le32_to_cpu(raw->result);
+    cpl->value = le64_to_cpu(raw->value);
+    cpl->sq_head = le32_to_cpu(raw->sq_head);
+    cpl->flags = le32_to_cpu(raw->flags);
+    d->cq_head = (d->cq_head + 1) % d->entries;
+    if (d->cq_head == 0) {
+        d->phase = !d->phase;
+    }
+    return true;
+}
+
+bool akmc_next_cpls(AkmcDev *d, struct amdkfd_mc_cpl *cpls, uint32_t n,
+                    int64_t timeout_us)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_us;
+    g_autofree struct amdkfd_mc_cpl *raw = g_new(struct amdkfd_mc_cpl,
+                                                 d->entries);
+    uint32_t got = 0, polls = 0;
+
+    while (got < n) {
+        /* read up to the end of the ring, take what is new */
+        uint32_t chunk = MIN(n - got, d->entries - d->cq_head);
+        uint32_t i, taken = 0;
+
+        qtest_memread(d->qts, d->cq + d->cq_head * sizeof(*raw), raw,
+                      chunk * sizeof(*raw));
+        for (i = 0; i < chunk && akmc_cpl_take(d, &raw[i], &cpls[got]); i++) {
+            got++;
+            taken++;
+        }
+        if (taken) {
+            akmc_writel(d, AMDKFD_MC_REG_CQ_HEAD, d->cq_head);
+            continue;
+        }
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        /* a worker usually answers within a few round trips */
+        if (++polls > 16) {
+            g_usleep(100);
+        }
+    }
+    return true;
+}
+
 bool akmc_next_cpl(AkmcDev *d, struct amdkfd_mc_cpl *cpl, int64_t timeout_us)
 {
-    uint64_t addr = d->cq + d->cq_head * sizeof(*cpl);
-    gint64 deadline = g_get_monotonic_time() + timeout_us;
-
-    do {
-        qtest_memread(d->qts, addr, cpl, sizeof(*cpl));
-        if (!!(le32_to_cpu(cpl->flags) & AMDKFD_MC_CPL_PHASE) == d->phase) {
-            cpl->cookie = le64_to_cpu(cpl->cookie);
-            cpl->status = le32_to_cpu(cpl->status);
-            cpl->result = le32_to_cpu(cpl->result);
-            cpl->value = le64_to_cpu(cpl->value);
-            cpl->sq_head = le32_to_cpu(cpl->sq_head);
-            d->cq_head = (d->cq_head + 1) % d->entries;
-            if (d->cq_head == 0) {
-                d->phase = !d->phase;
-            }
-            akmc_writel(d, AMDKFD_MC_REG_CQ_HEAD, d->cq_head);
-            return true;
-        }
-        g_usleep(100);
-    } while (g_get_monotonic_time() < deadline);
-    return false;
+    return akmc_next_cpls(d, cpl, 1, timeout_us);
 }
 
 uint64_t akmc_submit_cmd(AkmcDev *d, struct amdkfd_mc_cmd *cmd)
@@ -240,30 +303,44 @@ uint32_t akmc_ioctl_buf(AkmcDev *d, uint32_t ctx, uint32_t request,
 }
 
 uint32_t akmc_map_window(AkmcDev *d, uint32_t ctx, uint64_t mmap_offset,
-                         uint64_t size, uint64_t *win_offset, int32_t *result)
+                         uint64_t size, uint64_t *win_offset,
+                         uint64_t *map_id, int32_t *result)
 {
     struct amdkfd_mc_cmd cmd = {
         .opcode = AMDKFD_MC_OP_MAP_WINDOW,
         .ctx_id = ctx,
         .arg1 = mmap_offset,
         .arg2 = size,
+        .payload_addr = d->reply,
+        .payload_len = sizeof(struct amdkfd_mc_window_map),
     };
+    struct amdkfd_mc_window_map reply = { 0 };
     struct amdkfd_mc_cpl cpl;
-    uint32_t status = akmc_exec(d, &cmd, &cpl);
+    uint32_t status;
 
-    *win_offset = cpl.value;
+    qtest_memwrite(d->qts, d->reply, &reply, sizeof(reply));
+    status = akmc_exec(d, &cmd, &cpl);
+    qtest_memread(d->qts, d->reply, &reply, sizeof(reply));
+    *win_offset = le64_to_cpu(reply.win_offset);
+    if (map_id) {
+        *map_id = le64_to_cpu(reply.map_id);
+    }
+    if (status == AMDKFD_MC_S_OK) {
+        g_assert_cmphex(cpl.value, ==, le64_to_cpu(reply.map_id));
+        g_assert_cmpuint(le64_to_cpu(reply.size), ==, size);
+    }
     if (result) {
         *result = cpl.result;
     }
     return status;
 }
 
-uint32_t akmc_unmap_window(AkmcDev *d, uint32_t ctx, uint64_t win_offset)
+uint32_t akmc_unmap_window(AkmcDev *d, uint32_t ctx, uint64_t map_id)
 {
     struct amdkfd_mc_cmd cmd = {
         .opcode = AMDKFD_MC_OP_UNMAP_WINDOW,
         .ctx_id = ctx,
-        .arg1 = win_offset,
+        .arg1 = map_id,
     };
     struct amdkfd_mc_cpl cpl;
 
@@ -306,13 +383,14 @@ static void akmc_ioctl_ok(AkmcDev *d, uint32_t ctx, uint32_t request,
 }
 
 static uint64_t akmc_map_window_ok(AkmcDev *d, uint32_t ctx,
-                                   uint64_t mmap_offset, uint64_t size)
+                                   uint64_t mmap_offset, uint64_t size,
+                                   uint64_t *map_id)
 {
     uint64_t win = 0;
     int32_t result = -1;
 
     g_assert_cmpuint(akmc_map_window(d, ctx, mmap_offset, size, &win,
-                                     &result), ==, AMDKFD_MC_S_OK);
+                                     map_id, &result), ==, AMDKFD_MC_S_OK);
     g_assert_cmpint(result, ==, 0);
     return win;
 }
@@ -332,7 +410,8 @@ void akmc_proc_open(AkmcDev *d, AkmcProc *p)
     akmc_ioctl_ok(d, p->ctx, AMDKFD_IOC_ACQUIRE_VM, &vm, sizeof(vm));
 }
 
-void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b)
+void akmc_buf_new_unmapped(AkmcProc *p, uint64_t va, uint64_t size,
+                           AkmcBuf *b)
 {
     struct kfd_ioctl_alloc_memory_of_gpu_args a = {
         .va_addr = va,
@@ -361,7 +440,15 @@ void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b)
     g_assert_cmpuint(m.a.n_success, ==, 1);
     /* The guest's offset comes back, never a host pointer */
     g_assert_cmphex(m.a.device_ids_array_ptr, ==, sizeof(m.a));
-    b->win = akmc_map_window_ok(p->d, p->ctx, b->mmap_offset, size);
+    b->win = UINT64_MAX;
+    b->map_id = 0;
+}
+
+void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b)
+{
+    akmc_buf_new_unmapped(p, va, size, b);
+    b->win = akmc_map_window_ok(p->d, p->ctx, b->mmap_offset, size,
+                                &b->map_id);
 }
 
 int32_t akmc_handle_free(AkmcProc *p, uint64_t handle)
@@ -424,7 +511,8 @@ void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q)
     q->id = a.queue_id;
     q->doorbell = a.doorbell_offset;
     q->doorbell_win = akmc_map_window_ok(p->d, p->ctx,
-                                         q->doorbell & ~(page - 1), page);
+                                         q->doorbell & ~(page - 1), page,
+                                         &q->doorbell_map_id);
 }
 
 static void akmc_queue_emit(AkmcProc *p, AkmcQueue *q, const uint32_t *dw,
@@ -458,11 +546,27 @@ void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val)
     akmc_queue_emit(p, q, pkt, ARRAY_SIZE(pkt));
 }
 
-void akmc_queue_kick(AkmcProc *p, AkmcQueue *q)
+void akmc_queue_ring(AkmcProc *p, AkmcQueue *q)
 {
     uint64_t off = q->doorbell_win + (q->doorbell % AMDKFD_MC_WINDOW_PAGE);
 
     qpci_io_writeq(p->d->pdev, p->d->window, off, q->wptr);
+}
+
+void akmc_queue_kick(AkmcProc *p, AkmcQueue *q)
+{
+    struct kfd_ioctl_update_queue_args u = { .queue_id = UINT32_MAX };
+    int32_t result;
+
+    akmc_queue_ring(p, q);
+    /*
+     * The sim's engine runs in the context's worker queue, where requests
+     * that may sleep run in order after it: an UPDATE_QUEUE of no queue
+     * (a no-op that fails) completes only once the engine is done.
+     */
+    g_assert_cmpuint(akmc_ioctl(p->d, p->ctx, AMDKFD_IOC_UPDATE_QUEUE, &u,
+                                sizeof(u), &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, !=, 0);
 }
 
 uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q)
@@ -570,6 +674,47 @@ bool akmc_wait_backend_contexts(AkmcDev *d, uint64_t n)
         g_usleep(1000);
     }
     return true;
+}
+
+int akmc_count_fds(QTestState *qts)
+{
+    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", qtest_pid(qts));
+    GDir *d = g_dir_open(dir, 0, NULL);
+    int n = 0;
+
+    g_assert_nonnull(d);
+    while (g_dir_read_name(d)) {
+        n++;
+    }
+    g_dir_close(d);
+    return n;
+}
+
+int akmc_count_sim_maps(QTestState *qts)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/maps", qtest_pid(qts));
+    g_autofree char *text = NULL;
+    int n = 0;
+    char *p;
+
+    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    for (p = text; (p = strstr(p, SIM_KFD_MEMFD_NAME)); p++) {
+        n++;
+    }
+    return n;
+}
+
+bool akmc_sim_maps_back_to(QTestState *qts, int baseline)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        if (akmc_count_sim_maps(qts) <= baseline) {
+            return true;
+        }
+        g_usleep(10 * 1000);
+    }
+    return false;
 }
 
 AkmcDev *akmc_start_ready(const char *opts)

@@ -29,6 +29,7 @@ typedef struct AkmcDev {
     uint64_t sq;
     uint64_t cq;
     uint64_t payload;           /* AMDKFD_MC_MAX_PAYLOAD bytes of scratch */
+    uint64_t reply;             /* 64 bytes for OP_MAP_WINDOW replies */
     uint32_t entries;
     uint32_t sq_tail;
     uint32_t cq_head;
@@ -77,15 +78,27 @@ uint32_t akmc_ioctl_buf(AkmcDev *d, uint32_t ctx, uint32_t request,
 /* Submit without waiting; returns the cookie.  Poll with akmc_next_cpl. */
 uint64_t akmc_submit_cmd(AkmcDev *d, struct amdkfd_mc_cmd *cmd);
 bool akmc_next_cpl(AkmcDev *d, struct amdkfd_mc_cpl *cpl, int64_t timeout_us);
+/* @n (< entries) commands with one doorbell; cookies are filled in */
+void akmc_submit_batch(AkmcDev *d, struct amdkfd_mc_cmd *cmds, uint32_t n);
+/* The next @n completions, in the order the device posted them */
+bool akmc_next_cpls(AkmcDev *d, struct amdkfd_mc_cpl *cpls, uint32_t n,
+                    int64_t timeout_us);
 
+/* OP_MAP_WINDOW; @map_id may be NULL */
 uint32_t akmc_map_window(AkmcDev *d, uint32_t ctx, uint64_t mmap_offset,
-                         uint64_t size, uint64_t *win_offset, int32_t *result);
-uint32_t akmc_unmap_window(AkmcDev *d, uint32_t ctx, uint64_t win_offset);
+                         uint64_t size, uint64_t *win_offset,
+                         uint64_t *map_id, int32_t *result);
+uint32_t akmc_unmap_window(AkmcDev *d, uint32_t ctx, uint64_t map_id);
 uint32_t akmc_topology(AkmcDev *d, struct amdkfd_mc_topology_node *nodes,
                        uint32_t max, uint32_t *n);
 
 /* Read-only QOM properties of the device (its id is "kfd") */
 uint64_t akmc_qom_get_uint(AkmcDev *d, const char *prop);
+/* Open fds of QEMU, and its mappings of the sim's memory */
+int akmc_count_fds(QTestState *qts);
+int akmc_count_sim_maps(QTestState *qts);
+/* Wait (up to 5 s) until at most @baseline such mappings are left */
+bool akmc_sim_maps_back_to(QTestState *qts, int baseline);
 /* Wait until the backend holds @n contexts; false on timeout */
 bool akmc_wait_backend_contexts(AkmcDev *d, uint64_t n);
 
@@ -105,6 +118,7 @@ typedef struct AkmcBuf {
     uint64_t handle;
     uint64_t mmap_offset;
     uint64_t win;               /* window offset, if mapped */
+    uint64_t map_id;            /* and its mapping */
 } AkmcBuf;
 
 typedef struct AkmcQueue {
@@ -113,12 +127,16 @@ typedef struct AkmcQueue {
     uint32_t id;
     uint64_t doorbell;
     uint64_t doorbell_win;      /* window offset of the doorbell's page */
+    uint64_t doorbell_map_id;
     uint64_t wptr;
 } AkmcQueue;
 
 void akmc_proc_open(AkmcDev *d, AkmcProc *p);
 /* Allocate GTT memory at @va, map it to the GPU and into the window */
 void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b);
+/* The same without the window mapping (win is UINT64_MAX) */
+void akmc_buf_new_unmapped(AkmcProc *p, uint64_t va, uint64_t size,
+                           AkmcBuf *b);
 /* Unmap from the GPU and free; returns FREE_MEMORY_OF_GPU's result */
 int32_t akmc_buf_free(AkmcProc *p, AkmcBuf *b);
 int32_t akmc_handle_free(AkmcProc *p, uint64_t handle);
@@ -131,8 +149,13 @@ void akmc_queue_new(AkmcProc *p, uint64_t va, AkmcQueue *q);
 void akmc_queue_copy(AkmcProc *p, AkmcQueue *q, uint64_t src, uint64_t dst,
                      uint32_t len);
 void akmc_queue_fence(AkmcProc *p, AkmcQueue *q, uint64_t va, uint32_t val);
-/* Write the new write pointer to the doorbell through the window */
+/*
+ * Write the new write pointer to the doorbell through the window, then
+ * wait until the engine, which runs in a worker, is done with it
+ */
 void akmc_queue_kick(AkmcProc *p, AkmcQueue *q);
+/* Only the doorbell write */
+void akmc_queue_ring(AkmcProc *p, AkmcQueue *q);
 uint64_t akmc_queue_rptr(AkmcProc *p, AkmcQueue *q);
 int32_t akmc_event_create(AkmcProc *p, uint32_t type, uint32_t *id);
 int32_t akmc_event_op(AkmcProc *p, uint32_t request, uint32_t id);

@@ -150,10 +150,29 @@ static void isolation_dma(const void *opaque)
     akmc_stop(d);
 }
 
+/* The event page's mmap offset (KFD_MMAP_TYPE_EVENTS) */
+#define EVENT_PAGE_OFFSET   (2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT)
+#define EVENT_PAGE_SECRET   2048
+
+/* A keeps a secret in its event page, through its own window mapping */
+static void a_marks_event_page(AkmcProc *a)
+{
+    uint64_t win;
+    int32_t result;
+    uint32_t ev;
+
+    g_assert_cmpint(akmc_event_create(a, KFD_IOC_EVENT_SIGNAL, &ev), ==, 0);
+    g_assert_cmpuint(akmc_map_window(a->d, a->ctx, EVENT_PAGE_OFFSET, 4096,
+                                     &win, NULL, &result), ==, AMDKFD_MC_S_OK);
+    qpci_memwrite(a->d->pdev, a->d->window, win + EVENT_PAGE_SECRET, secret,
+                  sizeof(secret));
+}
+
 /*
- * The window attack of I4 and I6: B maps A's buffer by its mmap offset.
- * Returns true if B read A's secret; otherwise the map must have failed in
- * the backend (the offset names nothing of B's).
+ * The window attacks of I4 and I6.  B asks for A's memory object by its
+ * mmap offset: the device refuses offsets of objects B did not allocate,
+ * whatever the backend.  Then B maps "the" event page: its own, unless all
+ * contexts share one KFD process.  Returns true if B read A's secret.
  */
 static bool b_reads_a_through_window(AkmcDev *d, AkmcProc *b, AkmcBuf *sa)
 {
@@ -162,16 +181,20 @@ static bool b_reads_a_through_window(AkmcDev *d, AkmcProc *b, AkmcBuf *sa)
     int32_t result;
     uint32_t status;
 
-    status = akmc_map_window(d, b->ctx, sa->mmap_offset, 4096, &win,
+    g_assert_cmpuint(akmc_map_window(d, b->ctx, sa->mmap_offset, 4096, &win,
+                                     NULL, &result), ==,
+                     AMDKFD_MC_S_NOT_SUPPORTED);
+    status = akmc_map_window(d, b->ctx, EVENT_PAGE_OFFSET, 4096, &win, NULL,
                              &result);
     if (status != AMDKFD_MC_S_OK) {
+        /* B has no event page of its own */
         g_assert_cmpuint(status, ==, AMDKFD_MC_S_BACKEND_ERROR);
         g_assert_cmpint(result, ==, -EINVAL);
         return false;
     }
-    qpci_memread(d->pdev, d->window, win, got, sizeof(got));
-    g_assert_cmpmem(got, sizeof(got), secret, sizeof(secret));
-    return true;
+    qpci_memread(d->pdev, d->window, win + EVENT_PAGE_SECRET, got,
+                 sizeof(got));
+    return !memcmp(got, secret, sizeof(secret));
 }
 
 /* I4: B cannot map A's objects into its window */
@@ -187,11 +210,12 @@ static void isolation_window(const void *opaque)
     akmc_proc_open(d, &b);
     akmc_buf_new(&a, VA_A, 4096, &sa);
     akmc_buf_write(&a, &sa, 0, secret, sizeof(secret));
+    a_marks_event_page(&a);
 
     g_assert_true(b_reads_a_through_window(d, &b, &sa) == legacy);
     if (!legacy) {
-        /* B cannot unmap A's window slot either */
-        g_assert_cmpuint(akmc_unmap_window(d, b.ctx, sa.win), ==,
+        /* B cannot unmap A's window mapping either */
+        g_assert_cmpuint(akmc_unmap_window(d, b.ctx, sa.map_id), ==,
                          AMDKFD_MC_S_INVALID_ARGUMENT);
         akmc_buf_read(&a, &sa, 0, got, sizeof(got));
         g_assert_cmpmem(got, sizeof(got), secret, sizeof(secret));
@@ -271,6 +295,7 @@ static void isolation_destroy(const void *opaque)
     akmc_buf_write(&a, &sa, 0, secret, sizeof(secret));
     akmc_queue_new(&a, VA_A + 0x100000, &qa);
     g_assert_cmpint(akmc_event_create(&a, KFD_IOC_EVENT_SIGNAL, &ea), ==, 0);
+    a_marks_event_page(&a);
     akmc_buf_new(&b, VA_B, 4096, &sb);
     akmc_queue_new(&b, VA_B + 0x100000, &qb);
 

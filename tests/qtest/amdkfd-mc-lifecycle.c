@@ -73,49 +73,6 @@ static void test_qom_contexts(void)
     akmc_stop(d);
 }
 
-static int count_fds(QTestState *qts)
-{
-    g_autofree char *dir = g_strdup_printf("/proc/%d/fd", qtest_pid(qts));
-    GDir *d = g_dir_open(dir, 0, NULL);
-    int n = 0;
-
-    g_assert_nonnull(d);
-    while (g_dir_read_name(d)) {
-        n++;
-    }
-    g_dir_close(d);
-    return n;
-}
-
-/* Mappings of the sim's memory objects in QEMU */
-static int count_maps(QTestState *qts)
-{
-    g_autofree char *path = g_strdup_printf("/proc/%d/maps", qtest_pid(qts));
-    g_autofree char *text = NULL;
-    int n = 0;
-    char *p;
-
-    g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    for (p = text; (p = strstr(p, SIM_KFD_MEMFD_NAME)); p++) {
-        n++;
-    }
-    return n;
-}
-
-/* Host mappings are released after RCU; give it a moment */
-static bool maps_back_to(QTestState *qts, int baseline)
-{
-    int i;
-
-    for (i = 0; i < 500; i++) {
-        if (count_maps(qts) <= baseline) {
-            return true;
-        }
-        g_usleep(10 * 1000);
-    }
-    return false;
-}
-
 static void hotplug_and_use(AkmcDev *d)
 {
     AkmcProc a, b;
@@ -140,7 +97,7 @@ static void hotplug_and_use(AkmcDev *d)
     /* Unplug comes while a wait is in flight */
     akmc_wait_async(d, a.ctx, ev, 30000, 0);
     g_assert_cmpuint(akmc_qom_get_uint(d, "live-contexts"), ==, 2);
-    g_assert_cmpint(count_maps(d->qts), >, 0);
+    g_assert_cmpint(akmc_count_sim_maps(d->qts), >, 0);
 }
 
 static void test_hotplug_unplug(void)
@@ -149,8 +106,8 @@ static void test_hotplug_unplug(void)
     int fds, round;
     QDict *rsp;
 
-    fds = count_fds(d->qts);
-    g_assert_cmpint(count_maps(d->qts), ==, 0);
+    fds = akmc_count_fds(d->qts);
+    g_assert_cmpint(akmc_count_sim_maps(d->qts), ==, 0);
     for (round = 0; round < 2; round++) {
         gint64 t0;
 
@@ -166,8 +123,8 @@ static void test_hotplug_unplug(void)
                         "'property': 'live-contexts' } }");
         g_assert_true(qdict_haskey(rsp, "error"));
         qobject_unref(rsp);
-        g_assert_cmpint(count_fds(d->qts), ==, fds);
-        g_assert_true(maps_back_to(d->qts, 0));
+        g_assert_cmpint(akmc_count_fds(d->qts), ==, fds);
+        g_assert_true(akmc_sim_maps_back_to(d->qts, 0));
     }
     akmc_stop(d);
 }

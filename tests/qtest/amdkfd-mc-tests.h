@@ -12,5 +12,7 @@
 void amdkfd_mc_add_isolation_tests(void);
 void amdkfd_mc_add_bad_input_tests(void);
 void amdkfd_mc_add_lifecycle_tests(void);
+void amdkfd_mc_add_hardening_tests(void);
+void amdkfd_mc_add_limits_tests(void);
 
 #endif

@@ -1,6 +1,12 @@
 /*
  * amdkfd-mc: functions shared between the device's source files
  *
+ * Layers, from the guest down: ring.c (rings, doorbell, completions) ->
+ * commands.c (one command) -> ioctl.c (KFD ioctl marshaling), context.c
+ * (contexts, objects, limits) and window.c (the window BAR) -> backend.
+ * Guest memory is reached through dma.h only, work that may block
+ * through worker.h only.
+ *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -9,71 +15,106 @@
 #ifndef HW_MISC_AMDKFD_MC_INTERNAL_H
 #define HW_MISC_AMDKFD_MC_INTERNAL_H
 
-#include "hw/misc/amdkfd-mc.h"
+#include "amdkfd-mc-state.h"
 #include "backend.h"
+#include "dma.h"
 
 #define AMDKFD_MC_FEATURES (AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL | \
                             AMDKFD_MC_FEATURE_WINDOW | \
                             AMDKFD_MC_FEATURE_TOPOLOGY | \
                             AMDKFD_MC_FEATURE_ASYNC)
 
-/*
- * Every DMA of the device may target guest RAM only: a descriptor or
- * payload address that names MMIO (including our own registers) fails.
- */
-#define AMDKFD_MC_DMA_ATTRS ((MemTxAttrs) { .memory = 1 })
-
-static inline bool amdkfd_mc_dma_read(AmdkfdMcState *s, uint64_t addr,
-                                      void *buf, uint64_t len)
+/* The PCI function, without a QOM cast on hot paths */
+static inline PCIDevice *amdkfd_mc_pci(AmdkfdMcState *s)
 {
-    /* &parent_obj, not PCI_DEVICE(): this is the hot path of every command */
-    return pci_dma_rw(&s->parent_obj, addr, buf, len, DMA_DIRECTION_TO_DEVICE,
-                      AMDKFD_MC_DMA_ATTRS) == MEMTX_OK;
-}
-
-static inline bool amdkfd_mc_dma_write(AmdkfdMcState *s, uint64_t addr,
-                                       const void *buf, uint64_t len)
-{
-    return pci_dma_rw(&s->parent_obj, addr, (void *)buf, len,
-                      DMA_DIRECTION_FROM_DEVICE,
-                      AMDKFD_MC_DMA_ATTRS) == MEMTX_OK;
+    return &s->parent_obj;
 }
 
 /* amdkfd-mc.c: destroy every context, stop the rings, clear registers */
 void amdkfd_mc_reset(AmdkfdMcState *s);
+
+/*
+ * A command that completes after it left the ring processing: it holds a
+ * completion slot until amdkfd_mc_async_end().  If the rings stop
+ * meanwhile it is orphaned: it then neither writes guest memory nor posts
+ * a completion, but still updates the device's state.
+ */
+struct AmdkfdMcAsync {
+    AmdkfdMcWork work;
+    AmdkfdMcState *s;
+    AmdkfdMcContext *ctx;       /* NULL for device-level commands */
+    bool orphaned;
+    struct amdkfd_mc_cpl cpl;
+    QTAILQ_ENTRY(AmdkfdMcAsync) next;
+};
 
 /* ring.c */
 void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val);
 void amdkfd_mc_ring_doorbell(AmdkfdMcState *s, uint32_t tail);
 void amdkfd_mc_ring_cq_head(AmdkfdMcState *s, uint32_t head);
 void amdkfd_mc_ring_reset(AmdkfdMcState *s);
+/* Stop the rings: no more commands, no DMA, commands in flight orphaned */
+void amdkfd_mc_ring_stop(AmdkfdMcState *s);
 void amdkfd_mc_ring_process(void *opaque);
 void amdkfd_mc_set_error(AmdkfdMcState *s, uint32_t status);
 void amdkfd_mc_irq_update(AmdkfdMcState *s);
+/* Start an asynchronous command; @a->cpl.cookie must be set */
+void amdkfd_mc_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                           AmdkfdMcAsync *a);
+/* Post its completion (unless orphaned) and drop its hold on @a->ctx */
+void amdkfd_mc_async_end(AmdkfdMcAsync *a);
 
 /* context.c */
 void amdkfd_mc_ctx_table_init(AmdkfdMcState *s);
 void amdkfd_mc_ctx_table_free(AmdkfdMcState *s);
-uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
-                              int *err);
 AmdkfdMcContext *amdkfd_mc_ctx_lookup(AmdkfdMcState *s, uint32_t id);
-void amdkfd_mc_ctx_destroy(AmdkfdMcState *s, AmdkfdMcContext *ctx);
+/*
+ * Reserve a context and an id for a CREATE_CONTEXT: an AMDKFD_MC_S_*
+ * status.  The context counts one work in flight, the creation: the
+ * backend part runs in amdkfd_mc_ctx_open() (any thread), then
+ * amdkfd_mc_ctx_opened() (main loop) makes it live or dying, and
+ * amdkfd_mc_ctx_put_inflight() ends the creation's hold.
+ */
+uint32_t amdkfd_mc_ctx_reserve(AmdkfdMcState *s, AmdkfdMcContext **out);
+int amdkfd_mc_ctx_open(AmdkfdMcContext *ctx);
+void amdkfd_mc_ctx_opened(AmdkfdMcContext *ctx, int err);
+void amdkfd_mc_ctx_destroy(AmdkfdMcContext *ctx);
 void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s);
-/* Last step of a destroy, once no asynchronous command uses the context */
-void amdkfd_mc_ctx_release(AmdkfdMcState *s, AmdkfdMcContext *ctx);
+/* Work of @ctx that finished: free it if it is dying and idle */
+void amdkfd_mc_ctx_put_inflight(AmdkfdMcContext *ctx);
+/* Index of an exported GPU node by gpu_id, or -1 */
+int amdkfd_mc_node_index(AmdkfdMcState *s, uint32_t gpu_id);
+/* Limits of the context's window use */
+uint64_t amdkfd_mc_ctx_max_mapped(AmdkfdMcState *s);
+
+/* The device's table of a context's memory objects */
+AmdkfdMcObject *amdkfd_mc_obj_lookup(AmdkfdMcContext *ctx, uint64_t handle);
+AmdkfdMcObject *amdkfd_mc_obj_by_offset(AmdkfdMcContext *ctx,
+                                        uint64_t mmap_offset);
+/* Count an ALLOC in flight against the limits; false if over one */
+bool amdkfd_mc_obj_reserve(AmdkfdMcContext *ctx);
+void amdkfd_mc_obj_unreserve(AmdkfdMcContext *ctx);
+/* The reserved object exists now */
+void amdkfd_mc_obj_add(AmdkfdMcContext *ctx, const AmdkfdMcObject *obj);
+void amdkfd_mc_obj_remove(AmdkfdMcContext *ctx, AmdkfdMcObject *obj);
+/*
+ * True if [@va, @va + @len) lies inside one object of @ctx that the GPU
+ * VM of node @node maps
+ */
+bool amdkfd_mc_obj_covers(AmdkfdMcContext *ctx, unsigned node, uint64_t va,
+                          uint64_t len);
+
+/* Trapped doorbell write of @ctx: run by a worker, coalesced */
+void amdkfd_mc_ctx_doorbell(AmdkfdMcContext *ctx, uint64_t mmap_offset,
+                            uint64_t byte_offset, uint64_t value);
 
 /*
  * commands.c: execute one command and fill @cpl (all but the phase).
  * Returns false if the command went asynchronous: its completion is posted
- * later with amdkfd_mc_ring_complete_async().
+ * later with amdkfd_mc_async_end().
  */
 bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
                            struct amdkfd_mc_cpl *cpl);
-
-/* ring.c: asynchronous completions */
-uint32_t amdkfd_mc_ring_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx);
-void amdkfd_mc_ring_async_end(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                              uint32_t epoch, struct amdkfd_mc_cpl *cpl);
 
 /*
  * ioctl.c: forward one KFD ioctl of a context; returns an AMDKFD_MC_S_*,
@@ -84,14 +125,13 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                          const struct amdkfd_mc_cmd *cmd, int32_t *result);
 
 /* window.c */
-void amdkfd_mc_window_init(AmdkfdMcState *s);
+bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp);
 void amdkfd_mc_window_free(AmdkfdMcState *s);
-uint32_t amdkfd_mc_window_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                              uint64_t mmap_offset, uint64_t size,
-                              uint64_t *win_offset, int *err);
-uint32_t amdkfd_mc_window_unmap(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                                uint64_t win_offset);
-void amdkfd_mc_window_unmap_ctx(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                                bool all, uint64_t mmap_offset);
+uint32_t amdkfd_mc_window_map(AmdkfdMcContext *ctx, uint64_t mmap_offset,
+                              uint64_t size, uint64_t *win_offset,
+                              uint64_t *map_id, int *err);
+uint32_t amdkfd_mc_window_unmap(AmdkfdMcContext *ctx, uint64_t map_id);
+/* Drop every mapping of @ctx: O(its mappings) */
+void amdkfd_mc_window_unmap_ctx(AmdkfdMcContext *ctx);
 
 #endif

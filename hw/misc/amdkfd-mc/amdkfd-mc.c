@@ -33,7 +33,7 @@ static uint64_t amdkfd_mc_regs_read(void *opaque, hwaddr addr, unsigned size)
         val = AMDKFD_MC_FEATURES;
         break;
     case AMDKFD_MC_REG_MAX_CONTEXTS:
-        val = s->max_contexts;
+        val = s->limits.max_contexts;
         break;
     case AMDKFD_MC_REG_SQ_BASE_LO:
         val = (uint32_t)s->ring.sq_base;
@@ -164,29 +164,42 @@ static const MemoryRegionOps amdkfd_mc_regs_ops = {
     },
 };
 
-/* Parts of the window with nothing mapped read as zero and ignore writes */
-static uint64_t amdkfd_mc_window_read(void *opaque, hwaddr addr,
-                                      unsigned size)
+/* The limits must leave room for at least one of everything */
+static bool amdkfd_mc_check_limits(AmdkfdMcState *s, Error **errp)
 {
-    return 0;
-}
+    const AmdkfdMcLimits *l = &s->limits;
 
-static void amdkfd_mc_window_write(void *opaque, hwaddr addr, uint64_t val,
-                                   unsigned size)
-{
+    if (l->max_contexts < 1 || l->max_contexts > AMDKFD_MC_LIMIT_MAX_CONTEXTS) {
+        error_setg(errp, "amdkfd-mc: max-contexts must be 1 to %u",
+                   AMDKFD_MC_LIMIT_MAX_CONTEXTS);
+        return false;
+    }
+    if (!l->max_mappings || !l->ctx_max_mappings || !l->max_objects ||
+        !l->ctx_max_objects || !l->max_waits || !l->ctx_max_waits ||
+        !l->max_host_fds) {
+        error_setg(errp, "amdkfd-mc: the max-* and ctx-max-* limits must "
+                   "be at least 1");
+        return false;
+    }
+    if (l->max_waits > 4096 || l->max_mappings > 1048576) {
+        /* a thread per wait; a host mapping (VMA) per window mapping */
+        error_setg(errp, "amdkfd-mc: max-waits is at most 4096 and "
+                   "max-mappings at most 1048576");
+        return false;
+    }
+    if (l->worker_threads < 1 || l->worker_threads > 64) {
+        error_setg(errp, "amdkfd-mc: worker-threads must be 1 to 64");
+        return false;
+    }
+    return true;
 }
-
-static const MemoryRegionOps amdkfd_mc_window_ops = {
-    .read = amdkfd_mc_window_read,
-    .write = amdkfd_mc_window_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-};
 
 static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
 {
     AmdkfdMcState *s = AMDKFD_MC(pdev);
     AmdkfdMcBackendConfig cfg = { 0 };
     const char *backend = s->backend_name ? s->backend_name : "host";
+    uint32_t i;
 
     if (HOST_BIG_ENDIAN) {
         /* KFD argument structures are passed through in host byte order */
@@ -207,10 +220,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
                    "sim backend only");
         return;
     }
-    if (s->max_contexts < 1 ||
-        s->max_contexts > AMDKFD_MC_LIMIT_MAX_CONTEXTS) {
-        error_setg(errp, "amdkfd-mc: max-contexts must be 1 to %u",
-                   AMDKFD_MC_LIMIT_MAX_CONTEXTS);
+    if (!amdkfd_mc_check_limits(s, errp)) {
         return;
     }
     if (s->window_size < 1 * MiB || s->window_size > 64 * GiB ||
@@ -226,6 +236,17 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
     s->be = s->be_ops->create(&cfg, errp);
     if (!s->be) {
         return;
+    }
+    /* The exported GPU nodes are fixed for the life of the device */
+    s->num_nodes = MIN(s->be_ops->num_nodes(s->be), AMDKFD_MC_MAX_NODES);
+    for (i = 0; i < s->num_nodes; i++) {
+        struct amdkfd_mc_topology_node node;
+
+        if (!s->be_ops->node_info(s->be, i, &node)) {
+            s->num_nodes = i;
+            break;
+        }
+        s->node_gpu_id[i] = node.gpu_id;
     }
 
     error_setg(&s->migration_blocker, "amdkfd-mc: the host GPU contexts "
@@ -246,20 +267,28 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
     msix_vector_use(pdev, AMDKFD_MC_MSIX_VEC_CQ);
     pci_config_set_interrupt_pin(pdev->config, 1);
 
-    /* Host memory of the contexts appears here as RAM subregions */
-    memory_region_init_io(&s->window, OBJECT(s), &amdkfd_mc_window_ops, s,
-                          "amdkfd-mc-window", s->window_size);
+    /* Host memory of the contexts appears in place, in one RAM region */
+    if (!amdkfd_mc_window_init(s, errp)) {
+        goto fail_msix;
+    }
     pci_register_bar(pdev, AMDKFD_MC_BAR_WINDOW,
                      PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64 |
                      PCI_BASE_ADDRESS_MEM_PREFETCH, &s->window);
 
     amdkfd_mc_ctx_table_init(s);
-    amdkfd_mc_window_init(s);
+    QTAILQ_INIT(&s->async);
     s->ring_bh = qemu_bh_new_guarded(amdkfd_mc_ring_process, s,
                                      &DEVICE(s)->mem_reentrancy_guard);
+    amdkfd_mc_workers_init(&s->workers, "amdkfd-mc-work",
+                           s->limits.worker_threads, s->ring_bh);
+    amdkfd_mc_workers_init(&s->waiters, "amdkfd-mc-wait",
+                           s->limits.max_waits, s->ring_bh);
     return;
 
+fail_msix:
+    msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
+    msix_uninit_exclusive_bar(pdev);
 fail_blocker:
     migrate_del_blocker(&s->migration_blocker);
 fail_backend:
@@ -267,13 +296,30 @@ fail_backend:
     s->be = NULL;
 }
 
+/*
+ * Unplug can come at any time (guest root ejects through ACPI): first make
+ * sure that no guest command runs any more, then end what runs in workers,
+ * then free.
+ */
 static void amdkfd_mc_exit(PCIDevice *pdev)
 {
     AmdkfdMcState *s = AMDKFD_MC(pdev);
 
+    s->unplugging = true;
+    amdkfd_mc_ring_stop(s);
+    amdkfd_mc_ctx_destroy_all(s);
+    /* Waits were cancelled; other backend calls return by themselves */
+    amdkfd_mc_workers_drain(&s->workers);
+    amdkfd_mc_workers_drain(&s->waiters);
+    /* Their completions are orphaned: bookkeeping only, no DMA */
+    amdkfd_mc_workers_reap(&s->workers);
+    amdkfd_mc_workers_reap(&s->waiters);
+    amdkfd_mc_workers_destroy(&s->workers);
+    amdkfd_mc_workers_destroy(&s->waiters);
+    qemu_bh_delete(s->ring_bh);
+    s->ring_bh = NULL;
     amdkfd_mc_ctx_table_free(s);
     amdkfd_mc_window_free(s);
-    qemu_bh_delete(s->ring_bh);
     msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
     msix_uninit_exclusive_bar(pdev);
     migrate_del_blocker(&s->migration_blocker);
@@ -305,39 +351,39 @@ static void amdkfd_mc_get_backend_contexts(Object *obj, Visitor *v,
 
 /*
  * The live contexts as a list of structures, for qom-get:
- * [{ "guest-id", "host-id", "pasid", "objects", "mapped-bytes", "queues",
- *    "events" }, ...]
+ * [{ "guest-id", "host-id", "pasid", "objects", "mappings", "mapped-bytes",
+ *    "queues", "events", "waits", "host-fds" }, ...]
  */
 static void amdkfd_mc_get_contexts(Object *obj, Visitor *v, const char *name,
                                    void *opaque, Error **errp)
 {
     AmdkfdMcState *s = AMDKFD_MC(obj);
-    uint32_t slot;
+    AmdkfdMcContext *ctx;
 
     if (!visit_start_list(v, name, NULL, 0, errp)) {
         return;
     }
-    for (slot = 1; s->contexts && slot <= s->max_contexts; slot++) {
-        AmdkfdMcContext *ctx = &s->contexts[slot];
+    QTAILQ_FOREACH(ctx, &s->all_contexts, next) {
         AmdkfdMcBackendCtxInfo info = { 0 };
-        uint32_t objects;
 
-        if (!ctx->id) {
+        if (ctx->state != AMDKFD_MC_CTX_LIVE) {
             continue;
         }
         s->be_ops->ctx_info(ctx->file, &info);
-        objects = g_hash_table_size(ctx->objects);
         if (!visit_start_struct(v, NULL, NULL, 0, errp)) {
             return;
         }
         if (!visit_type_uint32(v, "guest-id", &ctx->id, errp) ||
             !visit_type_uint32(v, "host-id", &info.host_ctx_id, errp) ||
             !visit_type_uint32(v, "pasid", &info.pasid, errp) ||
-            !visit_type_uint32(v, "objects", &objects, errp) ||
+            !visit_type_uint32(v, "objects", &ctx->nr_objects, errp) ||
+            !visit_type_uint32(v, "mappings", &ctx->nr_mappings, errp) ||
             !visit_type_uint64(v, "mapped-bytes", &ctx->mapped_bytes,
                                errp) ||
             !visit_type_uint32(v, "queues", &ctx->queues, errp) ||
-            !visit_type_uint32(v, "events", &ctx->events, errp)) {
+            !visit_type_uint32(v, "events", &ctx->events, errp) ||
+            !visit_type_uint32(v, "waits", &ctx->nr_waits, errp) ||
+            !visit_type_uint32(v, "host-fds", &ctx->host_fds, errp)) {
             visit_end_struct(v, NULL);
             return;
         }
@@ -346,38 +392,103 @@ static void amdkfd_mc_get_contexts(Object *obj, Visitor *v, const char *name,
     visit_end_list(v, NULL);
 }
 
+static void amdkfd_mc_get_worker_threads(Object *obj, Visitor *v,
+                                         const char *name, void *opaque,
+                                         Error **errp)
+{
+    AmdkfdMcState *s = AMDKFD_MC(obj);
+    uint32_t n = 0;
+
+    if (s->ring_bh) {
+        n = amdkfd_mc_workers_threads(&s->workers) +
+            amdkfd_mc_workers_threads(&s->waiters);
+    }
+    visit_type_uint32(v, name, &n, errp);
+}
+
 /* Read-only state for operators and leak checks */
 static void amdkfd_mc_instance_init(Object *obj)
 {
     AmdkfdMcState *s = AMDKFD_MC(obj);
+    static const struct {
+        const char *name;
+        size_t offset;
+        bool wide;
+        const char *desc;
+    } counters[] = {
+        { "live-contexts", offsetof(AmdkfdMcState, live_contexts), false,
+          "guest contexts that exist" },
+        { "mapped-bytes", offsetof(AmdkfdMcState, mapped_bytes), true,
+          "bytes mapped into the window" },
+        { "live-mappings", offsetof(AmdkfdMcState, nr_mappings), false,
+          "window mappings" },
+        { "live-objects", offsetof(AmdkfdMcState, nr_objects), false,
+          "memory objects of all contexts" },
+        { "inflight-waits", offsetof(AmdkfdMcState, nr_waits), false,
+          "WAIT_EVENTS running" },
+        { "host-fds", offsetof(AmdkfdMcState, host_fds), false,
+          "host file descriptors the backend holds" },
+        { "leaked-window-pages", offsetof(AmdkfdMcState, leaked_window_pages),
+          true, "window pages that could not be cleared (never reused)" },
+    };
+    int i;
 
-    object_property_add_uint32_ptr(obj, "live-contexts", &s->live_contexts,
-                                   OBJ_PROP_FLAG_READ);
-    object_property_add_uint64_ptr(obj, "mapped-bytes", &s->mapped_bytes,
-                                   OBJ_PROP_FLAG_READ);
+    for (i = 0; i < ARRAY_SIZE(counters); i++) {
+        void *p = (uint8_t *)s + counters[i].offset;
+        g_autofree char *desc = g_strdup_printf("%s (read-only)",
+                                                counters[i].desc);
+
+        if (counters[i].wide) {
+            object_property_add_uint64_ptr(obj, counters[i].name, p,
+                                           OBJ_PROP_FLAG_READ);
+        } else {
+            object_property_add_uint32_ptr(obj, counters[i].name, p,
+                                           OBJ_PROP_FLAG_READ);
+        }
+        object_property_set_description(obj, counters[i].name, desc);
+    }
     object_property_add(obj, "backend-contexts", "uint32",
                         amdkfd_mc_get_backend_contexts, NULL, NULL, NULL);
     object_property_add(obj, "contexts", "list",
                         amdkfd_mc_get_contexts, NULL, NULL, NULL);
-    object_property_set_description(obj, "live-contexts",
-                                    "guest contexts that exist (read-only)");
-    object_property_set_description(obj, "mapped-bytes",
-                                    "bytes mapped into the window (read-only)");
+    object_property_add(obj, "running-threads", "uint32",
+                        amdkfd_mc_get_worker_threads, NULL, NULL, NULL);
     object_property_set_description(obj, "backend-contexts",
                                     "contexts the backend holds (read-only)");
     object_property_set_description(obj, "contexts",
                                     "the live contexts (read-only)");
+    object_property_set_description(obj, "running-threads",
+                                    "worker and wait threads (read-only)");
 }
 
 static const Property amdkfd_mc_properties[] = {
     DEFINE_PROP_STRING("backend", AmdkfdMcState, backend_name),
     DEFINE_PROP_STRING("kfd-path", AmdkfdMcState, kfd_path),
-    DEFINE_PROP_UINT32("max-contexts", AmdkfdMcState, max_contexts,
-                       AMDKFD_MC_DEFAULT_MAX_CONTEXTS),
     DEFINE_PROP_SIZE("window-size", AmdkfdMcState, window_size,
                      AMDKFD_MC_DEFAULT_WINDOW_SIZE),
     DEFINE_PROP_BOOL("legacy-shared", AmdkfdMcState, legacy_shared, false),
     DEFINE_PROP_UINT32("sim-nodes", AmdkfdMcState, sim_nodes, 1),
+    DEFINE_PROP_UINT32("max-contexts", AmdkfdMcState, limits.max_contexts,
+                       AMDKFD_MC_DEFAULT_MAX_CONTEXTS),
+    DEFINE_PROP_UINT32("max-mappings", AmdkfdMcState, limits.max_mappings,
+                       16384),
+    DEFINE_PROP_UINT32("ctx-max-mappings", AmdkfdMcState,
+                       limits.ctx_max_mappings, 4096),
+    DEFINE_PROP_SIZE("ctx-max-mapped", AmdkfdMcState, limits.ctx_max_mapped,
+                     0),
+    DEFINE_PROP_UINT32("max-objects", AmdkfdMcState, limits.max_objects,
+                       65536),
+    DEFINE_PROP_UINT32("ctx-max-objects", AmdkfdMcState,
+                       limits.ctx_max_objects, 16384),
+    DEFINE_PROP_UINT32("max-waits", AmdkfdMcState, limits.max_waits, 128),
+    DEFINE_PROP_UINT32("ctx-max-waits", AmdkfdMcState, limits.ctx_max_waits,
+                       64),
+    DEFINE_PROP_UINT32("max-host-fds", AmdkfdMcState, limits.max_host_fds,
+                       1024),
+    DEFINE_PROP_UINT32("worker-threads", AmdkfdMcState,
+                       limits.worker_threads, 4),
+    /* tests only: where context ids start, to reach the end of the space */
+    DEFINE_PROP_UINT32("x-first-context-id", AmdkfdMcState, first_ctx_id, 1),
 };
 
 static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
@@ -402,6 +513,24 @@ static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
         "host backend: the KFD device node (default /dev/kfd)");
     object_class_property_set_description(klass, "max-contexts",
         "guest contexts (open /dev/kfd files in the guest) at once");
+    object_class_property_set_description(klass, "max-mappings",
+        "window mappings of all contexts");
+    object_class_property_set_description(klass, "ctx-max-mappings",
+        "window mappings of one context");
+    object_class_property_set_description(klass, "ctx-max-mapped",
+        "bytes one context may map into the window (0: window-size)");
+    object_class_property_set_description(klass, "max-objects",
+        "memory objects of all contexts");
+    object_class_property_set_description(klass, "ctx-max-objects",
+        "memory objects of one context");
+    object_class_property_set_description(klass, "max-waits",
+        "WAIT_EVENTS running at once, each on a thread of its own");
+    object_class_property_set_description(klass, "ctx-max-waits",
+        "WAIT_EVENTS of one context running at once");
+    object_class_property_set_description(klass, "max-host-fds",
+        "host backend: file descriptors held for all contexts");
+    object_class_property_set_description(klass, "worker-threads",
+        "threads for backend calls that may sleep (queues, memory)");
     object_class_property_set_description(klass, "window-size",
         "size of the BAR that maps host memory of the contexts");
     object_class_property_set_description(klass, "legacy-shared",

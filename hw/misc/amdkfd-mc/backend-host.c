@@ -16,6 +16,9 @@
 #include "qemu/osdep.h"
 #include "qemu/atomic.h"
 #include "qemu/cutils.h"
+#include "qemu/queue.h"
+#include "qemu/thread.h"
+#include "qemu/lockable.h"
 #include "qapi/error.h"
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -24,8 +27,6 @@
 #define HOST_TOPOLOGY   "/sys/class/kfd/kfd/topology/nodes"
 #define HOST_MAX_NODES  AMDKFD_MC_MAX_NODES
 
-/* A blocking wait is cut into slices so that a shutdown is seen soon */
-#define HOST_WAIT_SLICE_MS 100
 
 typedef struct HostNode {
     struct amdkfd_mc_topology_node info;
@@ -37,8 +38,17 @@ struct AmdkfdMcBackend {
     uint32_t major, minor;
     HostNode nodes[HOST_MAX_NODES];
     uint32_t num_nodes;
-    uint32_t live_files;
+    uint32_t live_files;        /* atomic: files open and close in workers */
+    /* CREATE_PROCESS and the sysfs lookup of its id, one at a time */
+    QemuMutex create_lock;
 };
+
+/* A WAIT_EVENTS in the host kernel, so that it can be ended */
+typedef struct HostWait {
+    const struct kfd_event_data *events;
+    uint32_t num_events;
+    QLIST_ENTRY(HostWait) next;
+} HostWait;
 
 struct AmdkfdMcBackendFile {
     AmdkfdMcBackend *be;
@@ -46,8 +56,9 @@ struct AmdkfdMcBackendFile {
     uint32_t ctx_id;            /* the secondary's id, from sysfs */
     uint32_t pasid;
     int render_fd[HOST_MAX_NODES];  /* per exported GPU, for ACQUIRE_VM */
-    GHashTable *bo_gpu;         /* DRM mmap offset -> gpu_id */
-    bool shut_down;
+    QemuMutex wait_lock;
+    QLIST_HEAD(, HostWait) waits;
+    bool shut_down;             /* under wait_lock */
 };
 
 static int host_errno(int ret)
@@ -170,6 +181,7 @@ static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
     }
     close(probe);
     host_read_topology(be);
+    qemu_mutex_init(&be->create_lock);
     return g_steal_pointer(&be);
 
 fail_close:
@@ -185,8 +197,9 @@ static void host_destroy(AmdkfdMcBackend *be)
         return;
     }
     /* Secondaries are closed before the primary, as the kernel expects */
-    assert(be->live_files == 0);
+    assert(qatomic_read(&be->live_files) == 0);
     close(be->primary_fd);
+    qemu_mutex_destroy(&be->create_lock);
     g_free(be->path);
     g_free(be);
 }
@@ -215,8 +228,10 @@ static bool host_node_info(AmdkfdMcBackend *be, uint32_t index,
 
 static uint32_t host_live_contexts(AmdkfdMcBackend *be)
 {
+    uint32_t n = qatomic_read(&be->live_files);
+
     /* Every file is a secondary; the primary exists while any does */
-    return be->live_files ? be->live_files + 1 : 0;
+    return n ? n + 1 : 0;
 }
 
 static AmdkfdMcBackendFile *host_open(AmdkfdMcBackend *be, int *err)
@@ -238,9 +253,9 @@ static AmdkfdMcBackendFile *host_open(AmdkfdMcBackend *be, int *err)
     for (i = 0; i < HOST_MAX_NODES; i++) {
         f->render_fd[i] = -1;
     }
-    f->bo_gpu = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-                                      NULL);
-    be->live_files++;
+    qemu_mutex_init(&f->wait_lock);
+    QLIST_INIT(&f->waits);
+    qatomic_inc(&be->live_files);
     return f;
 }
 
@@ -254,8 +269,9 @@ static void host_close(AmdkfdMcBackendFile *f)
         }
     }
     close(f->fd);
-    g_hash_table_destroy(f->bo_gpu);
-    f->be->live_files--;
+    assert(QLIST_EMPTY(&f->waits));
+    qemu_mutex_destroy(&f->wait_lock);
+    qatomic_dec(&f->be->live_files);
     g_free(f);
 }
 
@@ -284,10 +300,20 @@ static int host_acquire_vm(AmdkfdMcBackendFile *f,
         g_autofree char *path = g_strdup_printf("/dev/dri/renderD%u",
                                     f->be->nodes[n].info.drm_render_minor);
 
+        int ret;
+
         f->render_fd[n] = qemu_open_old(path, O_RDWR | O_CLOEXEC);
         if (f->render_fd[n] < 0) {
             return -errno;
         }
+        a->drm_fd = f->render_fd[n];
+        ret = host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
+        if (ret < 0) {
+            /* the device counts a render fd only for an acquired VM */
+            close(f->render_fd[n]);
+            f->render_fd[n] = -1;
+        }
+        return ret;
     }
     a->drm_fd = f->render_fd[n];
     return host_errno(ioctl(f->fd, AMDKFD_IOC_ACQUIRE_VM, a));
@@ -317,10 +343,12 @@ static GHashTable *host_sysfs_contexts(void)
 
 /*
  * CREATE_PROCESS returns nothing; the new context is the context_<id>
- * that appears in sysfs (QEMU creates contexts from one thread only).
+ * that appears in sysfs.  Workers create contexts in parallel: one at a
+ * time here, so that the difference is that one context.
  */
 static int host_create_process(AmdkfdMcBackendFile *f)
 {
+    QEMU_LOCK_GUARD(&f->be->create_lock);
     g_autoptr(GHashTable) before = host_sysfs_contexts();
     g_autoptr(GHashTable) after = NULL;
     GHashTableIter it;
@@ -350,41 +378,44 @@ static int host_create_process(AmdkfdMcBackendFile *f)
     return 0;
 }
 
-/* Waits run in slices so that host_cancel_waits() takes effect soon */
+/*
+ * A wait is one ioctl, as long as the guest asked for (cutting it into
+ * slices would lose auto-reset signals that fire between two slices).
+ * It is ended from outside by destroying the events it waits on, which
+ * the KFD answers by failing the wait at once; the file is about to be
+ * closed then, so its events do not matter any more.
+ */
 static int host_wait_events(AmdkfdMcBackendFile *f,
                             struct kfd_ioctl_wait_events_args *a)
 {
-    uint32_t left = a->timeout;
-    bool forever = a->timeout == UINT32_MAX;
+    HostWait w = {
+        .events = (const void *)(uintptr_t)a->events_ptr,
+        .num_events = a->num_events,
+    };
     int ret;
 
-    for (;;) {
-        uint32_t slice = forever ? HOST_WAIT_SLICE_MS :
-                         MIN(left, HOST_WAIT_SLICE_MS);
-
-        if (qatomic_read(&f->shut_down)) {
-            return -EINTR;
-        }
-        a->timeout = slice;
-        ret = host_errno(ioctl(f->fd, AMDKFD_IOC_WAIT_EVENTS, a));
-        if (ret < 0 || a->wait_result != KFD_IOC_WAIT_RESULT_TIMEOUT) {
-            return ret;
-        }
-        if (!forever) {
-            left -= slice;
-            if (!left) {
-                return 0;
-            }
-        }
+    qemu_mutex_lock(&f->wait_lock);
+    if (f->shut_down) {
+        qemu_mutex_unlock(&f->wait_lock);
+        return -EINTR;
     }
+    QLIST_INSERT_HEAD(&f->waits, &w, next);
+    qemu_mutex_unlock(&f->wait_lock);
+
+    ret = host_errno(ioctl(f->fd, AMDKFD_IOC_WAIT_EVENTS, a));
+
+    qemu_mutex_lock(&f->wait_lock);
+    QLIST_REMOVE(&w, next);
+    if (f->shut_down) {
+        ret = -EINTR;
+    }
+    qemu_mutex_unlock(&f->wait_lock);
+    return ret;
 }
 
 static int host_ioctl(AmdkfdMcBackendFile *f, unsigned long request,
                       void *arg)
 {
-    struct kfd_ioctl_alloc_memory_of_gpu_args *alloc = arg;
-    int ret;
-
     switch (request) {
     case AMDKFD_IOC_ACQUIRE_VM:
         return host_acquire_vm(f, arg);
@@ -392,15 +423,6 @@ static int host_ioctl(AmdkfdMcBackendFile *f, unsigned long request,
         return host_wait_events(f, arg);
     case AMDKFD_IOC_CREATE_PROCESS:
         return host_create_process(f);
-    case AMDKFD_IOC_ALLOC_MEMORY_OF_GPU:
-        ret = host_errno(ioctl(f->fd, request, arg));
-        if (ret == 0 && (alloc->flags & (KFD_IOC_ALLOC_MEM_FLAGS_VRAM |
-                                         KFD_IOC_ALLOC_MEM_FLAGS_GTT))) {
-            /* VRAM and GTT are mapped through the GPU's render node */
-            g_hash_table_insert(f->bo_gpu, g_memdup2(&alloc->mmap_offset, 8),
-                                GUINT_TO_POINTER(alloc->gpu_id));
-        }
-        return ret;
     default:
         return host_errno(ioctl(f->fd, request, arg));
     }
@@ -414,35 +436,44 @@ static void host_ctx_info(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *i)
     i->secondary = f->ctx_id != AMDKFD_MC_KFD_PRIMARY_ID;
 }
 
-static void host_unmap(AmdkfdMcBackendMap *map)
-{
-    munmap(map->ptr, map->size);
-}
-
 static int host_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
-                     AmdkfdMcBackendMap *map)
+                     uint32_t gpu_id, void *at, AmdkfdMcBackendMap *map)
 {
     int fd = f->fd;
     void *ptr;
 
-    /* Offsets of KFD objects carry a type or a GPU id above bit 46 */
+    /* Memory objects (no KFD type or GPU bits) map through the render node */
     if ((offset >> AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT) == 0) {
-        gpointer gpu = g_hash_table_lookup(f->bo_gpu, &offset);
-        int n = gpu ? host_node_index(f->be, GPOINTER_TO_UINT(gpu)) : -1;
+        int n = host_node_index(f->be, gpu_id);
 
         if (n < 0 || f->render_fd[n] < 0) {
             return -EINVAL;
         }
         fd = f->render_fd[n];
     }
+    /*
+     * A failed mmap(MAP_FIXED) may leave the target unmapped, and a vCPU
+     * hitting a hole would kill QEMU: try the mapping elsewhere first, so
+     * that only a host out of memory can fail the real one.
+     */
     ptr = mmap(NULL, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
     if (ptr == MAP_FAILED) {
         return -errno;
     }
-    map->ptr = ptr;
+    munmap(ptr, length);
+    ptr = mmap(at, length, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+               offset);
+    if (ptr != at) {
+        int err = -errno;
+
+        mmap(at, length, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        return err;
+    }
+    /* the window's zero pages replace it on unmap: nothing else to drop */
+    map->ptr = at;
     map->size = length;
-    map->trap_writes = false;
-    map->unmap = host_unmap;
+    map->release = NULL;
     map->opaque = NULL;
     return 0;
 }
@@ -456,12 +487,29 @@ static int host_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
 
 static void host_cancel_waits(AmdkfdMcBackendFile *f)
 {
-    qatomic_set(&f->shut_down, true);
+    HostWait *w;
+    uint32_t i;
+
+    qemu_mutex_lock(&f->wait_lock);
+    f->shut_down = true;
+    QLIST_FOREACH(w, &f->waits, next) {
+        for (i = 0; i < w->num_events; i++) {
+            struct kfd_ioctl_destroy_event_args d = {
+                .event_id = w->events[i].event_id,
+            };
+
+            /* may fail for ids destroyed already: that is fine */
+            ioctl(f->fd, AMDKFD_IOC_DESTROY_EVENT, &d);
+        }
+    }
+    qemu_mutex_unlock(&f->wait_lock);
 }
 
 const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .name = "host",
     .kind = AMDKFD_MC_BACKEND_HOST,
+    .fds_per_context = 1,
+    .fds_per_vm = 1,
     .create = host_create,
     .destroy = host_destroy,
     .num_nodes = host_num_nodes,

@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include <sys/mman.h>
 #include "backend.h"
 #include "sim-kfd.h"
 
@@ -118,13 +119,19 @@ static void sim_ctx_info(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *info)
     info->secondary = ci.secondary;
 }
 
-static void sim_unmap(AmdkfdMcBackendMap *map)
+static void sim_release(AmdkfdMcBackendMap *map)
 {
     sim_kfd_munmap(map->opaque, map->ptr, map->size);
 }
 
+/* The software GPU must hear doorbell writes */
+static bool sim_mmap_traps(AmdkfdMcBackend *be, uint64_t offset)
+{
+    return (offset & SIM_KFD_MMAP_TYPE_MASK) == SIM_KFD_MMAP_TYPE_DOORBELL;
+}
+
 static int sim_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
-                    AmdkfdMcBackendMap *map)
+                    uint32_t gpu_id, void *at, AmdkfdMcBackendMap *map)
 {
     int err = 0;
     void *ptr = sim_kfd_mmap(f->f, offset, length, &err);
@@ -132,12 +139,23 @@ static int sim_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
     if (!ptr) {
         return err ? err : -EINVAL;
     }
+    /*
+     * The model's memory is a shared memfd mapping: a second mapping of
+     * the same pages goes in place of the window's (mremap with an old
+     * size of 0 duplicates a shared mapping).
+     */
+    if (at && mremap(ptr, 0, length, MREMAP_MAYMOVE | MREMAP_FIXED, at) !=
+              at) {
+        err = -errno;
+        /* never leave a hole where a vCPU may access */
+        mmap(at, length, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        sim_kfd_munmap(f->kfd, ptr, length);
+        return err;
+    }
     map->ptr = ptr;
     map->size = length;
-    /* The software GPU must hear doorbell writes */
-    map->trap_writes = (offset & SIM_KFD_MMAP_TYPE_MASK) ==
-                       SIM_KFD_MMAP_TYPE_DOORBELL;
-    map->unmap = sim_unmap;
+    map->release = sim_release;
     map->opaque = f->kfd;
     return 0;
 }
@@ -167,6 +185,8 @@ static uint32_t sim_live_contexts(AmdkfdMcBackend *be)
 const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .name = "sim",
     .kind = AMDKFD_MC_BACKEND_SIM,
+    .fds_per_context = 0,
+    .fds_per_vm = 0,
     .create = sim_create,
     .destroy = sim_destroy,
     .num_nodes = sim_num_nodes,
@@ -175,6 +195,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .close = sim_close,
     .ioctl = sim_ioctl,
     .ctx_info = sim_ctx_info,
+    .mmap_traps = sim_mmap_traps,
     .mmap = sim_mmap,
     .doorbell_write = sim_doorbell_write,
     .cancel_waits = sim_cancel_waits,

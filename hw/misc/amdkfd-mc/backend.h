@@ -35,20 +35,25 @@ typedef struct AmdkfdMcBackendCtxInfo {
     bool secondary;
 } AmdkfdMcBackendCtxInfo;
 
-/* Host pages of one mmap() of a context's file */
+/* One mmap() of a context's file into the window */
 typedef struct AmdkfdMcBackendMap {
-    void *ptr;
     uint64_t size;
-    /* Writes must reach the backend (sim doorbells): map as MMIO */
-    bool trap_writes;
-    /* Releases the pages; may run on any thread, after the file is gone */
-    void (*unmap)(struct AmdkfdMcBackendMap *map);
+    /*
+     * The window has put zero pages where the mapping was (or forgets a
+     * trapped one): drop what the backend kept for it.  May run after the
+     * file is closed.  NULL if there is nothing to drop.
+     */
+    void (*release)(struct AmdkfdMcBackendMap *map);
+    void *ptr;
     void *opaque;
 } AmdkfdMcBackendMap;
 
 typedef struct AmdkfdMcBackendOps {
     const char *name;
     uint32_t kind;              /* AMDKFD_MC_BACKEND_* */
+    /* Host fds the backend holds per context, and per acquired GPU VM */
+    uint32_t fds_per_context;
+    uint32_t fds_per_vm;
 
     AmdkfdMcBackend *(*create)(const AmdkfdMcBackendConfig *cfg,
                                Error **errp);
@@ -57,22 +62,41 @@ typedef struct AmdkfdMcBackendOps {
     /* The KFD ioctl interface version the backend implements */
     void (*version)(AmdkfdMcBackend *be, uint32_t *major, uint32_t *minor);
 
-    /* Like open("/dev/kfd"); returns NULL and sets *err (-errno) on failure */
+    /*
+     * Like open("/dev/kfd"); returns NULL and sets *err (-errno) on
+     * failure.  open, close and ctx_info may run in a worker thread.
+     */
     AmdkfdMcBackendFile *(*open)(AmdkfdMcBackend *be, int *err);
     /* Like close(); destroys the context if the file was a secondary */
     void (*close)(AmdkfdMcBackendFile *f);
-    /* Like ioctl(); @arg is a host copy already validated by the device */
+    /*
+     * Like ioctl(); @arg is a host copy already validated by the device.
+     * May be called from several threads at once, for different files
+     * and (WAIT_EVENTS) for the same file.
+     */
     int (*ioctl)(AmdkfdMcBackendFile *f, unsigned long request, void *arg);
     void (*ctx_info)(AmdkfdMcBackendFile *f, AmdkfdMcBackendCtxInfo *info);
-    /* Like mmap() of the file at @offset; fills @map or returns -errno */
+    /*
+     * True if mappings of @offset must trap writes (sim doorbells: the
+     * software GPU has to hear them); such a mapping has no host pages.
+     */
+    bool (*mmap_traps)(AmdkfdMcBackend *be, uint64_t offset);
+    /*
+     * Like mmap(MAP_FIXED) of @length bytes of the file at @offset to the
+     * host address @at (NULL for a trapping mapping), replacing the pages
+     * there.  @gpu_id names the memory object's GPU (0 for offsets of the
+     * KFD's own kinds).  Returns 0 and fills @map, or -errno; on failure
+     * the range at @at is still mapped (never a hole a vCPU could hit).
+     */
     int (*mmap)(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
-                AmdkfdMcBackendMap *map);
-    /* A guest write to a mapping with trap_writes */
+                uint32_t gpu_id, void *at, AmdkfdMcBackendMap *map);
+    /* A guest write to a trapping mapping; may block, runs in a worker */
     int (*doorbell_write)(AmdkfdMcBackendFile *f, uint64_t offset,
                           uint64_t byte_offset, uint64_t value);
     /*
      * The file is about to be closed: make blocking calls on it
-     * (WAIT_EVENTS), running or not started yet, return soon.
+     * (WAIT_EVENTS), running or not started yet, return soon.  Runs on
+     * the main loop; must not block for long.
      */
     void (*cancel_waits)(AmdkfdMcBackendFile *f);
     /* Topology of exported GPU node @index; false past the last one */

@@ -20,6 +20,7 @@ QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_device_info) != 64);
 QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_context_info) != 16);
 QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology) != 16);
 QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology_node) != 88);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_window_map) != 32);
 
 static bool amdkfd_mc_cmd_reserved_clear(const struct amdkfd_mc_cmd *cmd)
 {
@@ -29,7 +30,7 @@ static bool amdkfd_mc_cmd_reserved_clear(const struct amdkfd_mc_cmd *cmd)
 /* GPU nodes the guest sees: DEVICE_INFO and QUERY_TOPOLOGY agree */
 static uint32_t amdkfd_mc_num_nodes(AmdkfdMcState *s)
 {
-    return MIN(s->be_ops->num_nodes(s->be), AMDKFD_MC_MAX_NODES);
+    return s->num_nodes;
 }
 
 /* Write a reply of @len bytes to the payload, which must have room for it */
@@ -40,7 +41,7 @@ static uint32_t amdkfd_mc_reply(AmdkfdMcState *s,
     if (cmd->payload_len < len) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
-    if (!amdkfd_mc_dma_write(s, cmd->payload_addr, buf, len)) {
+    if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), cmd->payload_addr, buf, len)) {
         return AMDKFD_MC_S_DMA_ERROR;
     }
     return AMDKFD_MC_S_OK;
@@ -53,7 +54,7 @@ static uint32_t amdkfd_mc_cmd_device_info(AmdkfdMcState *s,
         .abi_version = cpu_to_le32(AMDKFD_MC_ABI_MAJOR << 16 |
                                    AMDKFD_MC_ABI_MINOR),
         .features = cpu_to_le32(AMDKFD_MC_FEATURES),
-        .max_contexts = cpu_to_le32(s->max_contexts),
+        .max_contexts = cpu_to_le32(s->limits.max_contexts),
         .live_contexts = cpu_to_le32(s->live_contexts),
         .backend = cpu_to_le32(s->be_ops->kind),
         .num_nodes = cpu_to_le32(amdkfd_mc_num_nodes(s)),
@@ -67,50 +68,94 @@ static uint32_t amdkfd_mc_cmd_device_info(AmdkfdMcState *s,
     return amdkfd_mc_reply(s, cmd, &info, sizeof(info));
 }
 
-static uint32_t amdkfd_mc_cmd_create_context(AmdkfdMcState *s,
-                                             const struct amdkfd_mc_cmd *cmd,
-                                             struct amdkfd_mc_cpl *cpl)
+/* CREATE_CONTEXT continues in a worker: the backend may sleep */
+typedef struct AmdkfdMcCreate {
+    AmdkfdMcAsync async;
+    AmdkfdMcContext *ctx;
+    uint64_t payload_addr;
+    uint32_t payload_len;
+    int err;
+} AmdkfdMcCreate;
+
+static void amdkfd_mc_create_run(AmdkfdMcWork *w)
 {
+    AmdkfdMcCreate *c = container_of(w, AmdkfdMcCreate, async.work);
+
+    c->err = amdkfd_mc_ctx_open(c->ctx);
+}
+
+static void amdkfd_mc_create_done(AmdkfdMcWork *w)
+{
+    AmdkfdMcCreate *c = container_of(w, AmdkfdMcCreate, async.work);
+    AmdkfdMcContext *ctx = c->ctx;
+    AmdkfdMcState *s = ctx->s;
+    struct amdkfd_mc_cpl *cpl = &c->async.cpl;
     struct amdkfd_mc_context_info info = { 0 };
     AmdkfdMcBackendCtxInfo be_info = { 0 };
+
+    amdkfd_mc_ctx_opened(ctx, c->err);
+    if (c->err) {
+        cpl->status = AMDKFD_MC_S_BACKEND_ERROR;
+        cpl->result = c->err;
+    } else if (ctx->state != AMDKFD_MC_CTX_LIVE || c->async.orphaned) {
+        /* reset or unplugged meanwhile: nobody is told of it */
+        amdkfd_mc_ctx_destroy(ctx);
+        cpl->status = AMDKFD_MC_S_INVALID_CONTEXT;
+    } else {
+        cpl->status = AMDKFD_MC_S_OK;
+        cpl->value = ctx->id;
+        if (c->payload_len) {
+            s->be_ops->ctx_info(ctx->file, &be_info);
+            info.ctx_id = cpu_to_le32(ctx->id);
+            info.host_ctx_id = cpu_to_le32(be_info.host_ctx_id);
+            info.pasid = cpu_to_le32(be_info.pasid);
+            info.flags = cpu_to_le32((be_info.secondary ?
+                                      AMDKFD_MC_CTX_SECONDARY : 0) |
+                                     (s->legacy_shared ?
+                                      AMDKFD_MC_CTX_SHARED : 0));
+            if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), c->payload_addr,
+                                     &info, sizeof(info))) {
+                /* The guest never learns of a context it was not told of */
+                amdkfd_mc_ctx_destroy(ctx);
+                cpl->status = AMDKFD_MC_S_DMA_ERROR;
+                cpl->value = 0;
+            }
+        }
+    }
+    amdkfd_mc_async_end(&c->async);
+    /* the end of the creation's hold frees a context that did not make it */
+    amdkfd_mc_ctx_put_inflight(ctx);
+    g_free(c);
+}
+
+static uint32_t amdkfd_mc_cmd_create_context(AmdkfdMcState *s,
+                                             const struct amdkfd_mc_cmd *cmd)
+{
+    AmdkfdMcCreate *c;
     AmdkfdMcContext *ctx;
     uint32_t status;
-    int err;
 
-    /* Check the reply buffer first so a bad one leaks no context */
-    if (cmd->payload_len && cmd->payload_len < sizeof(info)) {
+    /* Check the reply buffer first so a bad one costs no context */
+    if (cmd->payload_len &&
+        cmd->payload_len < sizeof(struct amdkfd_mc_context_info)) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
-    if (cmd->payload_len &&
-        !address_space_access_valid(pci_get_address_space(PCI_DEVICE(s)),
-                                    cmd->payload_addr, sizeof(info), true,
-                                    AMDKFD_MC_DMA_ATTRS)) {
-        return AMDKFD_MC_S_DMA_ERROR;
-    }
-
-    status = amdkfd_mc_ctx_create(s, &ctx, &err);
+    status = amdkfd_mc_ctx_reserve(s, &ctx);
     if (status != AMDKFD_MC_S_OK) {
-        cpl->result = err;
         return status;
     }
-    cpl->value = ctx->id;
-    if (!cmd->payload_len) {
-        return AMDKFD_MC_S_OK;
-    }
-
-    s->be_ops->ctx_info(ctx->file, &be_info);
-    info.ctx_id = cpu_to_le32(ctx->id);
-    info.host_ctx_id = cpu_to_le32(be_info.host_ctx_id);
-    info.pasid = cpu_to_le32(be_info.pasid);
-    info.flags = cpu_to_le32((be_info.secondary ? AMDKFD_MC_CTX_SECONDARY : 0) |
-                             (s->legacy_shared ? AMDKFD_MC_CTX_SHARED : 0));
-    status = amdkfd_mc_reply(s, cmd, &info, sizeof(info));
-    if (status != AMDKFD_MC_S_OK) {
-        /* The guest never learns of a context it could not be told about */
-        amdkfd_mc_ctx_destroy(s, ctx);
-        cpl->value = 0;
-    }
-    return status;
+    c = g_new0(AmdkfdMcCreate, 1);
+    c->ctx = ctx;
+    c->payload_addr = cmd->payload_addr;
+    c->payload_len = cmd->payload_len;
+    c->async.cpl.cookie = cmd->cookie;
+    c->async.work.run = amdkfd_mc_create_run;
+    c->async.work.done = amdkfd_mc_create_done;
+    c->async.work.serial = &ctx->serial;
+    /* the context's own hold is the creation's (ctx->inflight is 1) */
+    amdkfd_mc_async_begin(s, NULL, &c->async);
+    amdkfd_mc_work_submit(&s->workers, &c->async.work);
+    return AMDKFD_MC_S_ASYNC;
 }
 
 static uint32_t amdkfd_mc_cmd_topology(AmdkfdMcState *s,
@@ -154,21 +199,35 @@ static uint32_t amdkfd_mc_cmd_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                                   const struct amdkfd_mc_cmd *cmd,
                                   struct amdkfd_mc_cpl *cpl)
 {
-    uint64_t win_offset = 0;
+    struct amdkfd_mc_window_map reply = { 0 };
+    uint64_t win_offset = 0, map_id = 0;
     uint32_t status;
     int err;
 
-    if (cmd->payload_len) {
+    /* The reply must have room before anything is mapped */
+    if (cmd->payload_len < sizeof(reply)) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
-    status = amdkfd_mc_window_map(s, ctx, cmd->arg1, cmd->arg2, &win_offset,
-                                  &err);
+    status = amdkfd_mc_window_map(ctx, cmd->arg1, cmd->arg2, &win_offset,
+                                  &map_id, &err);
     cpl->result = err;
-    cpl->value = win_offset;
-    return status;
+    if (status != AMDKFD_MC_S_OK) {
+        return status;
+    }
+    reply.win_offset = cpu_to_le64(win_offset);
+    reply.map_id = cpu_to_le64(map_id);
+    reply.size = cpu_to_le64(cmd->arg2);
+    status = amdkfd_mc_reply(s, cmd, &reply, sizeof(reply));
+    if (status != AMDKFD_MC_S_OK) {
+        /* the guest cannot know the mapping: it was never made */
+        amdkfd_mc_window_unmap(ctx, map_id);
+        return status;
+    }
+    cpl->value = map_id;
+    return AMDKFD_MC_S_OK;
 }
 
-/* Commands that name no context */
+/* Commands that name no context; false if it went asynchronous */
 static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
                                  const struct amdkfd_mc_cmd *cmd,
                                  struct amdkfd_mc_cpl *cpl)
@@ -182,7 +241,10 @@ static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
         cpl->status = amdkfd_mc_cmd_device_info(s, cmd);
         break;
     case AMDKFD_MC_OP_CREATE_CONTEXT:
-        cpl->status = amdkfd_mc_cmd_create_context(s, cmd, cpl);
+        cpl->status = amdkfd_mc_cmd_create_context(s, cmd);
+        if (cpl->status == AMDKFD_MC_S_ASYNC) {
+            return false;
+        }
         break;
     case AMDKFD_MC_OP_QUERY_TOPOLOGY:
         cpl->status = amdkfd_mc_cmd_topology(s, cmd);
@@ -205,7 +267,10 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
         cpl->status = AMDKFD_MC_S_INVALID_ARGUMENT;
         return true;
     }
-    if (cmd->payload_addr + cmd->payload_len < cmd->payload_addr) {
+    /* The whole payload is guest RAM, whatever part a reply fills */
+    if (cmd->payload_len &&
+        !amdkfd_mc_dma_is_ram(amdkfd_mc_pci(s), cmd->payload_addr,
+                              cmd->payload_len, true)) {
         cpl->status = AMDKFD_MC_S_DMA_ERROR;
         return true;
     }
@@ -233,7 +298,7 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     }
     switch (cmd->opcode) {
     case AMDKFD_MC_OP_DESTROY_CONTEXT:
-        amdkfd_mc_ctx_destroy(s, ctx);
+        amdkfd_mc_ctx_destroy(ctx);
         cpl->status = AMDKFD_MC_S_OK;
         break;
     case AMDKFD_MC_OP_IOCTL:
@@ -247,7 +312,7 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
         break;
     case AMDKFD_MC_OP_UNMAP_WINDOW:
         cpl->status = cmd->payload_len ? AMDKFD_MC_S_INVALID_ARGUMENT :
-                      amdkfd_mc_window_unmap(s, ctx, cmd->arg1);
+                      amdkfd_mc_window_unmap(ctx, cmd->arg1);
         break;
     }
     return true;

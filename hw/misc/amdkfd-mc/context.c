@@ -1,5 +1,5 @@
 /*
- * amdkfd-mc: the table of guest contexts
+ * amdkfd-mc: guest contexts, their memory objects and their limits
  *
  * Each guest context owns one backend file that has been turned into its
  * own KFD context, so its handles, events, memory and GPU address space are
@@ -8,56 +8,270 @@
  * on a kernel before Linux 7.0 can do: every guest context shares the
  * process's primary context.
  *
+ * Ids come from a 32-bit counter that never goes back, not even on reset:
+ * a stale id can never name a newer context.  A context is CREATING while
+ * a worker makes its backend context, LIVE once the guest can name it and
+ * DYING from its destruction until nothing of it runs in a worker any
+ * more; it holds a place against max-contexts all that time.
+ *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
-#include "block/aio-wait.h"
+#include "qemu/atomic.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
-static uint32_t amdkfd_mc_ctx_make_id(uint32_t slot, uint16_t generation)
-{
-    return (uint32_t)generation << 16 | slot;
-}
-
 AmdkfdMcContext *amdkfd_mc_ctx_lookup(AmdkfdMcState *s, uint32_t id)
 {
-    uint32_t slot = AMDKFD_MC_CTX_SLOT(id);
-
-    if (slot == 0 || slot > s->max_contexts) {
-        return NULL;
-    }
-    if (s->contexts[slot].id != id) {
-        return NULL;
-    }
-    return &s->contexts[slot];
+    return id ? g_hash_table_lookup(s->contexts, GUINT_TO_POINTER(id)) : NULL;
 }
 
-/*
- * Create a context.  Returns an AMDKFD_MC_S_* status; on a backend failure
- * *err holds the negative errno the backend returned.
- */
-uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
-                              int *err)
+int amdkfd_mc_node_index(AmdkfdMcState *s, uint32_t gpu_id)
 {
-    AmdkfdMcContext *ctx = NULL;
-    AmdkfdMcBackendFile *file;
-    uint32_t slot;
-    int ret;
+    uint32_t i;
 
-    *err = 0;
-    if (s->nr_free_slots == 0) {
+    for (i = 0; gpu_id && i < s->num_nodes; i++) {
+        if (s->node_gpu_id[i] == gpu_id) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+uint64_t amdkfd_mc_ctx_max_mapped(AmdkfdMcState *s)
+{
+    return s->limits.ctx_max_mapped ? s->limits.ctx_max_mapped :
+                                      s->window_size;
+}
+
+/* ---- memory objects ---- */
+
+AmdkfdMcObject *amdkfd_mc_obj_lookup(AmdkfdMcContext *ctx, uint64_t handle)
+{
+    return g_hash_table_lookup(ctx->objects, &handle);
+}
+
+AmdkfdMcObject *amdkfd_mc_obj_by_offset(AmdkfdMcContext *ctx,
+                                        uint64_t mmap_offset)
+{
+    return g_hash_table_lookup(ctx->offsets, &mmap_offset);
+}
+
+bool amdkfd_mc_obj_reserve(AmdkfdMcContext *ctx)
+{
+    AmdkfdMcState *s = ctx->s;
+
+    if (ctx->nr_objects >= s->limits.ctx_max_objects ||
+        s->nr_objects >= s->limits.max_objects) {
+        return false;
+    }
+    ctx->nr_objects++;
+    s->nr_objects++;
+    return true;
+}
+
+void amdkfd_mc_obj_unreserve(AmdkfdMcContext *ctx)
+{
+    ctx->nr_objects--;
+    ctx->s->nr_objects--;
+}
+
+void amdkfd_mc_obj_add(AmdkfdMcContext *ctx, const AmdkfdMcObject *obj)
+{
+    AmdkfdMcObject *o = g_memdup2(obj, sizeof(*obj));
+    AmdkfdMcObject *old = amdkfd_mc_obj_lookup(ctx, o->handle);
+
+    if (old) {
+        /* a backend that reuses a live handle: keep one record */
+        amdkfd_mc_obj_remove(ctx, old);
+        ctx->nr_objects++;
+        ctx->s->nr_objects++;
+    }
+    g_hash_table_insert(ctx->objects, &o->handle, o);
+    /* KFD kinds (doorbell, MMIO) share offsets; the policy allows those */
+    if (!g_hash_table_contains(ctx->offsets, &o->mmap_offset)) {
+        g_hash_table_insert(ctx->offsets, &o->mmap_offset, o);
+    }
+}
+
+void amdkfd_mc_obj_remove(AmdkfdMcContext *ctx, AmdkfdMcObject *obj)
+{
+    if (g_hash_table_lookup(ctx->offsets, &obj->mmap_offset) == obj) {
+        g_hash_table_remove(ctx->offsets, &obj->mmap_offset);
+    }
+    g_hash_table_remove(ctx->objects, &obj->handle);
+    amdkfd_mc_obj_unreserve(ctx);
+    g_free(obj);
+}
+
+bool amdkfd_mc_obj_covers(AmdkfdMcContext *ctx, unsigned node, uint64_t va,
+                          uint64_t len)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    if (va + len < va) {
+        return false;
+    }
+    /* queue creation only: a scan of at most ctx-max-objects */
+    g_hash_table_iter_init(&it, ctx->objects);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        AmdkfdMcObject *o = value;
+
+        if ((o->gpu_mapped & (1u << node)) && !o->freeing &&
+            va >= o->va && va + len <= o->va + o->size) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- doorbells (trapped, sim) ---- */
+
+static void amdkfd_mc_ctx_doorbell_run(AmdkfdMcWork *w)
+{
+    AmdkfdMcContext *ctx = container_of(w, AmdkfdMcContext, db_work);
+    g_autoptr(GHashTable) rung = NULL;
+    GHashTableIter it;
+    gpointer key, value;
+
+    qemu_mutex_lock(&ctx->db_lock);
+    rung = ctx->db_pending;
+    ctx->db_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                            g_free, g_free);
+    ctx->db_queued = false;
+    qemu_mutex_unlock(&ctx->db_lock);
+    if (qatomic_read(&ctx->cancelled)) {
+        return;
+    }
+    /* the sim's DMA engine: may copy gigabytes, so here and not on a vCPU */
+    g_hash_table_iter_init(&it, rung);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        uint64_t addr = *(uint64_t *)key;
+
+        ctx->s->be_ops->doorbell_write(ctx->file, addr, 0,
+                                       *(uint64_t *)value);
+    }
+}
+
+static void amdkfd_mc_ctx_doorbell_done(AmdkfdMcWork *w)
+{
+    AmdkfdMcContext *ctx = container_of(w, AmdkfdMcContext, db_work);
+    bool again;
+
+    /* rung again while the worker ran: go on */
+    qemu_mutex_lock(&ctx->db_lock);
+    again = ctx->db_queued;
+    qemu_mutex_unlock(&ctx->db_lock);
+    if (again && ctx->state == AMDKFD_MC_CTX_LIVE) {
+        amdkfd_mc_work_submit(&ctx->s->workers, &ctx->db_work);
+        return;
+    }
+    ctx->db_running = false;
+    amdkfd_mc_ctx_put_inflight(ctx);
+}
+
+void amdkfd_mc_ctx_doorbell(AmdkfdMcContext *ctx, uint64_t mmap_offset,
+                            uint64_t byte_offset, uint64_t value)
+{
+    uint64_t addr = mmap_offset + byte_offset;
+
+    if (ctx->state != AMDKFD_MC_CTX_LIVE || addr < mmap_offset) {
+        return;
+    }
+    /*
+     * A later write to the same doorbell replaces an earlier one that has
+     * not run yet, as a write pointer does: the table stays as small as
+     * the doorbells the context has mapped.
+     */
+    qemu_mutex_lock(&ctx->db_lock);
+    g_hash_table_insert(ctx->db_pending, g_memdup2(&addr, 8),
+                        g_memdup2(&value, 8));
+    ctx->db_queued = true;
+    qemu_mutex_unlock(&ctx->db_lock);
+    /* doorbell writes and done() run under the BQL: no race on db_running */
+    if (!ctx->db_running) {
+        ctx->db_running = true;
+        ctx->inflight++;
+        amdkfd_mc_work_submit(&ctx->s->workers, &ctx->db_work);
+    }
+}
+
+/* ---- creation ---- */
+
+static AmdkfdMcContext *amdkfd_mc_ctx_new(AmdkfdMcState *s, uint32_t id)
+{
+    AmdkfdMcContext *ctx = g_new0(AmdkfdMcContext, 1);
+
+    ctx->s = s;
+    ctx->id = id;
+    ctx->state = AMDKFD_MC_CTX_CREATING;
+    QTAILQ_INIT(&ctx->mappings);
+    ctx->objects = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                         NULL, NULL);
+    ctx->offsets = g_hash_table_new(g_int64_hash, g_int64_equal);
+    ctx->queue_nodes = g_hash_table_new(NULL, NULL);
+    amdkfd_mc_serial_init(&ctx->serial);
+    qemu_mutex_init(&ctx->db_lock);
+    ctx->db_work.run = amdkfd_mc_ctx_doorbell_run;
+    ctx->db_work.done = amdkfd_mc_ctx_doorbell_done;
+    ctx->db_work.serial = &ctx->serial;
+    ctx->db_pending = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                            g_free, g_free);
+    return ctx;
+}
+
+static void amdkfd_mc_ctx_free(AmdkfdMcContext *ctx)
+{
+    GHashTableIter it;
+    gpointer value;
+
+    g_hash_table_iter_init(&it, ctx->objects);
+    while (g_hash_table_iter_next(&it, NULL, &value)) {
+        g_free(value);
+    }
+    ctx->s->nr_objects -= ctx->nr_objects;
+    g_hash_table_destroy(ctx->objects);
+    g_hash_table_destroy(ctx->offsets);
+    g_hash_table_destroy(ctx->queue_nodes);
+    g_hash_table_destroy(ctx->db_pending);
+    qemu_mutex_destroy(&ctx->db_lock);
+    g_free(ctx);
+}
+
+uint32_t amdkfd_mc_ctx_reserve(AmdkfdMcState *s, AmdkfdMcContext **out)
+{
+    AmdkfdMcContext *ctx;
+    uint32_t fds = s->be_ops->fds_per_context;
+
+    if (s->nr_contexts >= s->limits.max_contexts || s->next_ctx_id == 0 ||
+        s->host_fds + fds > s->limits.max_host_fds) {
         return AMDKFD_MC_S_NO_RESOURCES;
     }
-    slot = s->free_slots[s->nr_free_slots - 1];
-    ctx = &s->contexts[slot];
+    ctx = amdkfd_mc_ctx_new(s, s->next_ctx_id++);
+    /* the creation itself is work in flight of the context */
+    ctx->inflight = 1;
+    ctx->host_fds = fds;
+    s->host_fds += fds;
+    s->nr_contexts++;
+    QTAILQ_INSERT_TAIL(&s->all_contexts, ctx, next);
+    *out = ctx;
+    return AMDKFD_MC_S_OK;
+}
 
-    file = s->be_ops->open(s->be, err);
+/* In a worker: the backend's open and CREATE_PROCESS; 0 or -errno */
+int amdkfd_mc_ctx_open(AmdkfdMcContext *ctx)
+{
+    AmdkfdMcState *s = ctx->s;
+    AmdkfdMcBackendFile *file;
+    int err = 0, ret;
+
+    file = s->be_ops->open(s->be, &err);
     if (!file) {
-        return AMDKFD_MC_S_BACKEND_ERROR;
+        return err ? err : -EIO;
     }
     if (!s->legacy_shared) {
         /*
@@ -68,92 +282,103 @@ uint32_t amdkfd_mc_ctx_create(AmdkfdMcState *s, AmdkfdMcContext **out,
         ret = s->be_ops->ioctl(file, AMDKFD_IOC_CREATE_PROCESS, NULL);
         if (ret < 0) {
             s->be_ops->close(file);
-            *err = ret;
-            return AMDKFD_MC_S_BACKEND_ERROR;
+            return ret;
         }
     }
-
-    /* Generation 0 is skipped so that no valid id is a bare slot number */
-    ctx->generation++;
-    if (ctx->generation == 0) {
-        ctx->generation = 1;
-    }
-    ctx->id = amdkfd_mc_ctx_make_id(slot, ctx->generation);
     ctx->file = file;
-    ctx->mapped_bytes = 0;
-    ctx->queues = 0;
-    ctx->events = 0;
-    ctx->objects = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                         g_free, g_free);
-    s->nr_free_slots--;
-    s->live_contexts++;
-    trace_amdkfd_mc_ctx_create(ctx->id, s->live_contexts);
-    *out = ctx;
-    return AMDKFD_MC_S_OK;
+    return 0;
 }
 
-void amdkfd_mc_ctx_release(AmdkfdMcState *s, AmdkfdMcContext *ctx)
+static void amdkfd_mc_ctx_release(AmdkfdMcContext *ctx)
 {
-    s->be_ops->close(ctx->file);
-    g_hash_table_destroy(ctx->objects);
-    ctx->objects = NULL;
-    ctx->file = NULL;
-    ctx->dying = false;
-    s->free_slots[s->nr_free_slots++] = ctx - s->contexts;
+    AmdkfdMcState *s = ctx->s;
+
+    trace_amdkfd_mc_ctx_release(ctx->id);
+    assert(ctx->inflight == 0 && QTAILQ_EMPTY(&ctx->mappings));
+    if (ctx->file) {
+        s->be_ops->close(ctx->file);
+    }
+    s->host_fds -= ctx->host_fds;
+    s->nr_contexts--;
+    QTAILQ_REMOVE(&s->all_contexts, ctx, next);
+    amdkfd_mc_ctx_free(ctx);
+}
+
+/* After amdkfd_mc_ctx_open(); the caller then drops the creation's hold */
+void amdkfd_mc_ctx_opened(AmdkfdMcContext *ctx, int err)
+{
+    AmdkfdMcState *s = ctx->s;
+
+    if (ctx->state == AMDKFD_MC_CTX_DYING || err) {
+        /* failed, or reset or unplugged while it was being made */
+        ctx->state = AMDKFD_MC_CTX_DYING;
+        qatomic_set(&ctx->cancelled, true);
+        return;
+    }
+    ctx->state = AMDKFD_MC_CTX_LIVE;
+    g_hash_table_insert(s->contexts, GUINT_TO_POINTER(ctx->id), ctx);
+    s->live_contexts++;
+    trace_amdkfd_mc_ctx_create(ctx->id, s->live_contexts);
+}
+
+void amdkfd_mc_ctx_put_inflight(AmdkfdMcContext *ctx)
+{
+    assert(ctx->inflight > 0);
+    if (--ctx->inflight == 0 && ctx->state == AMDKFD_MC_CTX_DYING) {
+        amdkfd_mc_ctx_release(ctx);
+    }
 }
 
 /*
- * The guest id dies at once; the backend file lives on until no
- * asynchronous command (a WAIT_EVENTS in a worker) still uses it.
+ * The guest id dies at once and the window ranges go back (the guest
+ * driver revoked its CPU mappings before it asked); the backend file
+ * lives on until nothing runs on it in a worker any more.
  */
-void amdkfd_mc_ctx_destroy(AmdkfdMcState *s, AmdkfdMcContext *ctx)
+void amdkfd_mc_ctx_destroy(AmdkfdMcContext *ctx)
 {
+    AmdkfdMcState *s = ctx->s;
+
     trace_amdkfd_mc_ctx_destroy(ctx->id, ctx->inflight);
-    amdkfd_mc_window_unmap_ctx(s, ctx, true, 0);
-    ctx->id = 0;
-    s->live_contexts--;
+    if (ctx->state == AMDKFD_MC_CTX_LIVE) {
+        g_hash_table_remove(s->contexts, GUINT_TO_POINTER(ctx->id));
+        s->live_contexts--;
+    }
+    amdkfd_mc_window_unmap_ctx(ctx);
+    if (ctx->state == AMDKFD_MC_CTX_CREATING) {
+        /* amdkfd_mc_ctx_opened() finishes it */
+        ctx->state = AMDKFD_MC_CTX_DYING;
+        return;
+    }
+    ctx->state = AMDKFD_MC_CTX_DYING;
+    qatomic_set(&ctx->cancelled, true);
     if (ctx->inflight) {
-        ctx->dying = true;
         s->be_ops->cancel_waits(ctx->file);
         return;
     }
-    amdkfd_mc_ctx_release(s, ctx);
-}
-
-void amdkfd_mc_ctx_table_init(AmdkfdMcState *s)
-{
-    uint32_t i;
-
-    s->contexts = g_new0(AmdkfdMcContext, s->max_contexts + 1);
-    s->free_slots = g_new(uint32_t, s->max_contexts);
-    /* A stack of free slots, lowest on top, makes create O(1) */
-    for (i = 0; i < s->max_contexts; i++) {
-        s->free_slots[i] = s->max_contexts - i;
-    }
-    s->nr_free_slots = s->max_contexts;
-}
-
-void amdkfd_mc_ctx_table_free(AmdkfdMcState *s)
-{
-    amdkfd_mc_ctx_destroy_all(s);
-    /* Cancelled waits come back through the main loop; let them */
-    AIO_WAIT_WHILE(NULL, s->inflight_total > 0);
-    g_free(s->contexts);
-    g_free(s->free_slots);
-    s->contexts = NULL;
-    s->free_slots = NULL;
+    amdkfd_mc_ctx_release(ctx);
 }
 
 void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s)
 {
-    uint32_t slot;
+    AmdkfdMcContext *ctx, *tmp;
 
-    if (!s->contexts) {
-        return;
-    }
-    for (slot = 1; slot <= s->max_contexts; slot++) {
-        if (s->contexts[slot].id) {
-            amdkfd_mc_ctx_destroy(s, &s->contexts[slot]);
+    QTAILQ_FOREACH_SAFE(ctx, &s->all_contexts, next, tmp) {
+        if (ctx->state != AMDKFD_MC_CTX_DYING) {
+            amdkfd_mc_ctx_destroy(ctx);
         }
     }
+}
+
+void amdkfd_mc_ctx_table_init(AmdkfdMcState *s)
+{
+    s->contexts = g_hash_table_new(NULL, NULL);
+    QTAILQ_INIT(&s->all_contexts);
+    s->next_ctx_id = s->first_ctx_id ? s->first_ctx_id : 1;
+}
+
+void amdkfd_mc_ctx_table_free(AmdkfdMcState *s)
+{
+    assert(QTAILQ_EMPTY(&s->all_contexts));
+    g_hash_table_destroy(s->contexts);
+    s->contexts = NULL;
 }

@@ -14,13 +14,20 @@
  * Requests that carry host file descriptors, host addresses or debugger
  * control are refused whatever the backend could do.
  *
+ * Where a request runs: cheap ones inline in the ring's bottom half;
+ * those that may sleep in the host kernel (queues, memory, VM, events
+ * that map pages) in the device's workers, one at a time per context;
+ * WAIT_EVENTS, which may never return, on a thread of its own from the
+ * wait pool.  The marshaling before and the bookkeeping after always run
+ * on the main loop.
+ *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
-#include "block/thread-pool.h"
+#include "qemu/atomic.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
@@ -31,8 +38,20 @@
 #define AMDKFD_MC_MAX_DEVICE_IDS    64
 #define AMDKFD_MC_MAX_WAIT_EVENTS   KFD_SIGNAL_EVENT_LIMIT
 
+/* The largest WAIT_EVENTS fits in a payload (the spec promises it) */
+QEMU_BUILD_BUG_ON(sizeof(struct kfd_ioctl_wait_events_args) +
+                  AMDKFD_MC_MAX_WAIT_EVENTS * sizeof(struct kfd_event_data) >
+                  AMDKFD_MC_MAX_PAYLOAD);
+
+typedef enum AmdkfdMcRun {
+    AMDKFD_MC_RUN_INLINE,       /* returns at once */
+    AMDKFD_MC_RUN_WORKER,       /* may sleep in the host kernel */
+    AMDKFD_MC_RUN_WAIT,         /* may never return */
+} AmdkfdMcRun;
+
 /* One forwarded request, from the guest's payload to its completion */
 typedef struct AmdkfdMcCall {
+    AmdkfdMcAsync async;        /* requests that leave the bottom half */
     AmdkfdMcState *s;
     AmdkfdMcContext *ctx;
     AmdkfdMcBackendFile *file;
@@ -46,8 +65,11 @@ typedef struct AmdkfdMcCall {
     uint64_t guest_ptr;
     /* kfd_event_data_ext of WAIT_EVENTS, cleared for the backend */
     uint64_t *saved_ext;
-    struct amdkfd_mc_cpl cpl;
-    uint32_t epoch;
+    /* what the marshaling reserved, for the bookkeeping to settle */
+    int node;                   /* ACQUIRE_VM: its node, or -1 */
+    bool acquiring;             /* ACQUIRE_VM: the first for that node */
+    uint32_t fds_reserved;
+    bool object_reserved;
     int ret;
     uint64_t inline_buf[AMDKFD_MC_INLINE_PAYLOAD / 8];
 } AmdkfdMcCall;
@@ -57,9 +79,12 @@ typedef struct AmdkfdMcIoctl {
     const char *name;
     /* Checks and translates the host copy; returns an AMDKFD_MC_S_* */
     uint32_t (*marshal)(AmdkfdMcCall *call);
-    /* After the backend ran and before the copy back */
+    /*
+     * After the backend ran, before the copy back: device bookkeeping.
+     * Runs even when the rings stopped meanwhile (no copy back then).
+     */
     void (*finish)(AmdkfdMcCall *call);
-    bool blocking;              /* runs in a worker thread */
+    AmdkfdMcRun run;
 } AmdkfdMcIoctl;
 
 /*
@@ -107,16 +132,61 @@ static uint32_t amdkfd_mc_marshal_apertures(AmdkfdMcCall *call)
     return AMDKFD_MC_S_OK;
 }
 
+/* Count a host fd more against the device's limit; false if over it */
+static bool amdkfd_mc_fds_reserve(AmdkfdMcCall *call, uint32_t n)
+{
+    AmdkfdMcState *s = call->s;
+
+    if (s->host_fds + n > s->limits.max_host_fds) {
+        return false;
+    }
+    s->host_fds += n;
+    call->ctx->host_fds += n;
+    call->fds_reserved = n;
+    return true;
+}
+
 static uint32_t amdkfd_mc_marshal_acquire_vm(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_acquire_vm_args *a = (void *)call->buf;
+    AmdkfdMcContext *ctx = call->ctx;
+    uint32_t bit;
 
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
     /* A guest number is no host fd: the backend supplies its own VM */
     a->drm_fd = UINT32_MAX;
+    call->node = amdkfd_mc_node_index(call->s, a->gpu_id);
+    if (call->node < 0) {
+        return AMDKFD_MC_S_OK;      /* the backend says EINVAL */
+    }
+    bit = 1u << call->node;
+    if ((ctx->vm_acquired | ctx->vm_acquiring) & bit) {
+        return AMDKFD_MC_S_OK;
+    }
+    if (!amdkfd_mc_fds_reserve(call, call->s->be_ops->fds_per_vm)) {
+        return AMDKFD_MC_S_NO_RESOURCES;
+    }
+    ctx->vm_acquiring |= bit;
+    call->acquiring = true;
     return AMDKFD_MC_S_OK;
+}
+
+static void amdkfd_mc_finish_acquire_vm(AmdkfdMcCall *call)
+{
+    AmdkfdMcContext *ctx = call->ctx;
+
+    if (!call->acquiring) {
+        return;
+    }
+    ctx->vm_acquiring &= ~(1u << call->node);
+    if (call->ret == 0) {
+        ctx->vm_acquired |= 1u << call->node;
+    } else {
+        ctx->host_fds -= call->fds_reserved;
+        call->s->host_fds -= call->fds_reserved;
+    }
 }
 
 static uint32_t amdkfd_mc_marshal_runtime_enable(AmdkfdMcCall *call)
@@ -147,61 +217,64 @@ static uint32_t amdkfd_mc_marshal_alloc(AmdkfdMcCall *call)
     if (a->flags & KFD_IOC_ALLOC_MEM_FLAGS_USERPTR) {
         return AMDKFD_MC_S_NOT_SUPPORTED;
     }
+    if (!amdkfd_mc_obj_reserve(call->ctx)) {
+        return AMDKFD_MC_S_NO_RESOURCES;
+    }
+    call->object_reserved = true;
     return AMDKFD_MC_S_OK;
 }
 
 static void amdkfd_mc_finish_alloc(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_alloc_memory_of_gpu_args *a = (void *)call->buf;
+    AmdkfdMcObject obj = {
+        .handle = a->handle,
+        .mmap_offset = a->mmap_offset,
+        .va = a->va_addr,
+        .size = a->size,
+        .gpu_id = a->gpu_id,
+        .flags = a->flags,
+    };
 
     if (call->ret == 0) {
-        g_hash_table_insert(call->ctx->objects, g_memdup2(&a->handle, 8),
-                            g_memdup2(&a->mmap_offset, 8));
+        amdkfd_mc_obj_add(call->ctx, &obj);
+    } else {
+        amdkfd_mc_obj_unreserve(call->ctx);
     }
 }
 
 static uint32_t amdkfd_mc_marshal_free(AmdkfdMcCall *call)
 {
-    return amdkfd_mc_marshal_plain(call);
+    struct kfd_ioctl_free_memory_of_gpu_args *a = (void *)call->buf;
+    AmdkfdMcObject *obj;
+
+    if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    /* no new window mapping of an object on its way out */
+    obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
+    if (obj) {
+        obj->freeing = true;
+    }
+    return AMDKFD_MC_S_OK;
 }
 
+/*
+ * Window mappings of a freed object stay: the guest driver releases them
+ * when it has revoked its CPU mappings, never the device behind its back.
+ */
 static void amdkfd_mc_finish_free(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_free_memory_of_gpu_args *a = (void *)call->buf;
-    uint64_t *mmap_offset;
+    AmdkfdMcObject *obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
 
-    if (call->ret != 0) {
+    if (!obj) {
         return;
     }
-    /* Window mappings of a freed object go with it */
-    mmap_offset = g_hash_table_lookup(call->ctx->objects, &a->handle);
-    if (mmap_offset) {
-        amdkfd_mc_window_unmap_ctx(call->s, call->ctx, false, *mmap_offset);
-        g_hash_table_remove(call->ctx->objects, &a->handle);
-    }
-}
-
-/* Counts of live queues and events, for operators (QOM "contexts") */
-static void amdkfd_mc_finish_count(AmdkfdMcCall *call)
-{
-    AmdkfdMcContext *ctx = call->ctx;
-
-    if (call->ret != 0) {
-        return;
-    }
-    switch (call->request) {
-    case AMDKFD_IOC_CREATE_QUEUE:
-        ctx->queues++;
-        break;
-    case AMDKFD_IOC_DESTROY_QUEUE:
-        ctx->queues -= ctx->queues > 0;
-        break;
-    case AMDKFD_IOC_CREATE_EVENT:
-        ctx->events++;
-        break;
-    case AMDKFD_IOC_DESTROY_EVENT:
-        ctx->events -= ctx->events > 0;
-        break;
+    if (call->ret == 0) {
+        amdkfd_mc_obj_remove(call->ctx, obj);
+    } else {
+        obj->freeing = false;
     }
 }
 
@@ -220,9 +293,126 @@ static uint32_t amdkfd_mc_marshal_map(AmdkfdMcCall *call)
     return AMDKFD_MC_S_OK;
 }
 
+/* Which GPU VMs map each object: queues may use only such memory */
+static void amdkfd_mc_finish_map(AmdkfdMcCall *call)
+{
+    struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->buf;
+    const uint32_t *ids = (const uint32_t *)(uintptr_t)a->device_ids_array_ptr;
+    AmdkfdMcObject *obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
+    bool map = call->request == AMDKFD_IOC_MAP_MEMORY_TO_GPU;
+    uint32_t i, n = MIN(a->n_success, a->n_devices);
+
+    if (!obj || !ids) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        int node = amdkfd_mc_node_index(call->s, ids[i]);
+
+        if (node < 0) {
+            continue;
+        }
+        if (map) {
+            obj->gpu_mapped |= 1u << node;
+        } else {
+            obj->gpu_mapped &= ~(1u << node);
+        }
+    }
+}
+
+/*
+ * Every address of a queue lies in memory of this context that the
+ * queue's GPU maps: the host KFD reads some of them as user addresses of
+ * QEMU (the write pointer without the hardware scheduler).
+ */
+static bool amdkfd_mc_queue_range_ok(AmdkfdMcCall *call, int node,
+                                     uint64_t va, uint64_t len)
+{
+    if (!va && !len) {
+        return true;
+    }
+    return va && amdkfd_mc_obj_covers(call->ctx, node, va, MAX(len, 1));
+}
+
+static uint32_t amdkfd_mc_marshal_create_queue(AmdkfdMcCall *call)
+{
+    struct kfd_ioctl_create_queue_args *a = (void *)call->buf;
+    int node;
+
+    if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    node = amdkfd_mc_node_index(call->s, a->gpu_id);
+    if (node < 0 ||
+        !amdkfd_mc_queue_range_ok(call, node, a->ring_base_address,
+                                  a->ring_size) ||
+        !amdkfd_mc_obj_covers(call->ctx, node, a->read_pointer_address, 8) ||
+        !amdkfd_mc_obj_covers(call->ctx, node, a->write_pointer_address, 8) ||
+        !amdkfd_mc_queue_range_ok(call, node, a->eop_buffer_address,
+                                  a->eop_buffer_size) ||
+        !amdkfd_mc_queue_range_ok(call, node, a->ctx_save_restore_address,
+                                  a->ctx_save_restore_size)) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    return AMDKFD_MC_S_OK;
+}
+
+static uint32_t amdkfd_mc_marshal_update_queue(AmdkfdMcCall *call)
+{
+    struct kfd_ioctl_update_queue_args *a = (void *)call->buf;
+    AmdkfdMcContext *ctx = call->ctx;
+    gpointer node;
+
+    if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    /* a queue the device does not know fails in the backend */
+    if (!g_hash_table_lookup_extended(ctx->queue_nodes,
+                                      GUINT_TO_POINTER(a->queue_id), NULL,
+                                      &node)) {
+        return AMDKFD_MC_S_OK;
+    }
+    if (!amdkfd_mc_queue_range_ok(call, GPOINTER_TO_INT(node),
+                                  a->ring_base_address, a->ring_size)) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    return AMDKFD_MC_S_OK;
+}
+
+/* Queues and events of each context, for the QOM view and UPDATE_QUEUE */
+static void amdkfd_mc_finish_count(AmdkfdMcCall *call)
+{
+    AmdkfdMcContext *ctx = call->ctx;
+    struct kfd_ioctl_create_queue_args *cq = (void *)call->buf;
+    struct kfd_ioctl_destroy_queue_args *dq = (void *)call->buf;
+
+    if (call->ret != 0) {
+        return;
+    }
+    switch (call->request) {
+    case AMDKFD_IOC_CREATE_QUEUE:
+        ctx->queues++;
+        g_hash_table_insert(ctx->queue_nodes, GUINT_TO_POINTER(cq->queue_id),
+                            GINT_TO_POINTER(amdkfd_mc_node_index(call->s,
+                                                                 cq->gpu_id)));
+        break;
+    case AMDKFD_IOC_DESTROY_QUEUE:
+        ctx->queues -= ctx->queues > 0;
+        g_hash_table_remove(ctx->queue_nodes, GUINT_TO_POINTER(dq->queue_id));
+        break;
+    case AMDKFD_IOC_CREATE_EVENT:
+        ctx->events++;
+        break;
+    case AMDKFD_IOC_DESTROY_EVENT:
+        ctx->events -= ctx->events > 0;
+        break;
+    }
+}
+
 static uint32_t amdkfd_mc_marshal_wait(AmdkfdMcCall *call)
 {
     struct kfd_ioctl_wait_events_args *a = (void *)call->buf;
+    AmdkfdMcContext *ctx = call->ctx;
+    AmdkfdMcState *s = call->s;
     struct kfd_event_data *ev;
     uint32_t i;
 
@@ -231,6 +421,13 @@ static uint32_t amdkfd_mc_marshal_wait(AmdkfdMcCall *call)
                                  sizeof(*ev))) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
+    /* Each wait holds a thread: bounded per context and per device */
+    if (ctx->nr_waits >= s->limits.ctx_max_waits ||
+        s->nr_waits >= s->limits.max_waits) {
+        return AMDKFD_MC_S_NO_RESOURCES;
+    }
+    ctx->nr_waits++;
+    s->nr_waits++;
     /* The extension pointer would be a host address: clear it */
     ev = (struct kfd_event_data *)(uintptr_t)a->events_ptr;
     call->saved_ext = g_new(uint64_t, a->num_events);
@@ -261,27 +458,42 @@ static const AmdkfdMcIoctl amdkfd_mc_ioctls[] = {
     AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_PROCESS_APERTURES_NEW,
                     .marshal = amdkfd_mc_marshal_apertures),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_ACQUIRE_VM,
-                    .marshal = amdkfd_mc_marshal_acquire_vm),
+                    .marshal = amdkfd_mc_marshal_acquire_vm,
+                    .finish = amdkfd_mc_finish_acquire_vm,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_RUNTIME_ENABLE,
-                    .marshal = amdkfd_mc_marshal_runtime_enable),
+                    .marshal = amdkfd_mc_marshal_runtime_enable,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_ALLOC_MEMORY_OF_GPU,
                     .marshal = amdkfd_mc_marshal_alloc,
-                    .finish = amdkfd_mc_finish_alloc),
+                    .finish = amdkfd_mc_finish_alloc,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_FREE_MEMORY_OF_GPU,
                     .marshal = amdkfd_mc_marshal_free,
-                    .finish = amdkfd_mc_finish_free),
+                    .finish = amdkfd_mc_finish_free,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_MAP_MEMORY_TO_GPU,
-                    .marshal = amdkfd_mc_marshal_map),
+                    .marshal = amdkfd_mc_marshal_map,
+                    .finish = amdkfd_mc_finish_map,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU,
-                    .marshal = amdkfd_mc_marshal_map),
+                    .marshal = amdkfd_mc_marshal_map,
+                    .finish = amdkfd_mc_finish_map,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_AVAILABLE_MEMORY),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_QUEUE,
-                    .finish = amdkfd_mc_finish_count),
+                    .marshal = amdkfd_mc_marshal_create_queue,
+                    .finish = amdkfd_mc_finish_count,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_QUEUE,
-                    .finish = amdkfd_mc_finish_count),
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_UPDATE_QUEUE),
+                    .finish = amdkfd_mc_finish_count,
+                    .run = AMDKFD_MC_RUN_WORKER),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_UPDATE_QUEUE,
+                    .marshal = amdkfd_mc_marshal_update_queue,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_CREATE_EVENT,
-                    .finish = amdkfd_mc_finish_count),
+                    .finish = amdkfd_mc_finish_count,
+                    .run = AMDKFD_MC_RUN_WORKER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_DESTROY_EVENT,
                     .finish = amdkfd_mc_finish_count),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_EVENT),
@@ -289,7 +501,7 @@ static const AmdkfdMcIoctl amdkfd_mc_ioctls[] = {
     AMDKFD_MC_IOCTL(AMDKFD_IOC_WAIT_EVENTS,
                     .marshal = amdkfd_mc_marshal_wait,
                     .finish = amdkfd_mc_finish_wait,
-                    .blocking = true),
+                    .run = AMDKFD_MC_RUN_WAIT),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_MEMORY_POLICY),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_CLOCK_COUNTERS),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_SCRATCH_BACKING_VA),
@@ -334,8 +546,11 @@ static void amdkfd_mc_call_release(AmdkfdMcCall *call)
     }
 }
 
-/* After the backend: undo the marshaling and copy the payload back */
-static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call)
+/*
+ * After the backend: bookkeeping, undo the marshaling and, if @copy_back,
+ * copy the payload back to the guest
+ */
+static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call, bool copy_back)
 {
     trace_amdkfd_mc_ioctl(call->ctx->id, call->desc->name, call->ret);
     if (call->desc->finish) {
@@ -344,35 +559,44 @@ static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call)
     if (call->ptr_field) {
         *call->ptr_field = call->guest_ptr;
     }
-    if ((_IOC_DIR(call->request) & _IOC_READ) &&
-        !amdkfd_mc_dma_write(call->s, call->payload_addr, call->buf,
-                             call->len)) {
+    if (copy_back && (_IOC_DIR(call->request) & _IOC_READ) &&
+        !amdkfd_mc_dma_write(amdkfd_mc_pci(call->s), call->payload_addr,
+                             call->buf, call->len)) {
         return AMDKFD_MC_S_DMA_ERROR;
     }
     return AMDKFD_MC_S_OK;
 }
 
-static int amdkfd_mc_call_worker(void *opaque)
+static void amdkfd_mc_call_run(AmdkfdMcWork *w)
 {
-    AmdkfdMcCall *call = opaque;
+    AmdkfdMcCall *call = container_of(w, AmdkfdMcCall, async.work);
 
+    /* queued behind the context's destruction: do not start it */
+    if (qatomic_read(&call->ctx->cancelled)) {
+        call->ret = -EINTR;
+        return;
+    }
     call->ret = call->s->be_ops->ioctl(call->file, call->request, call->buf);
-    return 0;
 }
 
-static void amdkfd_mc_call_done(void *opaque, int unused)
+static void amdkfd_mc_call_done(AmdkfdMcWork *w)
 {
-    AmdkfdMcCall *call = opaque;
-    AmdkfdMcState *s = call->s;
+    AmdkfdMcCall *call = container_of(w, AmdkfdMcCall, async.work);
+    AmdkfdMcContext *ctx = call->ctx;
 
-    /* A destroyed context's caller is gone: nothing to copy back */
-    if (call->ctx->dying) {
-        call->cpl.status = AMDKFD_MC_S_INVALID_CONTEXT;
-    } else {
-        call->cpl.status = amdkfd_mc_call_finish(call);
+    if (call->desc->run == AMDKFD_MC_RUN_WAIT) {
+        ctx->nr_waits--;
+        call->s->nr_waits--;
     }
-    call->cpl.result = call->ret;
-    amdkfd_mc_ring_async_end(s, call->ctx, call->epoch, &call->cpl);
+    /* A destroyed context's caller is gone: nothing to copy back */
+    if (ctx->state == AMDKFD_MC_CTX_DYING) {
+        call->async.cpl.status = AMDKFD_MC_S_INVALID_CONTEXT;
+    } else {
+        call->async.cpl.status = amdkfd_mc_call_finish(call,
+                                                       !call->async.orphaned);
+    }
+    call->async.cpl.result = call->ret;
+    amdkfd_mc_async_end(&call->async);
     amdkfd_mc_call_release(call);
     g_free(call);
 }
@@ -401,7 +625,7 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     }
 
     /* Only a call that outlives this function lives on the heap */
-    if (desc->blocking) {
+    if (desc->run != AMDKFD_MC_RUN_INLINE) {
         call = g_new(AmdkfdMcCall, 1);
     }
     memset(call, 0, offsetof(AmdkfdMcCall, inline_buf));
@@ -412,7 +636,8 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     call->request = request;
     call->len = cmd->payload_len;
     call->payload_addr = cmd->payload_addr;
-    call->cpl.cookie = cmd->cookie;
+    call->node = -1;
+    call->async.cpl.cookie = cmd->cookie;
     if (call->len <= sizeof(call->inline_buf)) {
         call->buf = (uint8_t *)call->inline_buf;
         memset(call->buf, 0, call->len);
@@ -421,8 +646,8 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     }
 
     /* The whole payload is copied before anything looks at it */
-    if (call->len && !amdkfd_mc_dma_read(s, call->payload_addr, call->buf,
-                                         call->len)) {
+    if (call->len && !amdkfd_mc_dma_read(amdkfd_mc_pci(s), call->payload_addr,
+                                         call->buf, call->len)) {
         status = AMDKFD_MC_S_DMA_ERROR;
         goto out;
     }
@@ -435,17 +660,21 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         goto out;
     }
 
-    if (desc->blocking) {
-        /* Off the BQL, so that a wait never delays another context */
-        call->epoch = amdkfd_mc_ring_async_begin(s, ctx);
-        thread_pool_submit_aio(amdkfd_mc_call_worker, call,
-                               amdkfd_mc_call_done, call);
+    if (desc->run != AMDKFD_MC_RUN_INLINE) {
+        /* Off the BQL, so that no context ever delays another */
+        call->async.work.run = amdkfd_mc_call_run;
+        call->async.work.done = amdkfd_mc_call_done;
+        call->async.work.serial = desc->run == AMDKFD_MC_RUN_WORKER ?
+                                  &ctx->serial : NULL;
+        amdkfd_mc_async_begin(s, ctx, &call->async);
+        amdkfd_mc_work_submit(desc->run == AMDKFD_MC_RUN_WORKER ?
+                              &s->workers : &s->waiters, &call->async.work);
         return AMDKFD_MC_S_ASYNC;
     }
 
     call->ret = s->be_ops->ioctl(call->file, request, call->buf);
     *result = call->ret;
-    status = amdkfd_mc_call_finish(call);
+    status = amdkfd_mc_call_finish(call, true);
 out:
     amdkfd_mc_call_release(call);
     if (call != &stack_call) {

@@ -4,7 +4,9 @@
  * The guest places 64-byte commands in a submission ring and writes the
  * new tail to the doorbell.  The device consumes them in a bottom half
  * (never on the vCPU thread that rang) and writes 32-byte completion
- * records, tagged with a phase bit, into the completion ring.
+ * records, tagged with a phase bit, into the completion ring.  Commands
+ * that continue in a worker complete from the same bottom half, so every
+ * DMA and interrupt of the device happens inside its re-entrancy guard.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -25,7 +27,7 @@ void amdkfd_mc_set_error(AmdkfdMcState *s, uint32_t status)
 
 void amdkfd_mc_irq_update(AmdkfdMcState *s)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
+    PCIDevice *pdev = amdkfd_mc_pci(s);
 
     if (msix_enabled(pdev)) {
         pci_irq_deassert(pdev);
@@ -36,7 +38,7 @@ void amdkfd_mc_irq_update(AmdkfdMcState *s)
 
 static void amdkfd_mc_raise_cq_irq(AmdkfdMcState *s)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
+    PCIDevice *pdev = amdkfd_mc_pci(s);
 
     s->irq_status |= AMDKFD_MC_IRQ_CQ;
     if (msix_enabled(pdev)) {
@@ -46,10 +48,30 @@ static void amdkfd_mc_raise_cq_irq(AmdkfdMcState *s)
     }
 }
 
+static uint64_t amdkfd_mc_sq_len(AmdkfdMcRing *r)
+{
+    return (uint64_t)r->entries * sizeof(struct amdkfd_mc_cmd);
+}
+
+static uint64_t amdkfd_mc_cq_len(AmdkfdMcRing *r)
+{
+    return (uint64_t)r->entries * sizeof(struct amdkfd_mc_cpl);
+}
+
+/* Both rings entirely in guest RAM (checked at enable and before use) */
+static bool amdkfd_mc_rings_in_ram(AmdkfdMcState *s)
+{
+    AmdkfdMcRing *r = &s->ring;
+
+    return amdkfd_mc_dma_is_ram(amdkfd_mc_pci(s), r->sq_base,
+                                amdkfd_mc_sq_len(r), false) &&
+           amdkfd_mc_dma_is_ram(amdkfd_mc_pci(s), r->cq_base,
+                                amdkfd_mc_cq_len(r), true);
+}
+
 static bool amdkfd_mc_ring_valid(AmdkfdMcState *s, uint32_t *status)
 {
     AmdkfdMcRing *r = &s->ring;
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
     uint64_t sq_len, cq_len;
 
     if (r->entries < AMDKFD_MC_RING_MIN_ENTRIES ||
@@ -60,35 +82,39 @@ static bool amdkfd_mc_ring_valid(AmdkfdMcState *s, uint32_t *status)
         *status = AMDKFD_MC_S_INVALID_RING;
         return false;
     }
-    sq_len = (uint64_t)r->entries * sizeof(struct amdkfd_mc_cmd);
-    cq_len = (uint64_t)r->entries * sizeof(struct amdkfd_mc_cpl);
+    sq_len = amdkfd_mc_sq_len(r);
+    cq_len = amdkfd_mc_cq_len(r);
     if (r->sq_base + sq_len < r->sq_base || r->cq_base + cq_len < r->cq_base ||
         ranges_overlap(r->sq_base, sq_len, r->cq_base, cq_len)) {
         *status = AMDKFD_MC_S_INVALID_RING;
         return false;
     }
-    if (!address_space_access_valid(as, r->sq_base, sq_len, false,
-                                    AMDKFD_MC_DMA_ATTRS) ||
-        !address_space_access_valid(as, r->cq_base, cq_len, true,
-                                    AMDKFD_MC_DMA_ATTRS)) {
+    if (!amdkfd_mc_rings_in_ram(s)) {
         *status = AMDKFD_MC_S_DMA_ERROR;
         return false;
     }
     return true;
 }
 
-static void amdkfd_mc_ring_stop(AmdkfdMcState *s)
+void amdkfd_mc_ring_stop(AmdkfdMcState *s)
 {
     AmdkfdMcRing *r = &s->ring;
+    AmdkfdMcAsync *a;
 
     r->enabled = false;
     r->halted = false;
     r->sq_head = r->sq_tail = 0;
     r->cq_head = r->cq_tail = 0;
     r->cq_phase = true;
-    /* Completions of commands still running belong to the old rings */
+    r->posted = false;
+    /*
+     * Commands still running belong to the rings that are gone: they will
+     * write no payload and post no completion (no DMA after a stop).
+     */
+    QTAILQ_FOREACH(a, &s->async, next) {
+        a->orphaned = true;
+    }
     r->inflight = 0;
-    r->epoch++;
     s->control &= ~AMDKFD_MC_CONTROL_ENABLE;
 }
 
@@ -119,7 +145,7 @@ void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val)
         amdkfd_mc_ring_stop(s);
         return;
     }
-    if (s->ring.enabled) {
+    if (s->ring.enabled || s->unplugging) {
         return;
     }
     if (!amdkfd_mc_ring_valid(s, &status)) {
@@ -186,7 +212,7 @@ static void amdkfd_mc_ring_halt(AmdkfdMcState *s, uint32_t status)
     amdkfd_mc_set_error(s, status);
 }
 
-static bool amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
+static void amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
 {
     AmdkfdMcRing *r = &s->ring;
     struct amdkfd_mc_cpl le = {
@@ -199,15 +225,15 @@ static bool amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
     };
     uint64_t addr = r->cq_base + (uint64_t)r->cq_tail * sizeof(le);
 
-    if (!amdkfd_mc_dma_write(s, addr, &le, sizeof(le))) {
+    if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), addr, &le, sizeof(le))) {
         amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
-        return false;
+        return;
     }
     r->cq_tail = (r->cq_tail + 1) % r->entries;
     if (r->cq_tail == 0) {
         r->cq_phase = !r->cq_phase;
     }
-    return true;
+    r->posted = true;
 }
 
 static bool amdkfd_mc_fetch_cmd(AmdkfdMcState *s, struct amdkfd_mc_cmd *cmd)
@@ -216,7 +242,7 @@ static bool amdkfd_mc_fetch_cmd(AmdkfdMcState *s, struct amdkfd_mc_cmd *cmd)
     uint64_t addr = r->sq_base + (uint64_t)r->sq_head * sizeof(*cmd);
     int i;
 
-    if (!amdkfd_mc_dma_read(s, addr, cmd, sizeof(*cmd))) {
+    if (!amdkfd_mc_dma_read(amdkfd_mc_pci(s), addr, cmd, sizeof(*cmd))) {
         amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
         return false;
     }
@@ -239,8 +265,20 @@ void amdkfd_mc_ring_process(void *opaque)
 {
     AmdkfdMcState *s = opaque;
     AmdkfdMcRing *r = &s->ring;
-    bool posted = false;
 
+    /* Completions of commands that ran in workers, first */
+    amdkfd_mc_workers_reap(&s->workers);
+    amdkfd_mc_workers_reap(&s->waiters);
+
+    /*
+     * The rings must still be RAM now: memory can be unplugged or BARs
+     * moved after the rings were enabled.  Topology changes need the BQL,
+     * which this bottom half holds until it is done.
+     */
+    if (r->enabled && !r->halted && (r->sq_head != r->sq_tail || r->posted) &&
+        !amdkfd_mc_rings_in_ram(s)) {
+        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+    }
     while (r->enabled && !r->halted && r->sq_head != r->sq_tail &&
            !amdkfd_mc_cq_full(r)) {
         struct amdkfd_mc_cmd cmd;
@@ -257,46 +295,47 @@ void amdkfd_mc_ring_process(void *opaque)
         cpl.cookie = cmd.cookie;
         trace_amdkfd_mc_cmd(cmd.opcode, cmd.ctx_id, cmd.cookie, cpl.status,
                             cpl.result);
-        if (!amdkfd_mc_post_cpl(s, &cpl)) {
-            break;
-        }
-        posted = true;
+        amdkfd_mc_post_cpl(s, &cpl);
     }
-    if (posted || r->halted) {
+    if (r->posted || r->halted) {
+        r->posted = false;
         amdkfd_mc_raise_cq_irq(s);
     }
 }
 
-uint32_t amdkfd_mc_ring_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx)
+void amdkfd_mc_async_begin(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                           AmdkfdMcAsync *a)
 {
+    a->s = s;
+    a->ctx = ctx;
+    a->orphaned = false;
     s->ring.inflight++;
-    ctx->inflight++;
-    s->inflight_total++;
-    return s->ring.epoch;
+    if (ctx) {
+        ctx->inflight++;
+    }
+    QTAILQ_INSERT_TAIL(&s->async, a, next);
 }
 
-void amdkfd_mc_ring_async_end(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                              uint32_t epoch, struct amdkfd_mc_cpl *cpl)
+/* Runs from amdkfd_mc_ring_process(), through the workers' done() */
+void amdkfd_mc_async_end(AmdkfdMcAsync *a)
 {
+    AmdkfdMcState *s = a->s;
     AmdkfdMcRing *r = &s->ring;
 
-    trace_amdkfd_mc_cmd(AMDKFD_MC_OP_IOCTL, ctx->id, cpl->cookie,
-                        cpl->status, cpl->result);
-    s->inflight_total--;
-    ctx->inflight--;
-    if (ctx->dying && ctx->inflight == 0) {
-        amdkfd_mc_ctx_release(s, ctx);
+    QTAILQ_REMOVE(&s->async, a, next);
+    trace_amdkfd_mc_cmd(AMDKFD_MC_OP_IOCTL, a->ctx ? a->ctx->id : 0,
+                        a->cpl.cookie, a->cpl.status, a->cpl.result);
+    if (!a->orphaned) {
+        r->inflight--;
+        if (r->enabled && !r->halted) {
+            amdkfd_mc_post_cpl(s, &a->cpl);
+        }
+        /* Fetching may have waited for the slot this command held */
+        if (r->sq_head != r->sq_tail) {
+            qemu_bh_schedule(s->ring_bh);
+        }
     }
-    /* Rings that were stopped meanwhile owe this command nothing */
-    if (epoch != r->epoch || !r->enabled || r->halted) {
-        return;
-    }
-    r->inflight--;
-    if (amdkfd_mc_post_cpl(s, cpl)) {
-        amdkfd_mc_raise_cq_irq(s);
-    }
-    /* Fetching may have waited for the slot this command held */
-    if (r->sq_head != r->sq_tail) {
-        qemu_bh_schedule(s->ring_bh);
+    if (a->ctx) {
+        amdkfd_mc_ctx_put_inflight(a->ctx);
     }
 }

@@ -144,11 +144,24 @@ int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
     return 0;
 }
 
+/* The queue @id once no thread runs it, as the kernel preempts first */
+static SimQueue *sim_queue_idle_locked(SimCtx *ctx, uint32_t id)
+{
+    SimQueue *q;
+
+    while ((q = g_hash_table_lookup(ctx->queues, GUINT_TO_POINTER(id))) &&
+           q->busy) {
+        g_cond_wait(&ctx->kfd->cond, &ctx->kfd->lock);
+    }
+    return q;
+}
+
 int sim_ioc_destroy_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
 {
     struct kfd_ioctl_destroy_queue_args *a = arg;
 
-    if (!g_hash_table_remove(ctx->queues, GUINT_TO_POINTER(a->queue_id))) {
+    if (!sim_queue_idle_locked(ctx, a->queue_id) ||
+        !g_hash_table_remove(ctx->queues, GUINT_TO_POINTER(a->queue_id))) {
         return -EINVAL;
     }
     sim_ida_put(&ctx->queue_ids, a->queue_id);
@@ -166,7 +179,7 @@ int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg)
     if (ret) {
         return ret;
     }
-    q = g_hash_table_lookup(ctx->queues, GUINT_TO_POINTER(a->queue_id));
+    q = sim_queue_idle_locked(ctx, a->queue_id);
     if (!q) {
         /* sic: the kernel reports a missing queue as EFAULT here */
         return -EFAULT;
@@ -231,9 +244,29 @@ static uint64_t sim_dw64(const uint32_t *dw)
     return dw[0] | ((uint64_t)dw[1] << 32);
 }
 
+/*
+ * A copy may move gigabytes: the model's lock is dropped meanwhile, with
+ * both objects' memory pinned, so that other contexts (and this one's
+ * other calls) go on.  The queue is busy, which keeps it alive.
+ */
+static void sim_copy_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
+                              const void *src, SimMem *src_mem, uint32_t len)
+{
+    SimKfd *kfd = ctx->kfd;
+
+    dst_mem->refs++;
+    src_mem->refs++;
+    g_mutex_unlock(&kfd->lock);
+    memmove(dst, src, len);
+    g_mutex_lock(&kfd->lock);
+    sim_mem_put_locked(dst_mem);
+    sim_mem_put_locked(src_mem);
+}
+
 static int sim_pkt_exec_locked(SimCtx *ctx, SimQueue *q, const uint32_t *dw)
 {
     SimPdd *pdd = &ctx->pdd[q->node];
+    SimMem *src_mem, *dst_mem;
     uint64_t fault, va;
     uint32_t v;
     void *src, *dst;
@@ -244,15 +277,17 @@ static int sim_pkt_exec_locked(SimCtx *ctx, SimQueue *q, const uint32_t *dw)
             return 0;
         }
         /* both ranges are checked before a single byte moves */
-        src = sim_vm_translate(pdd, sim_dw64(&dw[2]), dw[1], &fault);
+        src = sim_vm_translate_mem(pdd, sim_dw64(&dw[2]), dw[1], &fault,
+                                   &src_mem);
         if (!src) {
             return sim_queue_fault(ctx, q, fault);
         }
-        dst = sim_vm_translate(pdd, sim_dw64(&dw[4]), dw[1], &fault);
+        dst = sim_vm_translate_mem(pdd, sim_dw64(&dw[4]), dw[1], &fault,
+                                   &dst_mem);
         if (!dst) {
             return sim_queue_fault(ctx, q, fault);
         }
-        memmove(dst, src, dw[1]);
+        sim_copy_unlocked(ctx, dst, dst_mem, src, src_mem, dw[1]);
         return 0;
     case SIM_KFD_PKT_FENCE:
         va = sim_dw64(&dw[1]);
@@ -274,15 +309,16 @@ static int sim_pkt_exec_locked(SimCtx *ctx, SimQueue *q, const uint32_t *dw)
     }
 }
 
-static int sim_queue_run_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
+static int sim_queue_pass_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
 {
     SimPdd *pdd = &ctx->pdd[q->node];
     uint32_t dw[SIM_KFD_PKT_MAX_DWORDS];
     uint64_t fault, rptr_le;
     uint32_t len, i;
+    SimMem *ring_mem;
     uint8_t *ring;
     void *rp;
-    int ret;
+    int ret = 0;
 
     if (q->halted) {
         return -EIO;
@@ -295,16 +331,20 @@ static int sim_queue_run_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
     if ((wptr & 3) || wptr - q->rptr > q->ring_size) {
         return sim_queue_halt(q, SIM_KFD_QUEUE_BAD_WPTR, -EIO);
     }
-    ring = sim_vm_translate(pdd, q->ring_va, q->ring_size, &fault);
+    ring = sim_vm_translate_mem(pdd, q->ring_va, q->ring_size, &fault,
+                                &ring_mem);
     if (!ring) {
         return sim_queue_fault(ctx, q, fault);
     }
+    /* copies drop the lock: the ring's memory must stay */
+    ring_mem->refs++;
 
     while (q->rptr != wptr) {
         dw[0] = sim_ring_dw(ring, q->ring_size, q->rptr);
         len = sim_pkt_dwords(dw[0]);
         if (!len) {
-            return sim_queue_halt(q, SIM_KFD_QUEUE_BAD_PACKET, -EIO);
+            ret = sim_queue_halt(q, SIM_KFD_QUEUE_BAD_PACKET, -EIO);
+            break;
         }
         if (wptr - q->rptr < len * 4) {
             /* the rest of the packet comes with a later doorbell */
@@ -315,19 +355,46 @@ static int sim_queue_run_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
         }
         ret = sim_pkt_exec_locked(ctx, q, dw);
         if (ret) {
-            return ret;
+            break;
         }
         q->rptr += len * 4;
         q->packets++;
 
         rp = sim_vm_translate(pdd, q->rptr_va, sizeof(rptr_le), &fault);
         if (!rp) {
-            return sim_queue_fault(ctx, q, fault);
+            ret = sim_queue_fault(ctx, q, fault);
+            break;
         }
         rptr_le = GUINT64_TO_LE(q->rptr);
         memcpy(rp, &rptr_le, sizeof(rptr_le));
     }
-    return 0;
+    sim_mem_put_locked(ring_mem);
+    return ret;
+}
+
+static int sim_queue_run_locked(SimCtx *ctx, SimQueue *q, uint64_t wptr)
+{
+    int ret;
+
+    if (q->busy) {
+        /* the thread that runs the queue picks it up */
+        q->rung = true;
+        q->rung_wptr = wptr;
+        return q->halted ? -EIO : 0;
+    }
+    q->busy = true;
+    for (;;) {
+        ret = sim_queue_pass_locked(ctx, q, wptr);
+        if (ret || !q->rung) {
+            break;
+        }
+        q->rung = false;
+        wptr = q->rung_wptr;
+    }
+    q->busy = false;
+    q->rung = false;
+    g_cond_broadcast(&ctx->kfd->cond);
+    return ret;
 }
 
 int sim_doorbell_locked(SimCtx *ctx, uint64_t offset, uint64_t value)

@@ -87,6 +87,14 @@ typedef struct SimQueue {
     uint64_t packets;
     bool halted;
     uint32_t error;
+    /*
+     * A thread runs the queue (its lock is dropped during copies); a
+     * doorbell meanwhile leaves its write pointer for that thread, and
+     * DESTROY/UPDATE_QUEUE wait until the queue is idle.
+     */
+    bool busy;
+    bool rung;
+    uint64_t rung_wptr;
 } SimQueue;
 
 typedef struct SimEvent SimEvent;
@@ -193,6 +201,9 @@ SimMem *sim_pdd_doorbell_locked(SimCtx *ctx, unsigned node);
 SimMem *sim_pdd_mmio_locked(SimCtx *ctx, unsigned node);
 void *sim_vm_translate(SimPdd *pdd, uint64_t va, uint64_t len,
                        uint64_t *fault_va);
+/* The same, also giving the memory behind it (to pin across an unlock) */
+void *sim_vm_translate_mem(SimPdd *pdd, uint64_t va, uint64_t len,
+                           uint64_t *fault_va, SimMem **mem);
 int sim_ioc_acquire_vm(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_available_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_alloc_memory(SimKfdFile *f, SimCtx *ctx, void *arg);

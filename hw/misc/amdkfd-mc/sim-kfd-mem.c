@@ -85,6 +85,14 @@ static int sim_vm_find(GArray *vm, uint64_t va)
 void *sim_vm_translate(SimPdd *pdd, uint64_t va, uint64_t len,
                        uint64_t *fault_va)
 {
+    SimMem *mem;
+
+    return sim_vm_translate_mem(pdd, va, len, fault_va, &mem);
+}
+
+void *sim_vm_translate_mem(SimPdd *pdd, uint64_t va, uint64_t len,
+                           uint64_t *fault_va, SimMem **mem)
+{
     int i = sim_vm_find(pdd->vm, va);
     SimVma *v;
 
@@ -98,6 +106,7 @@ void *sim_vm_translate(SimPdd *pdd, uint64_t va, uint64_t len,
         *fault_va = v->end;
         return NULL;
     }
+    *mem = v->obj->mem;
     return (uint8_t *)v->obj->mem->ptr + (va - v->start);
 }
 

@@ -1,16 +1,24 @@
 /*
  * amdkfd-mc: mapping host memory of a context into the window BAR
  *
- * A mapping makes pages the backend resolved from the context's own file
- * (memory objects, event pages, doorbells) appear in BAR 2, so the guest
- * reaches them with plain loads and stores: memory is a RAM subregion (no
- * trapping, zero copy).  Only the sim backend's doorbells are trapped,
- * because the software GPU has to hear them.
+ * The window is made once, at realize: host address space of its size is
+ * reserved (private zero pages) and registered as one RAM device region,
+ * so guest loads and stores reach whatever is mapped there directly, with
+ * no trap (zero copy), and host device memory is never ordinary RAM.  A
+ * mapping replaces pages of that reservation in place with the backend's
+ * (mmap with MAP_FIXED, or mremap for the sim's memory); an unmap puts
+ * fresh zero pages back.  Neither changes QEMU's memory topology, so
+ * they cost no FlatView rebuild, no memslot and no RCU grace period, and
+ * cost O(log window pages) whatever the number of live mappings.
  *
- * Unmapping removes the subregion at once, but the host pages stay mapped
- * until no FlatView refers to the region any more, which RCU decides: the
- * mapping is a QOM object of its own that owns its MemoryRegion and
- * releases the host pages when it is finalized.
+ * The sim backend's doorbells must be heard by the software GPU: they go
+ * into a trapped part at the top of the window (sim only), where a table
+ * of pages finds the mapping of a write in O(1).
+ *
+ * A window range belongs to its context until the guest driver releases
+ * it with OP_UNMAP_WINDOW (by map id, after revoking its own CPU
+ * mappings), the context is destroyed or the device is reset; nothing
+ * else, freeing the memory object included, gives it to anyone else.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -18,73 +26,69 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/bitmap.h"
-#include "qom/object.h"
+#include "qemu/error-report.h"
+#include "qemu/units.h"
+#include "qemu/rcu.h"
+#include "qapi/error.h"
+#include <sys/mman.h>
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
-#define TYPE_AMDKFD_MC_MAPPING "amdkfd-mc-mapping"
-OBJECT_DECLARE_SIMPLE_TYPE(AmdkfdMcMapping, AMDKFD_MC_MAPPING)
+#define PAGE AMDKFD_MC_WINDOW_PAGE
+
+/* KFD mmap offset kinds (bits 63:62) and their largest sizes */
+#define KFD_TYPE(off)               ((off) >> AMDKFD_MC_KFD_MMAP_TYPE_SHIFT)
+#define KFD_TYPE_MMIO               0
+#define KFD_TYPE_EVENTS             2
+#define KFD_TYPE_DOORBELL           3
+#define KFD_GPU_ID(off)             (((off) >> \
+                                      AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT) & \
+                                     0xffff)
+#define KFD_LOW_BITS(off)           ((off) & \
+                                     ((1ULL << \
+                                       AMDKFD_MC_KFD_MMAP_GPU_ID_SHIFT) - 1))
+#define KFD_EVENT_PAGE_MAX          (KFD_SIGNAL_EVENT_LIMIT * 8)
+#define KFD_DOORBELL_SLICE_MAX      (8 * KiB)
+#define KFD_MMIO_REMAP_SIZE         4096
 
 struct AmdkfdMcMapping {
-    Object parent_obj;
-
-    MemoryRegion mr;
-    AmdkfdMcState *s;
-    uint32_t ctx_id;
-    AmdkfdMcBackendFile *file;  /* NULL once unmapped (trapped writes) */
+    uint64_t id;                /* hash key: keep first */
+    AmdkfdMcContext *ctx;
     uint64_t mmap_offset;
     uint64_t win_offset;
     uint64_t size;
+    bool trapped;
     AmdkfdMcBackendMap map;
-    QTAILQ_ENTRY(AmdkfdMcMapping) next;
+    QTAILQ_ENTRY(AmdkfdMcMapping) next;     /* ctx->mappings */
 };
 
-static void amdkfd_mc_mapping_finalize(Object *obj)
-{
-    AmdkfdMcMapping *m = AMDKFD_MC_MAPPING(obj);
+/* ---- trapped doorbells (sim) ---- */
 
-    /* No FlatView refers to the region any more: release the pages */
-    m->map.unmap(&m->map);
-}
-
-static const TypeInfo amdkfd_mc_mapping_info = {
-    .name = TYPE_AMDKFD_MC_MAPPING,
-    .parent = TYPE_OBJECT,
-    .instance_size = sizeof(AmdkfdMcMapping),
-    .instance_finalize = amdkfd_mc_mapping_finalize,
-};
-
-static void amdkfd_mc_mapping_register_types(void)
-{
-    type_register_static(&amdkfd_mc_mapping_info);
-}
-
-type_init(amdkfd_mc_mapping_register_types)
-
-/* Trapped doorbell pages: writes go to the backend, reads see zero */
-static uint64_t amdkfd_mc_doorbell_read(void *opaque, hwaddr addr,
-                                        unsigned size)
+static uint64_t amdkfd_mc_trap_read(void *opaque, hwaddr addr,
+                                    unsigned size)
 {
     return 0;
 }
 
-static void amdkfd_mc_doorbell_write(void *opaque, hwaddr addr, uint64_t val,
-                                     unsigned size)
+static void amdkfd_mc_trap_write(void *opaque, hwaddr addr, uint64_t val,
+                                 unsigned size)
 {
-    AmdkfdMcMapping *m = opaque;
-    int ret;
+    AmdkfdMcState *s = opaque;
+    AmdkfdMcMapping *m = s->trap_pages[addr / PAGE];
+    uint64_t byte_offset;
 
-    if (!m->file) {
+    if (!m) {
         return;
     }
-    ret = m->s->be_ops->doorbell_write(m->file, m->mmap_offset, addr, val);
-    trace_amdkfd_mc_doorbell_kick(m->ctx_id, m->mmap_offset, addr, val, ret);
+    byte_offset = s->window_ram_size + addr - m->win_offset;
+    trace_amdkfd_mc_doorbell_kick(m->ctx->id, m->mmap_offset, byte_offset,
+                                  val);
+    amdkfd_mc_ctx_doorbell(m->ctx, m->mmap_offset, byte_offset, val);
 }
 
-static const MemoryRegionOps amdkfd_mc_doorbell_ops = {
-    .read = amdkfd_mc_doorbell_read,
-    .write = amdkfd_mc_doorbell_write,
+static const MemoryRegionOps amdkfd_mc_trap_ops = {
+    .read = amdkfd_mc_trap_read,
+    .write = amdkfd_mc_trap_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
     .valid = {
         .min_access_size = 4,
@@ -96,122 +100,281 @@ static const MemoryRegionOps amdkfd_mc_doorbell_ops = {
     },
 };
 
-void amdkfd_mc_window_init(AmdkfdMcState *s)
+/* ---- the reservation ---- */
+
+/* Fresh private zero pages over [@host, @host + @len) */
+static bool amdkfd_mc_window_zero(void *host, uint64_t len)
 {
-    s->window_pages = s->window_size / AMDKFD_MC_WINDOW_PAGE;
-    s->window_bitmap = bitmap_new(s->window_pages);
-    QTAILQ_INIT(&s->mappings);
+    void *p = mmap(host, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+
+    return p == host;
+}
+
+bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp)
+{
+    Object *owner = OBJECT(s);
+    bool traps = s->be_ops->mmap_traps != NULL;
+
+    s->window_trap_size = traps ? s->window_size / 8 : 0;
+    s->window_ram_size = s->window_size - s->window_trap_size;
+    s->window_host = mmap(NULL, s->window_ram_size, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (s->window_host == MAP_FAILED) {
+        s->window_host = NULL;
+        error_setg_errno(errp, errno, "amdkfd-mc: cannot reserve %" PRIu64
+                         " bytes of host address space for the window",
+                         s->window_ram_size);
+        return false;
+    }
+    memory_region_init(&s->window, owner, "amdkfd-mc-window-bar",
+                       s->window_size);
+    memory_region_init_ram_device_ptr(&s->window_ram, owner,
+                                      "amdkfd-mc-window", s->window_ram_size,
+                                      s->window_host);
+    memory_region_add_subregion(&s->window, 0, &s->window_ram);
+    amdkfd_mc_range_init(&s->ram_ranges, s->window_ram_size / PAGE);
+    amdkfd_mc_range_init(&s->trap_ranges, s->window_trap_size / PAGE);
+    if (traps) {
+        memory_region_init_io(&s->window_traps, owner, &amdkfd_mc_trap_ops,
+                              s, "amdkfd-mc-window-doorbells",
+                              s->window_trap_size);
+        memory_region_add_subregion(&s->window, s->window_ram_size,
+                                    &s->window_traps);
+        s->trap_pages = g_new0(AmdkfdMcMapping *, s->window_trap_size / PAGE);
+    }
+    s->mappings = g_hash_table_new(g_int64_hash, g_int64_equal);
+    s->next_map_id = 1;
+    return true;
+}
+
+typedef struct AmdkfdMcWindowHost {
+    struct rcu_head rcu;
+    void *host;
+    uint64_t size;
+} AmdkfdMcWindowHost;
+
+static void amdkfd_mc_window_host_free(AmdkfdMcWindowHost *w)
+{
+    munmap(w->host, w->size);
+    g_free(w);
 }
 
 void amdkfd_mc_window_free(AmdkfdMcState *s)
 {
-    assert(QTAILQ_EMPTY(&s->mappings));
-    g_free(s->window_bitmap);
-    s->window_bitmap = NULL;
+    AmdkfdMcWindowHost *w;
+
+    if (!s->window_host) {
+        return;
+    }
+    assert(s->nr_mappings == 0);
+    g_hash_table_destroy(s->mappings);
+    amdkfd_mc_range_destroy(&s->ram_ranges);
+    amdkfd_mc_range_destroy(&s->trap_ranges);
+    g_free(s->trap_pages);
+    s->trap_pages = NULL;
+    if (s->window_trap_size) {
+        memory_region_del_subregion(&s->window, &s->window_traps);
+        object_unparent(OBJECT(&s->window_traps));
+    }
+    memory_region_del_subregion(&s->window, &s->window_ram);
+    object_unparent(OBJECT(&s->window_ram));
+    /* A FlatView may still name the region: unmap after RCU, as it goes */
+    w = g_new(AmdkfdMcWindowHost, 1);
+    w->host = s->window_host;
+    w->size = s->window_ram_size;
+    call_rcu(w, amdkfd_mc_window_host_free, rcu);
+    s->window_host = NULL;
 }
 
-uint32_t amdkfd_mc_window_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                              uint64_t mmap_offset, uint64_t size,
-                              uint64_t *win_offset, int *err)
+/* ---- which mmap offsets a guest may map ---- */
+
+/*
+ * Only what a KFD client needs: its own memory objects, the event page,
+ * the doorbells and the MMIO remap page of an exported GPU.  Other kinds
+ * (the host's reserved-memory type, offsets of other contexts, guesses)
+ * never reach the backend.
+ */
+static uint32_t amdkfd_mc_window_allowed(AmdkfdMcContext *ctx,
+                                         uint64_t offset, uint64_t size,
+                                         uint32_t *gpu_id)
 {
-    g_autofree char *name = NULL;
+    AmdkfdMcObject *obj = amdkfd_mc_obj_by_offset(ctx, offset);
+    uint64_t max;
+
+    *gpu_id = 0;
+    if (obj) {
+        if (obj->freeing) {
+            return AMDKFD_MC_S_INVALID_ARGUMENT;
+        }
+        if (size > ROUND_UP(obj->size, PAGE)) {
+            return AMDKFD_MC_S_INVALID_ARGUMENT;
+        }
+        *gpu_id = obj->gpu_id;
+        return AMDKFD_MC_S_OK;
+    }
+    switch (KFD_TYPE(offset)) {
+    case KFD_TYPE_EVENTS:
+        if (offset != (uint64_t)KFD_TYPE_EVENTS <<
+                      AMDKFD_MC_KFD_MMAP_TYPE_SHIFT) {
+            return AMDKFD_MC_S_NOT_SUPPORTED;
+        }
+        max = KFD_EVENT_PAGE_MAX;
+        break;
+    case KFD_TYPE_DOORBELL:
+    case KFD_TYPE_MMIO:
+        if (KFD_LOW_BITS(offset) ||
+            amdkfd_mc_node_index(ctx->s, KFD_GPU_ID(offset)) < 0) {
+            return AMDKFD_MC_S_NOT_SUPPORTED;
+        }
+        max = KFD_TYPE(offset) == KFD_TYPE_DOORBELL ?
+              KFD_DOORBELL_SLICE_MAX : KFD_MMIO_REMAP_SIZE;
+        break;
+    default:
+        return AMDKFD_MC_S_NOT_SUPPORTED;
+    }
+    return size <= max ? AMDKFD_MC_S_OK : AMDKFD_MC_S_INVALID_ARGUMENT;
+}
+
+/* ---- map and unmap ---- */
+
+uint32_t amdkfd_mc_window_map(AmdkfdMcContext *ctx, uint64_t mmap_offset,
+                              uint64_t size, uint64_t *win_offset,
+                              uint64_t *map_id, int *err)
+{
+    AmdkfdMcState *s = ctx->s;
     AmdkfdMcBackendMap map = { 0 };
+    AmdkfdMcRangeAlloc *ranges;
     AmdkfdMcMapping *m;
-    unsigned long pages, first;
+    uint64_t pages, first, base;
+    uint32_t status, gpu_id;
+    bool trapped;
     int ret;
 
     *err = 0;
-    if (size == 0 || size % AMDKFD_MC_WINDOW_PAGE ||
-        mmap_offset % AMDKFD_MC_WINDOW_PAGE) {
+    if (size == 0 || size % PAGE || mmap_offset % PAGE) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
-    if (size > s->window_size) {
-        return AMDKFD_MC_S_NO_RESOURCES;
+    status = amdkfd_mc_window_allowed(ctx, mmap_offset, size, &gpu_id);
+    if (status != AMDKFD_MC_S_OK) {
+        trace_amdkfd_mc_window_refused(ctx->id, mmap_offset, size, status);
+        return status;
     }
-    pages = size / AMDKFD_MC_WINDOW_PAGE;
-    first = bitmap_find_next_zero_area(s->window_bitmap, s->window_pages, 0,
-                                       pages, 0);
-    if (first >= s->window_pages) {
+    if (s->nr_mappings >= s->limits.max_mappings ||
+        ctx->nr_mappings >= s->limits.ctx_max_mappings ||
+        size > amdkfd_mc_ctx_max_mapped(s) - ctx->mapped_bytes) {
         return AMDKFD_MC_S_NO_RESOURCES;
     }
 
-    ret = s->be_ops->mmap(ctx->file, mmap_offset, size, &map);
+    trapped = s->be_ops->mmap_traps &&
+              s->be_ops->mmap_traps(s->be, mmap_offset);
+    ranges = trapped ? &s->trap_ranges : &s->ram_ranges;
+    base = trapped ? s->window_ram_size : 0;
+    pages = size / PAGE;
+    first = amdkfd_mc_range_alloc(ranges, pages);
+    if (first == AMDKFD_MC_RANGE_NONE) {
+        return AMDKFD_MC_S_NO_RESOURCES;
+    }
+
+    ret = s->be_ops->mmap(ctx->file, mmap_offset, size, gpu_id,
+                          trapped ? NULL :
+                          (uint8_t *)s->window_host + first * PAGE, &map);
     if (ret < 0) {
+        amdkfd_mc_range_free(ranges, first, pages);
         *err = ret;
         return AMDKFD_MC_S_BACKEND_ERROR;
     }
 
-    /* object_initialize_child() clears the object: fill it in afterwards */
     m = g_new0(AmdkfdMcMapping, 1);
-    name = g_strdup_printf("mapping[%lu]", first);
-    object_initialize_child(OBJECT(s), name, m, TYPE_AMDKFD_MC_MAPPING);
-    /* object_initialize() leaves freeing to the caller: the object frees */
-    OBJECT(m)->free = g_free;
-    m->map = map;
-    m->s = s;
-    m->ctx_id = ctx->id;
-    m->file = ctx->file;
+    m->id = s->next_map_id++;
+    m->ctx = ctx;
     m->mmap_offset = mmap_offset;
-    m->win_offset = (uint64_t)first * AMDKFD_MC_WINDOW_PAGE;
+    m->win_offset = base + first * PAGE;
     m->size = size;
-    if (m->map.trap_writes) {
-        memory_region_init_io(&m->mr, OBJECT(m), &amdkfd_mc_doorbell_ops, m,
-                              "amdkfd-mc-doorbell", size);
-    } else {
-        memory_region_init_ram_ptr(&m->mr, OBJECT(m), "amdkfd-mc-mem", size,
-                                   m->map.ptr);
+    m->trapped = trapped;
+    m->map = map;
+    if (trapped) {
+        uint64_t i;
+
+        for (i = 0; i < pages; i++) {
+            s->trap_pages[first + i] = m;
+        }
     }
-    memory_region_add_subregion(&s->window, m->win_offset, &m->mr);
-    bitmap_set(s->window_bitmap, first, pages);
-    QTAILQ_INSERT_TAIL(&s->mappings, m, next);
+    g_hash_table_insert(s->mappings, &m->id, m);
+    QTAILQ_INSERT_TAIL(&ctx->mappings, m, next);
+    ctx->nr_mappings++;
     ctx->mapped_bytes += size;
+    s->nr_mappings++;
     s->mapped_bytes += size;
-    trace_amdkfd_mc_window_map(ctx->id, mmap_offset, m->win_offset, size);
+    trace_amdkfd_mc_window_map(ctx->id, m->id, mmap_offset, m->win_offset,
+                               size);
     *win_offset = m->win_offset;
+    *map_id = m->id;
     return AMDKFD_MC_S_OK;
 }
 
 static void amdkfd_mc_window_remove(AmdkfdMcState *s, AmdkfdMcMapping *m)
 {
-    AmdkfdMcContext *ctx = amdkfd_mc_ctx_lookup(s, m->ctx_id);
+    AmdkfdMcContext *ctx = m->ctx;
+    uint64_t pages = m->size / PAGE;
+    bool reusable = true;
 
-    trace_amdkfd_mc_window_unmap(m->ctx_id, m->win_offset, m->size);
-    QTAILQ_REMOVE(&s->mappings, m, next);
-    bitmap_clear(s->window_bitmap, m->win_offset / AMDKFD_MC_WINDOW_PAGE,
-                 m->size / AMDKFD_MC_WINDOW_PAGE);
-    if (ctx) {
-        ctx->mapped_bytes -= m->size;
+    trace_amdkfd_mc_window_unmap(ctx->id, m->id, m->win_offset, m->size);
+    if (m->trapped) {
+        uint64_t first = (m->win_offset - s->window_ram_size) / PAGE, i;
+
+        for (i = 0; i < pages; i++) {
+            s->trap_pages[first + i] = NULL;
+        }
+    } else if (!amdkfd_mc_window_zero((uint8_t *)s->window_host +
+                                      m->win_offset, m->size)) {
+        /*
+         * The backend's pages may still be there: this range must never
+         * go to anyone else.  Only a host out of mappings gets here, which
+         * the mapping limits are there to prevent.
+         */
+        error_report("amdkfd-mc: cannot clear window range 0x%" PRIx64
+                     "+0x%" PRIx64 ": %s; it is not reused", m->win_offset,
+                     m->size, strerror(errno));
+        s->leaked_window_pages += pages;
+        reusable = false;
     }
+    if (m->map.release) {
+        m->map.release(&m->map);
+    }
+    if (reusable) {
+        if (m->trapped) {
+            amdkfd_mc_range_free(&s->trap_ranges,
+                                 (m->win_offset - s->window_ram_size) / PAGE,
+                                 pages);
+        } else {
+            amdkfd_mc_range_free(&s->ram_ranges, m->win_offset / PAGE, pages);
+        }
+    }
+    g_hash_table_remove(s->mappings, &m->id);
+    QTAILQ_REMOVE(&ctx->mappings, m, next);
+    ctx->nr_mappings--;
+    ctx->mapped_bytes -= m->size;
+    s->nr_mappings--;
     s->mapped_bytes -= m->size;
-    m->file = NULL;
-    memory_region_del_subregion(&s->window, &m->mr);
-    /* The host pages go when RCU has retired the last FlatView */
-    object_unparent(OBJECT(m));
+    g_free(m);
 }
 
-uint32_t amdkfd_mc_window_unmap(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                                uint64_t win_offset)
+uint32_t amdkfd_mc_window_unmap(AmdkfdMcContext *ctx, uint64_t map_id)
 {
-    AmdkfdMcMapping *m;
+    AmdkfdMcMapping *m = g_hash_table_lookup(ctx->s->mappings, &map_id);
 
-    QTAILQ_FOREACH(m, &s->mappings, next) {
-        if (m->win_offset == win_offset && m->ctx_id == ctx->id) {
-            amdkfd_mc_window_remove(s, m);
-            return AMDKFD_MC_S_OK;
-        }
+    if (!m || m->ctx != ctx) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
-    return AMDKFD_MC_S_INVALID_ARGUMENT;
+    amdkfd_mc_window_remove(ctx->s, m);
+    return AMDKFD_MC_S_OK;
 }
 
-/* Drop mappings of @ctx; all of them, or those of one mmap offset */
-void amdkfd_mc_window_unmap_ctx(AmdkfdMcState *s, AmdkfdMcContext *ctx,
-                                bool all, uint64_t mmap_offset)
+void amdkfd_mc_window_unmap_ctx(AmdkfdMcContext *ctx)
 {
-    AmdkfdMcMapping *m, *tmp;
-
-    QTAILQ_FOREACH_SAFE(m, &s->mappings, next, tmp) {
-        if (m->ctx_id == ctx->id && (all || m->mmap_offset == mmap_offset)) {
-            amdkfd_mc_window_remove(s, m);
-        }
+    while (!QTAILQ_EMPTY(&ctx->mappings)) {
+        amdkfd_mc_window_remove(ctx->s, QTAILQ_FIRST(&ctx->mappings));
     }
 }

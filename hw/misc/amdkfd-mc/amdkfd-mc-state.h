@@ -1,0 +1,174 @@
+/*
+ * amdkfd-mc: the device's state
+ *
+ * Copyright (c) 2026 The amdkfd-mc authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_MISC_AMDKFD_MC_STATE_H
+#define HW_MISC_AMDKFD_MC_STATE_H
+
+#include "hw/pci/pci_device.h"
+#include "hw/misc/amdkfd-mc.h"
+#include "hw/misc/amdkfd-mc-abi.h"
+#include "qemu/queue.h"
+#include "qemu/thread.h"
+#include "range-alloc.h"
+#include "worker.h"
+
+typedef struct AmdkfdMcBackend AmdkfdMcBackend;
+typedef struct AmdkfdMcBackendFile AmdkfdMcBackendFile;
+typedef struct AmdkfdMcBackendOps AmdkfdMcBackendOps;
+typedef struct AmdkfdMcMapping AmdkfdMcMapping;
+typedef struct AmdkfdMcAsync AmdkfdMcAsync;
+
+/* A memory object of a context, as the device tracks it */
+typedef struct AmdkfdMcObject {
+    uint64_t handle;            /* hash key: keep first */
+    uint64_t mmap_offset;
+    uint64_t va;
+    uint64_t size;
+    uint32_t gpu_id;
+    uint32_t flags;             /* KFD_IOC_ALLOC_MEM_FLAGS_* */
+    uint32_t gpu_mapped;        /* bit per node whose GPU VM maps it */
+    bool freeing;               /* a FREE_MEMORY_OF_GPU is in flight */
+} AmdkfdMcObject;
+
+typedef enum AmdkfdMcContextState {
+    AMDKFD_MC_CTX_CREATING,     /* the backend is making it */
+    AMDKFD_MC_CTX_LIVE,         /* the guest can name it */
+    AMDKFD_MC_CTX_DYING,        /* destroyed; freed when nothing runs */
+} AmdkfdMcContextState;
+
+/* One guest context: one backend file turned into its own KFD context */
+typedef struct AmdkfdMcContext {
+    struct AmdkfdMcState *s;
+    uint32_t id;                /* guest-visible, never reused */
+    AmdkfdMcContextState state;
+    bool cancelled;             /* read by workers: skip queued work */
+    AmdkfdMcBackendFile *file;
+    uint32_t inflight;          /* commands and doorbell runs in workers */
+
+    /* window mappings, and what the limits count */
+    QTAILQ_HEAD(, AmdkfdMcMapping) mappings;
+    uint32_t nr_mappings;
+    uint64_t mapped_bytes;
+    GHashTable *objects;        /* handle -> AmdkfdMcObject */
+    GHashTable *offsets;        /* mmap offset -> AmdkfdMcObject */
+    uint32_t nr_objects;        /* live and being allocated */
+    uint32_t nr_waits;          /* WAIT_EVENTS in flight */
+    uint32_t host_fds;          /* host fds the backend holds for it */
+    uint32_t vm_acquired;       /* bit per node: ACQUIRE_VM done */
+    uint32_t vm_acquiring;      /* bit per node: ACQUIRE_VM in flight */
+    GHashTable *queue_nodes;    /* queue id -> node index */
+    uint32_t queues;            /* for the QOM view */
+    uint32_t events;
+
+    /* slow commands of this context run one at a time, in order */
+    AmdkfdMcSerial serial;
+    /* sim doorbell writes, coalesced until a worker runs them */
+    QemuMutex db_lock;
+    GHashTable *db_pending;     /* doorbell address -> last value */
+    bool db_queued;             /* under db_lock */
+    bool db_running;            /* db_work submitted and not done yet */
+    AmdkfdMcWork db_work;
+
+    QTAILQ_ENTRY(AmdkfdMcContext) next;     /* AmdkfdMcState.all_contexts */
+} AmdkfdMcContext;
+
+/* The command rings as the guest programmed them */
+typedef struct AmdkfdMcRing {
+    uint64_t sq_base;
+    uint64_t cq_base;
+    uint32_t entries;
+    uint32_t sq_head;           /* next SQ entry the device reads */
+    uint32_t sq_tail;           /* guest-written doorbell value */
+    uint32_t cq_head;           /* guest-consumed completions */
+    uint32_t cq_tail;           /* next CQ slot the device writes */
+    bool cq_phase;
+    bool enabled;
+    bool halted;
+    bool posted;                /* a completion since the last interrupt */
+    uint32_t inflight;          /* commands owed a completion slot */
+} AmdkfdMcRing;
+
+/* Bounds on what a guest can make the device hold (properties) */
+typedef struct AmdkfdMcLimits {
+    uint32_t max_contexts;
+    uint32_t max_mappings;
+    uint32_t ctx_max_mappings;
+    uint64_t ctx_max_mapped;    /* 0: the window size */
+    uint32_t max_objects;
+    uint32_t ctx_max_objects;
+    uint32_t max_waits;
+    uint32_t ctx_max_waits;
+    uint32_t max_host_fds;
+    uint32_t worker_threads;
+} AmdkfdMcLimits;
+
+struct AmdkfdMcState {
+    PCIDevice parent_obj;
+
+    MemoryRegion regs;
+    MemoryRegion msix;
+
+    /*
+     * The window BAR: a RAM device region over host memory reserved once
+     * at realize, where mappings replace pages in place, and (sim only) a
+     * trapped part for doorbells.  Mapping never changes the topology.
+     */
+    MemoryRegion window;
+    MemoryRegion window_ram;
+    MemoryRegion window_traps;
+    void *window_host;
+    uint64_t window_ram_size;
+    uint64_t window_trap_size;
+    AmdkfdMcRangeAlloc ram_ranges;
+    AmdkfdMcRangeAlloc trap_ranges;
+    AmdkfdMcMapping **trap_pages;   /* mapping of each trapped page */
+    GHashTable *mappings;       /* map id -> AmdkfdMcMapping */
+    uint64_t next_map_id;
+    uint32_t nr_mappings;
+    uint64_t mapped_bytes;
+    uint64_t leaked_window_pages;   /* ranges that could not be cleared */
+
+    AmdkfdMcRing ring;
+    uint32_t control;
+    uint32_t error;
+    uint32_t irq_status;
+    QEMUBH *ring_bh;
+    bool unplugging;
+
+    /* commands in workers that are owed a completion */
+    QTAILQ_HEAD(, AmdkfdMcAsync) async;
+    AmdkfdMcWorkers workers;    /* slow commands and doorbells */
+    AmdkfdMcWorkers waiters;    /* WAIT_EVENTS: a thread each */
+
+    const AmdkfdMcBackendOps *be_ops;
+    AmdkfdMcBackend *be;
+    uint32_t num_nodes;
+    uint32_t node_gpu_id[AMDKFD_MC_MAX_NODES];
+
+    GHashTable *contexts;       /* id -> live context */
+    QTAILQ_HEAD(, AmdkfdMcContext) all_contexts;
+    uint32_t nr_contexts;       /* creating, live and dying */
+    uint32_t live_contexts;
+    uint32_t next_ctx_id;       /* 0: the id space is used up */
+    uint32_t nr_objects;
+    uint32_t nr_waits;
+    uint32_t host_fds;
+
+    Error *migration_blocker;
+
+    /* properties */
+    char *backend_name;
+    char *kfd_path;
+    uint64_t window_size;
+    bool legacy_shared;
+    uint32_t sim_nodes;
+    uint32_t first_ctx_id;
+    AmdkfdMcLimits limits;
+};
+
+#endif
