@@ -417,7 +417,7 @@ int akmc_status_errno(const struct amdkfd_mc_cpl *cpl)
 	case AMDKFD_MC_S_DMA_ERROR:
 		return -EFAULT;
 	case AMDKFD_MC_S_NO_RESOURCES:
-		return -ENOMEM;
+		return -ENOSPC;
 	case AMDKFD_MC_S_NOT_SUPPORTED:
 		return -ENOTTY;
 	case AMDKFD_MC_S_BACKEND_ERROR:

@@ -197,10 +197,9 @@ static int akmc_open(struct inode *inode, struct file *filp)
 
 	ret = akmc_cmd(dev, proc, AMDKFD_MC_OP_CREATE_CONTEXT, 0, 0, 0, &info,
 		       sizeof(info), &cpl, AKMC_RUN_KILLABLE);
+	/* S_NO_RESOURCES (no context left in the device): ENOSPC */
 	if (!ret && !cpl.value)
 		ret = -EIO;
-	if (ret == -ENOMEM && cpl.status == AMDKFD_MC_S_NO_RESOURCES)
-		ret = -ENOSPC;	/* the device has no context left */
 	if (ret) {
 		mutex_lock(&dev->files_lock);
 		proc->contexts--;

@@ -179,7 +179,7 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	if (ret)
 		goto out;
 	cpl = akmc_req_cpl(req);
-	/* S_NO_RESOURCES (a limit of the context or device): ENOMEM */
+	/* S_NO_RESOURCES (a limit of the context or device): ENOSPC */
 	ret = akmc_status_errno(cpl);
 	if (!ret)
 		ret = cpl->result < 0 && cpl->result >= -MAX_ERRNO ?
