@@ -694,6 +694,13 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 * running DMA behind: start from a reset device, before bus
 	 * mastering is on and before our rings are programmed.
 	 */
+	if (akmc_rd(dev, AMDKFD_MC_REG_LIVE_CONTEXTS) ||
+	    (akmc_rd(dev, AMDKFD_MC_REG_STATUS) & AMDKFD_MC_STATUS_READY))
+		dev_info(&pdev->dev,
+			 "device left in use (%u contexts, rings %s): resetting it\n",
+			 akmc_rd(dev, AMDKFD_MC_REG_LIVE_CONTEXTS),
+			 akmc_rd(dev, AMDKFD_MC_REG_STATUS) &
+			 AMDKFD_MC_STATUS_READY ? "enabled" : "disabled");
 	akmc_wr(dev, AMDKFD_MC_REG_CONTROL, AMDKFD_MC_CONTROL_RESET);
 	pci_set_master(pdev);
 

@@ -62,6 +62,9 @@ build_guest() {
 
 # boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: boot the guest with
 # -device amdkfd-mc,backend=sim$DEVICE_OPTS and run TESTS (comma separated).
+# Freed slab objects are poisoned (slub_debug=P), so that a use after free
+# in the driver reads a non-canonical pointer and oopses instead of
+# working by luck.
 boot() {
 	blog=$1 dopts=$2 tests=$3 tmo=${4:-240}
 	[ -x "$QEMU_BIN" ] || die "no QEMU at $QEMU_BIN"
@@ -78,7 +81,7 @@ boot() {
 		-smp 2 -m 1024 -nographic -nodefaults -serial stdio -no-reboot \
 		-net none -device "amdkfd-mc,backend=sim$dopts" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 quiet akmc.run=$tests ${AKMC_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.run=$tests ${AKMC_APPEND:-}" \
 		< /dev/null > "$blog" 2>&1 || true
 	grep -q '^@@AKMC-END' "$blog"
 }
