@@ -19,6 +19,7 @@
 #define AKMC_H
 
 #include <linux/types.h>
+#include <linux/atomic.h>
 #include <linux/completion.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -44,6 +45,20 @@ extern unsigned int akmc_max_contexts_per_process;
 
 struct akmc_topo;
 struct akmc_req;
+
+/*
+ * Live objects of the driver, shown in debugfs (live): all return to 0
+ * once nothing is open, which the guest tests check.
+ */
+enum akmc_live {
+	AKMC_LIVE_FILES,
+	AKMC_LIVE_PROCS,
+	AKMC_LIVE_MAPS,
+	AKMC_LIVE_REQS,
+	AKMC_LIVE_NR,
+};
+
+extern atomic_t akmc_live[AKMC_LIVE_NR];
 
 struct akmc_dev {
 	struct pci_dev *pdev;		/* referenced until the last put */

@@ -83,6 +83,8 @@ struct akmc_req {
 
 static struct workqueue_struct *akmc_wq;
 
+atomic_t akmc_live[AKMC_LIVE_NR];
+
 /* The bound device; /dev/kfd is a single node, so one device is used */
 static DEFINE_MUTEX(akmc_global_lock);
 static struct akmc_dev *akmc_current;
@@ -149,6 +151,7 @@ struct akmc_req *akmc_req_new(struct akmc_dev *dev, u32 len)
 	init_completion(&req->done);
 	refcount_set(&req->ref, 1);
 	INIT_WORK(&req->undo, akmc_req_undo);
+	atomic_inc(&akmc_live[AKMC_LIVE_REQS]);
 	return req;
 }
 
@@ -171,6 +174,7 @@ void akmc_req_put(struct akmc_req *req)
 	akmc_dev_put(req->dev);
 	kfree(req->payload);
 	kfree(req);
+	atomic_dec(&akmc_live[AKMC_LIVE_REQS]);
 }
 
 static void akmc_proc_slot_put(struct akmc_req *req)

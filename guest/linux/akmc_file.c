@@ -42,6 +42,7 @@ bool akmc_same_process(const struct akmc_file *kf)
 static void akmc_proc_free(struct kref *kref)
 {
 	kfree(container_of(kref, struct akmc_proc, kref));
+	atomic_dec(&akmc_live[AKMC_LIVE_PROCS]);
 }
 
 void akmc_proc_put(struct akmc_proc *proc)
@@ -67,6 +68,7 @@ static struct akmc_proc *akmc_proc_lookup(struct akmc_dev *dev,
 	init_waitqueue_head(&proc->wq);
 	kref_init(&proc->kref);
 	list_add_tail(&proc->node, &dev->procs);
+	atomic_inc(&akmc_live[AKMC_LIVE_PROCS]);
 	return proc;
 }
 
@@ -92,6 +94,7 @@ static void akmc_file_free(struct kref *kref)
 	mmdrop(kf->mm);
 	akmc_dev_put(dev);
 	kfree(kf);
+	atomic_dec(&akmc_live[AKMC_LIVE_FILES]);
 }
 
 void akmc_file_put(struct akmc_file *kf)
@@ -194,6 +197,9 @@ static int akmc_open(struct inode *inode, struct file *filp)
 	}
 	proc->contexts++;
 	mutex_unlock(&dev->files_lock);
+	/* Not needed when this process already had an entry */
+	kfree(spare);
+	spare = NULL;
 
 	ret = akmc_cmd(dev, proc, AMDKFD_MC_OP_CREATE_CONTEXT, 0, 0, 0, &info,
 		       sizeof(info), &cpl, AKMC_RUN_KILLABLE);
@@ -217,6 +223,7 @@ static int akmc_open(struct inode *inode, struct file *filp)
 	kf->info.flags = le32_to_cpu(info.flags);
 	kf->mm = current->mm;
 	mmgrab(kf->mm);
+	atomic_inc(&akmc_live[AKMC_LIVE_FILES]);
 	kf->tgid = current->tgid;
 	kref_init(&kf->kref);
 	mutex_init(&kf->maps_lock);
@@ -348,6 +355,17 @@ static int akmc_procs_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(akmc_procs);
 
+static int akmc_live_show(struct seq_file *s, void *unused)
+{
+	seq_printf(s, "files=%d procs=%d maps=%d reqs=%d\n",
+		   atomic_read(&akmc_live[AKMC_LIVE_FILES]),
+		   atomic_read(&akmc_live[AKMC_LIVE_PROCS]),
+		   atomic_read(&akmc_live[AKMC_LIVE_MAPS]),
+		   atomic_read(&akmc_live[AKMC_LIVE_REQS]));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(akmc_live);
+
 int akmc_file_init(void)
 {
 	int ret;
@@ -370,6 +388,8 @@ int akmc_file_init(void)
 			    &akmc_contexts_fops);
 	debugfs_create_file("procs", 0444, akmc_debugfs, NULL,
 			    &akmc_procs_fops);
+	debugfs_create_file("live", 0444, akmc_debugfs, NULL,
+			    &akmc_live_fops);
 	return 0;
 
 err_cdev:

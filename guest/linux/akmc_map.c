@@ -145,6 +145,7 @@ static void akmc_vm_close(struct vm_area_struct *vma)
 		akmc_ctx_put(kf);
 	akmc_file_put(kf);
 	kfree(m);
+	atomic_dec(&akmc_live[AKMC_LIVE_MAPS]);
 }
 
 static int akmc_vm_may_split(struct vm_area_struct *vma, unsigned long addr)
@@ -297,6 +298,7 @@ int akmc_map_create(struct akmc_file *kf, struct vm_area_struct *vma,
 	kref_get(&kf->kref);
 	list_add_tail(&m->node, &kf->maps);
 	kf->nmaps++;
+	atomic_inc(&akmc_live[AKMC_LIVE_MAPS]);
 	mutex_unlock(&kf->maps_lock);
 	return 0;
 

@@ -42,4 +42,5 @@ echo 1 > /sys/bus/pci/rescan
 t=0
 while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 kfd-lifetime use || fail=1
+/tests/run-leaks.sh || bad "nothing left behind"
 exit $fail

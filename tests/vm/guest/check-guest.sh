@@ -9,6 +9,7 @@
 #   fair-contexts, fair-inflight, fair-share
 #                      one busy program starves neither the others nor
 #                      its own cleanup (per-process shares)
+#   leaks              the driver holds nothing once the programs exited
 #   probe-reset        the driver resets a device left in use at probe
 #   lifetime           device removal (also under load) and module unload
 #                      with files open
@@ -23,7 +24,7 @@ set -eu
 t0=$(now)
 build_guest
 log "built in $(elapsed "$t0") s"
-tests_rest=race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,probe-reset,lifetime
+tests_rest=race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,leaks,probe-reset,lifetime
 tests_iso=isolation,hsakmt,$tests_rest
 pass=0 fail=0
 if [ ! -x "$GUEST_BUILD/bin/tests/run-hsakmt.sh" ]; then
