@@ -1,4 +1,4 @@
-# check-host: verification rung 5 (ARCHITECTURE.md section 4).
+# check-host: the check-host rung of the tests (docs/devel/amdkfd-mc.rst).
 #
 # Inside a TCG VM running Debian's Linux 6.12 with the PATCHED amdgpu.ko
 # (tests/vm/kernel/, cached), runs $(QEMU_BIN) with -accel qtest and

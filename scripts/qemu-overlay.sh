@@ -31,7 +31,7 @@ fi
 # The project's QEMU-side files, by path in QEMU's layout
 cd "$top"
 find hw/misc/amdkfd-mc include/hw/misc tests/qtest tests/unit \
-	docs/specs docs/system/devices -type f 2>/dev/null |
+	docs/specs docs/system/devices docs/devel -type f 2>/dev/null |
 	while read -r f; do
 		mkdir -p "$src/$(dirname "$f")"
 		ln -sfn "$top/$f" "$src/$f"

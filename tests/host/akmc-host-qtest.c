@@ -1,6 +1,6 @@
 /*
  * akmc-host-qtest: amdkfd-mc with backend=host against a real host KFD
- * (verification rung 5, ARCHITECTURE.md section 4).
+ * (the check-host rung of docs/devel/amdkfd-mc.rst).
  *
  * A qtest client, run where /dev/kfd is the KFD under test (the patched
  * Linux 6.12 VM of tests/vm/host/).  It starts QEMU (QTEST_QEMU_BINARY)
@@ -31,6 +31,7 @@
 
 #include "qemu/osdep.h"
 #include <sys/ioctl.h>
+#include <linux/udmabuf.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
@@ -807,10 +808,66 @@ static void test_waits_and_mmap_policy(void)
     akmc_stop(d);
 }
 
+/*
+ * What the host backend does with guest memory objects, step by step on
+ * this kernel, directly: a udmabuf of two ranges of a sealed memfd (as
+ * guest RAM is), then IMPORT_DMABUF on a secondary context.  Without a GPU
+ * the import can only fail for want of the GPU (EINVAL), which shows that
+ * secondaries do not refuse it (that would be EOPNOTSUPP).
+ */
+static void test_guest_memory_host_steps(void)
+{
+    struct udmabuf_create_list *list = g_malloc0(sizeof(*list) +
+                                                 2 * sizeof(list->list[0]));
+    struct kfd_ioctl_import_dmabuf_args imp = {
+        .va_addr = 0x100000,
+        .gpu_id = 0x1234,
+    };
+    int me = getpid(), fds0 = count_fds(me);
+    int kfd, memfd, udmabuf, dmabuf = -1, r = 0;
+
+    kfd = open(KFD_DEV, O_RDWR | O_CLOEXEC);
+    g_assert_cmpint(kfd, >=, 0);
+    g_assert_cmpint(ioctl(kfd, AMDKFD_IOC_CREATE_PROCESS), ==, 0);
+    memfd = memfd_create("akmc-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    g_assert_cmpint(memfd, >=, 0);
+    g_assert_cmpint(ftruncate(memfd, 64 * 1024), ==, 0);
+    g_assert_cmpint(fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK), ==, 0);
+    udmabuf = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+    if (udmabuf >= 0) {
+        list->flags = UDMABUF_FLAGS_CLOEXEC;
+        list->count = 2;
+        list->list[0] = (struct udmabuf_create_item) {
+            .memfd = memfd, .offset = 0, .size = 4096,
+        };
+        list->list[1] = (struct udmabuf_create_item) {
+            .memfd = memfd, .offset = 16384, .size = 4096,
+        };
+        dmabuf = ioctl(udmabuf, UDMABUF_CREATE_LIST, list);
+        close(udmabuf);
+    }
+    check(dmabuf >= 0, "guest-mem-udmabuf", "a udmabuf of two ranges of a "
+          "sealed memfd: %s", dmabuf >= 0 ? "created" : strerror(errno));
+    if (dmabuf >= 0) {
+        imp.dmabuf_fd = dmabuf;
+        r = ioctl(kfd, AMDKFD_IOC_IMPORT_DMABUF, &imp) < 0 ? -errno : 0;
+        check(r == -EINVAL, "guest-mem-import", "IMPORT_DMABUF of it on a "
+              "secondary context without a GPU = %s (EINVAL: no such GPU; "
+              "EOPNOTSUPP would mean secondaries refuse it)", err_name(r));
+        close(dmabuf);
+    }
+    close(memfd);
+    close(kfd);
+    g_free(list);
+    check(count_fds(me) == fds0, "guest-mem-fds", "fds back to %d (%d)",
+          fds0, count_fds(me));
+}
+
 static void run_patched(void)
 {
     test_contexts_events_reset();
     test_waits_and_mmap_policy();
+    test_guest_memory_host_steps();
     test_hotplug_unplug();
 }
 

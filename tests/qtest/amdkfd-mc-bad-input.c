@@ -278,9 +278,11 @@ static void test_bad_ioctl_refused(void)
         AMDKFD_IOC_SMI_EVENTS,
         AMDKFD_IOC_IMPORT_DMABUF,
         AMDKFD_IOC_EXPORT_DMABUF,
-        /* Unknown numbers, and a known one with the wrong size bits */
+        /* Unknown numbers, and a known one with the wrong direction */
         _IOWR(AMDKFD_IOCTL_BASE, 0x7f, uint64_t),
-        _IOR(AMDKFD_IOCTL_BASE, 0x01, uint32_t),
+        _IOW(AMDKFD_IOCTL_BASE, 0x01, struct kfd_ioctl_get_version_args),
+        /* KFD 1.23's PROFILER, which the device does not implement */
+        _IOWR(AMDKFD_IOCTL_BASE, 0x28, uint64_t),
     };
     uint8_t buf[4096] = { 0 };
     int32_t result;

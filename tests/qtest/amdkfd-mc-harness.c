@@ -451,6 +451,65 @@ void akmc_buf_new(AkmcProc *p, uint64_t va, uint64_t size, AkmcBuf *b)
                                 &b->map_id);
 }
 
+uint32_t akmc_guest_alloc(AkmcProc *p, uint64_t va, uint64_t size,
+                          const struct amdkfd_mc_guest_range *ranges,
+                          uint32_t n, uint64_t *handle, int32_t *result)
+{
+    struct amdkfd_mc_guest_memory hdr = {
+        .va_addr = cpu_to_le64(va),
+        .size = cpu_to_le64(size),
+        .gpu_id = cpu_to_le32(p->gpu_id),
+        .kfd_flags = cpu_to_le32(KFD_IOC_ALLOC_MEM_FLAGS_USERPTR |
+                                 KFD_IOC_ALLOC_MEM_FLAGS_WRITABLE),
+        .num_ranges = cpu_to_le32(n),
+    };
+    uint32_t len = sizeof(hdr) + n * sizeof(*ranges);
+    g_autofree struct amdkfd_mc_guest_range *le = g_new(typeof(*le), n);
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_ALLOC_GUEST_MEMORY,
+        .ctx_id = p->ctx,
+        .payload_addr = p->d->payload,
+        .payload_len = len,
+    };
+    struct amdkfd_mc_cpl cpl;
+    uint32_t i, status;
+
+    g_assert_cmpuint(len, <=, AMDKFD_MC_MAX_PAYLOAD);
+    for (i = 0; i < n; i++) {
+        le[i].gpa = cpu_to_le64(ranges[i].gpa);
+        le[i].len = cpu_to_le64(ranges[i].len);
+    }
+    qtest_memwrite(p->d->qts, p->d->payload, &hdr, sizeof(hdr));
+    qtest_memwrite(p->d->qts, p->d->payload + sizeof(hdr), le,
+                   n * sizeof(*le));
+    status = akmc_exec(p->d, &cmd, &cpl);
+    qtest_memread(p->d->qts, p->d->payload, &hdr, sizeof(hdr));
+    *handle = le64_to_cpu(hdr.handle);
+    *result = cpl.result;
+    if (status == AMDKFD_MC_S_OK && !cpl.result) {
+        g_assert_cmphex(cpl.value, ==, *handle);
+    }
+    return status;
+}
+
+int32_t akmc_handle_map_gpu(AkmcProc *p, uint64_t handle)
+{
+    struct {
+        struct kfd_ioctl_map_memory_to_gpu_args a;
+        uint32_t ids[2];
+    } m = { 0 };
+    int32_t result = -1;
+
+    m.a.handle = handle;
+    m.a.device_ids_array_ptr = sizeof(m.a);
+    m.a.n_devices = 1;
+    m.ids[0] = p->gpu_id;
+    g_assert_cmpuint(akmc_ioctl_buf(p->d, p->ctx, AMDKFD_IOC_MAP_MEMORY_TO_GPU,
+                                    &m, sizeof(m), &result), ==,
+                     AMDKFD_MC_S_OK);
+    return result;
+}
+
 int32_t akmc_handle_free(AkmcProc *p, uint64_t handle)
 {
     struct kfd_ioctl_free_memory_of_gpu_args a = { .handle = handle };

@@ -177,6 +177,18 @@ uint64_t akmc_wait_async(AkmcDev *d, uint32_t ctx, uint32_t id,
 /* Read back that payload after its completion */
 void akmc_wait_result(AkmcDev *d, uint32_t payload_offset, AkmcWait *w);
 
+/*
+ * OP_ALLOC_GUEST_MEMORY of @size bytes at GPU address @va made of the @n
+ * guest-physical @ranges; returns the status, the KFD's result in
+ * *result and the handle in *handle
+ */
+uint32_t akmc_guest_alloc(AkmcProc *p, uint64_t va, uint64_t size,
+                          const struct amdkfd_mc_guest_range *ranges,
+                          uint32_t n, uint64_t *handle, int32_t *result);
+
+/* MAP_MEMORY_TO_GPU of @handle on the process's GPU; the KFD's result */
+int32_t akmc_handle_map_gpu(AkmcProc *p, uint64_t handle);
+
 /* WAIT_EVENTS on one event; returns the result, *wait_result the KFD's */
 int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
                         uint32_t *wait_result, struct kfd_event_data *ev);

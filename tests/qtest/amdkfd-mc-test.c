@@ -30,7 +30,8 @@ static void test_probe(void)
     g_assert_cmphex(akmc_readl(d, AMDKFD_MC_REG_FEATURES), ==,
                     AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL |
                     AMDKFD_MC_FEATURE_WINDOW | AMDKFD_MC_FEATURE_TOPOLOGY |
-                    AMDKFD_MC_FEATURE_ASYNC);
+                    AMDKFD_MC_FEATURE_ASYNC | AMDKFD_MC_FEATURE_GUEST_MEMORY |
+                    AMDKFD_MC_FEATURE_DRM_INFO);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_MAX_CONTEXTS), ==, 256);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_STATUS), ==, 0);
     g_assert_cmpuint(akmc_readl(d, AMDKFD_MC_REG_LIVE_CONTEXTS), ==, 0);
@@ -142,6 +143,122 @@ static void test_contexts_recreate(void)
     akmc_stop(d);
 }
 
+/*
+ * Sizes as the KFD takes them: libhsakmt 5.2.3's 88-byte CREATE_QUEUE is
+ * zero-extended and copied back at 88 bytes; a longer argument only with
+ * zeros past the uapi structure
+ */
+static void test_ioctl_sizes(void)
+{
+    AkmcDev *d = akmc_start_ready(NULL);
+    const uint32_t old_create_queue = _IOC(_IOC_READ | _IOC_WRITE,
+                                           AMDKFD_IOCTL_BASE, 0x02, 88);
+    struct kfd_ioctl_create_queue_args q;
+    uint8_t buf[128];
+    int32_t result;
+    AkmcProc p;
+    AkmcBuf ring, ptrs;
+
+    g_assert_cmphex(old_create_queue, ==, 0xc0584b02);
+    akmc_proc_open(d, &p);
+    akmc_buf_new(&p, 0x1000000, 4096, &ring);
+    akmc_buf_new(&p, 0x1010000, 4096, &ptrs);
+    q = (struct kfd_ioctl_create_queue_args) {
+        .ring_base_address = ring.va,
+        .read_pointer_address = ptrs.va,
+        .write_pointer_address = ptrs.va + 8,
+        .ring_size = 4096,
+        .gpu_id = p.gpu_id,
+        .queue_type = KFD_IOC_QUEUE_TYPE_SDMA,
+        .queue_percentage = 100,
+        .queue_priority = 7,
+    };
+    memset(buf, 0x5a, sizeof(buf));
+    memcpy(buf, &q, 88);
+    qtest_memwrite(d->qts, d->payload, buf, sizeof(buf));
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, old_create_queue, buf, 88,
+                                    &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+    memcpy(&q, buf, 88);
+    g_assert_cmphex(q.doorbell_offset >> 62, ==, 3);
+    /* nothing past the caller's 88 bytes was written */
+    qtest_memread(d->qts, d->payload + 88, buf, 8);
+    g_assert_cmphex(buf[0], ==, 0x5a);
+    g_assert_cmphex(buf[7], ==, 0x5a);
+
+    /* longer than the uapi's: only zeros past it */
+    memset(buf, 0, sizeof(buf));
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx,
+                                    _IOC(_IOC_READ, AMDKFD_IOCTL_BASE, 0x01,
+                                         16), buf, 16, &result), ==,
+                     AMDKFD_MC_S_OK);
+    g_assert_cmpuint(((struct kfd_ioctl_get_version_args *)buf)->major_version,
+                     ==, 1);
+    buf[12] = 1;
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx,
+                                    _IOC(_IOC_READ, AMDKFD_IOCTL_BASE, 0x01,
+                                         16), buf, 16, &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    /* the size bits bound the argument, not the payload */
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx,
+                                    _IOC(_IOC_READ, AMDKFD_IOCTL_BASE, 0x01,
+                                         1024), buf, sizeof(buf), &result),
+                     ==, AMDKFD_MC_S_INVALID_ARGUMENT);
+    /* KFD 1.22's metadata ring is not this interface's */
+    q.queue_id = 0;
+    q.pad = 4096;
+    g_assert_cmpuint(akmc_ioctl(d, p.ctx, AMDKFD_IOC_CREATE_QUEUE, &q,
+                                sizeof(q), &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    akmc_stop(d);
+}
+
+/* HIP's hipGetDeviceCount asks for the tile configuration */
+static void test_ioctl_tile_config(void)
+{
+    AkmcDev *d = akmc_start_ready(NULL);
+    struct {
+        struct kfd_ioctl_get_tile_config_args a;
+        uint32_t tile[40];
+        uint32_t macro[20];
+    } t;
+    int32_t result;
+    AkmcProc p;
+
+    akmc_proc_open(d, &p);
+    memset(&t, 0xff, sizeof(t));
+    t.a = (struct kfd_ioctl_get_tile_config_args) {
+        .tile_config_ptr = offsetof(typeof(t), tile),
+        .macro_tile_config_ptr = offsetof(typeof(t), macro),
+        .num_tile_configs = 40,
+        .num_macro_tile_configs = 20,
+        .gpu_id = p.gpu_id,
+    };
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, AMDKFD_IOC_GET_TILE_CONFIG, &t,
+                                    sizeof(t), &result), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(result, ==, 0);
+    /* GFX9: 32 and 16 entries, all zero; the offsets come back */
+    g_assert_cmpuint(t.a.num_tile_configs, ==, 32);
+    g_assert_cmpuint(t.a.num_macro_tile_configs, ==, 16);
+    g_assert_cmphex(t.a.gb_addr_config, ==, 0x22014042);
+    g_assert_cmpuint(t.tile[31], ==, 0);
+    g_assert_cmphex(t.tile[32], ==, 0xffffffff);
+    g_assert_cmpuint(t.macro[15], ==, 0);
+    g_assert_cmphex(t.a.tile_config_ptr, ==, offsetof(typeof(t), tile));
+    /* arrays out of the payload or over the bound */
+    t.a.tile_config_ptr = offsetof(typeof(t), macro);
+    t.a.num_tile_configs = 21;
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, AMDKFD_IOC_GET_TILE_CONFIG, &t,
+                                    sizeof(t), &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    t.a.num_tile_configs = 65;
+    t.a.tile_config_ptr = 0;
+    g_assert_cmpuint(akmc_ioctl_buf(d, p.ctx, AMDKFD_IOC_GET_TILE_CONFIG, &t,
+                                    sizeof(t), &result), ==,
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    akmc_stop(d);
+}
+
 static void test_ioctl_get_version(void)
 {
     AkmcDev *d = akmc_start_ready(NULL);
@@ -160,6 +277,118 @@ static void test_ioctl_get_version(void)
         g_assert_cmpuint(v.major_version, ==, 1);
         g_assert_cmpuint(v.minor_version, ==, 19);
     }
+    akmc_stop(d);
+}
+
+/*
+ * The topology carries the caches and io links ROCr needs (it asserts on
+ * a GPU without caches and infers platform atomics from the link): the
+ * sim's are Vega 20's; a payload with room for the nodes only gets the
+ * nodes and the counts
+ */
+static void test_topology_caches_links(void)
+{
+    AkmcDev *d = akmc_start_ready(",sim-nodes=2");
+    struct amdkfd_mc_topology hdr;
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_QUERY_TOPOLOGY,
+        .payload_addr = d->payload,
+        .payload_len = sizeof(hdr) + 2 * sizeof(struct amdkfd_mc_topology_node),
+    };
+    struct amdkfd_mc_cpl cpl;
+    g_autofree uint8_t *buf = NULL;
+    struct amdkfd_mc_topology_cache *c;
+    struct amdkfd_mc_topology_link *l;
+    uint32_t nc, nl, i, l1 = 0, l2 = 0, len;
+
+    g_assert_cmpuint(akmc_exec(d, &cmd, &cpl), ==, AMDKFD_MC_S_OK);
+    qtest_memread(d->qts, d->payload, &hdr, sizeof(hdr));
+    nc = le32_to_cpu(hdr.num_caches);
+    nl = le32_to_cpu(hdr.num_links);
+    /* per node: 60 TCP, 20 + 20 SQC, 4 L2 groups; one PCIe link each */
+    g_assert_cmpuint(nc, ==, 2 * (60 + 20 + 20 + 4));
+    g_assert_cmpuint(nl, ==, 2);
+
+    len = cmd.payload_len + nc * sizeof(*c) + nl * sizeof(*l);
+    cmd.payload_len = len;
+    g_assert_cmpuint(akmc_exec(d, &cmd, &cpl), ==, AMDKFD_MC_S_OK);
+    buf = g_malloc(len);
+    qtest_memread(d->qts, d->payload, buf, len);
+    c = (void *)(buf + sizeof(hdr) + 2 * sizeof(struct amdkfd_mc_topology_node));
+    l = (void *)(c + nc);
+    for (i = 0; i < nc; i++) {
+        g_assert_cmpuint(le32_to_cpu(c[i].node), <, 2);
+        g_assert_cmpuint(le32_to_cpu(c[i].line_size), ==, 64);
+        if (le32_to_cpu(c[i].level) == 2) {
+            g_assert_cmpuint(le32_to_cpu(c[i].size_kib), ==, 8192);
+            l2++;
+        } else {
+            g_assert_cmpuint(le32_to_cpu(c[i].level), ==, 1);
+            l1++;
+        }
+        g_assert_cmpuint(le32_to_cpu(c[i].sibling_bits), ==, 60);
+    }
+    g_assert_cmpuint(l2, ==, 8);
+    g_assert_cmpuint(l1, ==, 200);
+    /* the first TCP is CU 0's alone */
+    g_assert_cmphex(c[0].sibling_map[0], ==, 1);
+    for (i = 0; i < nl; i++) {
+        g_assert_cmpuint(le32_to_cpu(l[i].node_from), ==, i);
+        g_assert_cmphex(le32_to_cpu(l[i].node_to), ==, AMDKFD_MC_TOPO_CPU);
+        g_assert_cmpuint(le32_to_cpu(l[i].type), ==, 2);
+        /* no NO_ATOMICS flags: platform atomics */
+        g_assert_cmphex(le32_to_cpu(l[i].flags) & 0xc, ==, 0);
+    }
+    akmc_stop(d);
+}
+
+static uint32_t drm_info(AkmcDev *d, uint64_t node, uint64_t query,
+                         uint32_t len, struct amdkfd_mc_cpl *cpl)
+{
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_QUERY_DRM_INFO,
+        .payload_addr = d->payload,
+        .payload_len = len,
+        .arg1 = node,
+        .arg2 = query,
+    };
+
+    return akmc_exec(d, &cmd, cpl);
+}
+
+/*
+ * What the guest's render node answers libdrm_amdgpu with (the device
+ * info gives rocminfo its marketing name): on sim, an MI50's
+ */
+static void test_drm_info(void)
+{
+    AkmcDev *d = akmc_start_ready(NULL);
+    struct amdkfd_mc_cpl cpl;
+    uint32_t w[8];
+    uint64_t vram[3];
+
+    g_assert_cmpuint(drm_info(d, 0, AMDKFD_MC_DRM_INFO_DEV_INFO, 32, &cpl),
+                     ==, AMDKFD_MC_S_OK);
+    /* the whole answer's size, a prefix of it written */
+    g_assert_cmpuint(cpl.value, >, 32);
+    qtest_memread(d->qts, d->payload, w, sizeof(w));
+    g_assert_cmphex(le32_to_cpu(w[0]), ==, 0x66a1);      /* device_id */
+    g_assert_cmpuint(le32_to_cpu(w[4]), ==, 141);       /* AMDGPU_FAMILY_AI */
+    g_assert_cmpuint(le32_to_cpu(w[5]), ==, 4);         /* shader engines */
+    g_assert_cmpuint(drm_info(d, 0, AMDKFD_MC_DRM_INFO_VRAM_GTT, 24, &cpl),
+                     ==, AMDKFD_MC_S_OK);
+    g_assert_cmpuint(cpl.value, ==, 24);
+    qtest_memread(d->qts, d->payload, vram, sizeof(vram));
+    g_assert_cmpuint(le64_to_cpu(vram[0]), ==, 512 * MiB);
+    g_assert_cmpuint(drm_info(d, 0, AMDKFD_MC_DRM_INFO_MEMORY, 128, &cpl),
+                     ==, AMDKFD_MC_S_OK);
+    /* other queries, other nodes */
+    g_assert_cmpuint(drm_info(d, 0, 0x0d, 64, &cpl), ==,
+                     AMDKFD_MC_S_NOT_SUPPORTED);
+    g_assert_cmpuint(drm_info(d, 1, AMDKFD_MC_DRM_INFO_DEV_INFO, 64, &cpl),
+                     ==, AMDKFD_MC_S_INVALID_ARGUMENT);
+    g_assert_cmpuint(drm_info(d, UINT64_MAX, AMDKFD_MC_DRM_INFO_DEV_INFO, 64,
+                              &cpl), ==, AMDKFD_MC_S_INVALID_ARGUMENT);
     akmc_stop(d);
 }
 
@@ -251,6 +480,11 @@ int main(int argc, char **argv)
                    test_contexts_legacy_shared);
     qtest_add_func("/amdkfd-mc/contexts/recreate", test_contexts_recreate);
     qtest_add_func("/amdkfd-mc/ioctl/get-version", test_ioctl_get_version);
+    qtest_add_func("/amdkfd-mc/ioctl/sizes", test_ioctl_sizes);
+    qtest_add_func("/amdkfd-mc/ioctl/tile-config", test_ioctl_tile_config);
+    qtest_add_func("/amdkfd-mc/topology/caches-links",
+                   test_topology_caches_links);
+    qtest_add_func("/amdkfd-mc/topology/drm-info", test_drm_info);
     qtest_add_func("/amdkfd-mc/ring/msix", test_msix);
     qtest_add_func("/amdkfd-mc/ring/wrap", test_ring_wrap);
     qtest_add_func("/amdkfd-mc/reset/control", test_reset_control);
@@ -261,5 +495,6 @@ int main(int argc, char **argv)
     amdkfd_mc_add_lifecycle_tests();
     amdkfd_mc_add_hardening_tests();
     amdkfd_mc_add_limits_tests();
+    amdkfd_mc_add_guest_memory_tests();
     return g_test_run();
 }

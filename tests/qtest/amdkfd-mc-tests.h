@@ -14,5 +14,6 @@ void amdkfd_mc_add_bad_input_tests(void);
 void amdkfd_mc_add_lifecycle_tests(void);
 void amdkfd_mc_add_hardening_tests(void);
 void amdkfd_mc_add_limits_tests(void);
+void amdkfd_mc_add_guest_memory_tests(void);
 
 #endif

@@ -22,7 +22,9 @@
 #define AMDKFD_MC_FEATURES (AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL | \
                             AMDKFD_MC_FEATURE_WINDOW | \
                             AMDKFD_MC_FEATURE_TOPOLOGY | \
-                            AMDKFD_MC_FEATURE_ASYNC)
+                            AMDKFD_MC_FEATURE_ASYNC | \
+                            AMDKFD_MC_FEATURE_GUEST_MEMORY | \
+                            AMDKFD_MC_FEATURE_DRM_INFO)
 
 /* The PCI function, without a QOM cast on hot paths */
 static inline PCIDevice *amdkfd_mc_pci(AmdkfdMcState *s)
@@ -84,8 +86,9 @@ void amdkfd_mc_ctx_destroy_all(AmdkfdMcState *s);
 void amdkfd_mc_ctx_put_inflight(AmdkfdMcContext *ctx);
 /* Index of an exported GPU node by gpu_id, or -1 */
 int amdkfd_mc_node_index(AmdkfdMcState *s, uint32_t gpu_id);
-/* Limits of the context's window use */
+/* Limits of the context's window use and guest memory */
 uint64_t amdkfd_mc_ctx_max_mapped(AmdkfdMcState *s);
+uint64_t amdkfd_mc_ctx_max_guest(AmdkfdMcState *s);
 
 /* The device's table of a context's memory objects */
 AmdkfdMcObject *amdkfd_mc_obj_lookup(AmdkfdMcContext *ctx, uint64_t handle);
@@ -123,6 +126,17 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
 #define AMDKFD_MC_S_ASYNC 0xffffffffu
 uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                          const struct amdkfd_mc_cmd *cmd, int32_t *result);
+
+/* guest-mem.c: memory objects of guest RAM */
+void amdkfd_mc_guest_init(AmdkfdMcState *s);
+void amdkfd_mc_guest_fini(AmdkfdMcState *s);
+/* OP_ALLOC_GUEST_MEMORY; AMDKFD_MC_S_ASYNC when it went to a worker */
+uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
+                                   const struct amdkfd_mc_cmd *cmd);
+/* The pages of a guest memory object are no longer the context's */
+void amdkfd_mc_guest_release(AmdkfdMcContext *ctx,
+                             const struct amdkfd_mc_guest_range *r,
+                             uint32_t n, uint64_t bytes);
 
 /* window.c */
 bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp);

@@ -33,6 +33,9 @@ typedef struct AmdkfdMcObject {
     uint32_t flags;             /* KFD_IOC_ALLOC_MEM_FLAGS_* */
     uint32_t gpu_mapped;        /* bit per node whose GPU VM maps it */
     bool freeing;               /* a FREE_MEMORY_OF_GPU is in flight */
+    /* guest RAM objects: the guest-physical pages it is made of */
+    struct amdkfd_mc_guest_range *guest;
+    uint32_t nr_guest;
 } AmdkfdMcObject;
 
 typedef enum AmdkfdMcContextState {
@@ -58,6 +61,7 @@ typedef struct AmdkfdMcContext {
     GHashTable *offsets;        /* mmap offset -> AmdkfdMcObject */
     uint32_t nr_objects;        /* live and being allocated */
     uint32_t nr_waits;          /* WAIT_EVENTS in flight */
+    uint64_t guest_bytes;       /* guest RAM in its objects */
     uint32_t host_fds;          /* host fds the backend holds for it */
     uint32_t vm_acquired;       /* bit per node: ACQUIRE_VM done */
     uint32_t vm_acquiring;      /* bit per node: ACQUIRE_VM in flight */
@@ -105,6 +109,8 @@ typedef struct AmdkfdMcLimits {
     uint32_t ctx_max_waits;
     uint32_t max_host_fds;
     uint32_t worker_threads;
+    uint32_t max_guest_ranges;  /* per guest memory object */
+    uint64_t ctx_max_guest;     /* bytes of guest RAM in one context */
 } AmdkfdMcLimits;
 
 struct AmdkfdMcState {
@@ -149,6 +155,10 @@ struct AmdkfdMcState {
     AmdkfdMcBackend *be;
     uint32_t num_nodes;
     uint32_t node_gpu_id[AMDKFD_MC_MAX_NODES];
+    struct amdkfd_mc_topology_cache *caches;    /* of the exported nodes */
+    uint32_t nr_caches;
+    struct amdkfd_mc_topology_link *links;
+    uint32_t nr_links;
 
     GHashTable *contexts;       /* id -> live context */
     QTAILQ_HEAD(, AmdkfdMcContext) all_contexts;
@@ -158,6 +168,8 @@ struct AmdkfdMcState {
     uint32_t nr_objects;
     uint32_t nr_waits;
     uint32_t host_fds;
+    GArray *guest_segs;         /* owners of guest pages in objects */
+    uint64_t guest_bytes;
 
     Error *migration_blocker;
 

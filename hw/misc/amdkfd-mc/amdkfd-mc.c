@@ -164,6 +164,34 @@ static const MemoryRegionOps amdkfd_mc_regs_ops = {
     },
 };
 
+/* Caches and io links of the exported nodes, as the backend has them */
+static void amdkfd_mc_read_caches_links(AmdkfdMcState *s)
+{
+    uint32_t i, n;
+
+    s->caches = g_new0(struct amdkfd_mc_topology_cache, AMDKFD_MC_MAX_CACHES);
+    n = MIN(s->be_ops->caches(s->be, s->caches, AMDKFD_MC_MAX_CACHES),
+            AMDKFD_MC_MAX_CACHES);
+    for (i = 0; i < n; i++) {
+        if (s->caches[i].node < s->num_nodes) {
+            s->caches[s->nr_caches++] = s->caches[i];
+        }
+    }
+    s->links = g_new0(struct amdkfd_mc_topology_link, AMDKFD_MC_MAX_LINKS);
+    n = MIN(s->be_ops->links(s->be, s->links, AMDKFD_MC_MAX_LINKS),
+            AMDKFD_MC_MAX_LINKS);
+    for (i = 0; i < n; i++) {
+        struct amdkfd_mc_topology_link *l = &s->links[i];
+
+        if ((l->node_from < s->num_nodes || l->node_from == AMDKFD_MC_TOPO_CPU)
+            && (l->node_to < s->num_nodes ||
+                l->node_to == AMDKFD_MC_TOPO_CPU) &&
+            l->node_from != l->node_to) {
+            s->links[s->nr_links++] = *l;
+        }
+    }
+}
+
 /* The limits must leave room for at least one of everything */
 static bool amdkfd_mc_check_limits(AmdkfdMcState *s, Error **errp)
 {
@@ -176,15 +204,20 @@ static bool amdkfd_mc_check_limits(AmdkfdMcState *s, Error **errp)
     }
     if (!l->max_mappings || !l->ctx_max_mappings || !l->max_objects ||
         !l->ctx_max_objects || !l->max_waits || !l->ctx_max_waits ||
-        !l->max_host_fds) {
+        !l->max_host_fds || !l->max_guest_ranges) {
         error_setg(errp, "amdkfd-mc: the max-* and ctx-max-* limits must "
                    "be at least 1");
         return false;
     }
-    if (l->max_waits > 4096 || l->max_mappings > 1048576) {
-        /* a thread per wait; a host mapping (VMA) per window mapping */
-        error_setg(errp, "amdkfd-mc: max-waits is at most 4096 and "
-                   "max-mappings at most 1048576");
+    if (l->max_waits > 4096 || l->max_mappings > 1048576 ||
+        l->max_guest_ranges > 16384) {
+        /*
+         * a thread per wait; a host mapping (VMA) per window mapping; the
+         * ranges of one object must fit in a payload
+         */
+        error_setg(errp, "amdkfd-mc: max-waits is at most 4096, "
+                   "max-mappings at most 1048576 and max-guest-ranges at "
+                   "most 16384");
         return false;
     }
     if (l->worker_threads < 1 || l->worker_threads > 64) {
@@ -248,6 +281,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
         }
         s->node_gpu_id[i] = node.gpu_id;
     }
+    amdkfd_mc_read_caches_links(s);
 
     error_setg(&s->migration_blocker, "amdkfd-mc: the host GPU contexts "
                "of a guest cannot be migrated");
@@ -277,6 +311,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
                      PCI_BASE_ADDRESS_MEM_PREFETCH, &s->window);
 
     amdkfd_mc_ctx_table_init(s);
+    amdkfd_mc_guest_init(s);
     QTAILQ_INIT(&s->async);
     s->ring_bh = qemu_bh_new_guarded(amdkfd_mc_ring_process, s,
                                      &DEVICE(s)->mem_reentrancy_guard);
@@ -292,6 +327,11 @@ fail_msix:
 fail_blocker:
     migrate_del_blocker(&s->migration_blocker);
 fail_backend:
+    g_free(s->caches);
+    g_free(s->links);
+    s->caches = NULL;
+    s->links = NULL;
+    s->nr_caches = s->nr_links = 0;
     s->be_ops->destroy(s->be);
     s->be = NULL;
 }
@@ -319,6 +359,12 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     qemu_bh_delete(s->ring_bh);
     s->ring_bh = NULL;
     amdkfd_mc_ctx_table_free(s);
+    amdkfd_mc_guest_fini(s);
+    g_free(s->caches);
+    g_free(s->links);
+    s->caches = NULL;
+    s->links = NULL;
+    s->nr_caches = s->nr_links = 0;
     amdkfd_mc_window_free(s);
     msix_vector_unuse(pdev, AMDKFD_MC_MSIX_VEC_CQ);
     msix_uninit_exclusive_bar(pdev);
@@ -383,6 +429,7 @@ static void amdkfd_mc_get_contexts(Object *obj, Visitor *v, const char *name,
             !visit_type_uint32(v, "queues", &ctx->queues, errp) ||
             !visit_type_uint32(v, "events", &ctx->events, errp) ||
             !visit_type_uint32(v, "waits", &ctx->nr_waits, errp) ||
+            !visit_type_uint64(v, "guest-bytes", &ctx->guest_bytes, errp) ||
             !visit_type_uint32(v, "host-fds", &ctx->host_fds, errp)) {
             visit_end_struct(v, NULL);
             return;
@@ -428,6 +475,8 @@ static void amdkfd_mc_instance_init(Object *obj)
           "WAIT_EVENTS running" },
         { "host-fds", offsetof(AmdkfdMcState, host_fds), false,
           "host file descriptors the backend holds" },
+        { "guest-memory-bytes", offsetof(AmdkfdMcState, guest_bytes), true,
+          "guest RAM in memory objects (USERPTR) of all contexts" },
         { "leaked-window-pages", offsetof(AmdkfdMcState, leaked_window_pages),
           true, "window pages that could not be cleared (never reused)" },
     };
@@ -487,6 +536,10 @@ static const Property amdkfd_mc_properties[] = {
                        1024),
     DEFINE_PROP_UINT32("worker-threads", AmdkfdMcState,
                        limits.worker_threads, 4),
+    DEFINE_PROP_UINT32("max-guest-ranges", AmdkfdMcState,
+                       limits.max_guest_ranges, 1024),
+    DEFINE_PROP_SIZE("ctx-max-guest-memory", AmdkfdMcState,
+                     limits.ctx_max_guest, 16 * GiB),
     /* tests only: where context ids start, to reach the end of the space */
     DEFINE_PROP_UINT32("x-first-context-id", AmdkfdMcState, first_ctx_id, 1),
 };
@@ -529,6 +582,11 @@ static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
         "WAIT_EVENTS of one context running at once");
     object_class_property_set_description(klass, "max-host-fds",
         "host backend: file descriptors held for all contexts");
+    object_class_property_set_description(klass, "max-guest-ranges",
+        "page ranges of one guest memory object (host: at most udmabuf's "
+        "list_limit)");
+    object_class_property_set_description(klass, "ctx-max-guest-memory",
+        "bytes of guest RAM one context may turn into memory objects");
     object_class_property_set_description(klass, "worker-threads",
         "threads for backend calls that may sleep (queues, memory)");
     object_class_property_set_description(klass, "window-size",

@@ -22,15 +22,36 @@
 #include "qapi/error.h"
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/udmabuf.h>
+#include <drm/amdgpu_drm.h>
 #include "backend.h"
 
 #define HOST_TOPOLOGY   "/sys/class/kfd/kfd/topology/nodes"
 #define HOST_MAX_NODES  AMDKFD_MC_MAX_NODES
 
 
+/* The answers of the GPU's render node the guest's stand-in repeats */
+#define HOST_DRM_QUERIES 3
+
 typedef struct HostNode {
     struct amdkfd_mc_topology_node info;
+    int host_node;              /* its number in the host's topology */
+    uint8_t drm[HOST_DRM_QUERIES][AMDKFD_MC_DRM_INFO_MAX];
+    int drm_len[HOST_DRM_QUERIES];      /* or -errno */
 } HostNode;
+
+static const uint32_t host_drm_queries[HOST_DRM_QUERIES] = {
+    AMDKFD_MC_DRM_INFO_VRAM_GTT,
+    AMDKFD_MC_DRM_INFO_DEV_INFO,
+    AMDKFD_MC_DRM_INFO_MEMORY,
+};
+
+/* ... and the sizes of their answers in the uapi QEMU is built with */
+static const int host_drm_sizes[HOST_DRM_QUERIES] = {
+    sizeof(struct drm_amdgpu_info_vram_gtt),
+    sizeof(struct drm_amdgpu_info_device),
+    sizeof(struct drm_amdgpu_memory_info),
+};
 
 struct AmdkfdMcBackend {
     char *path;
@@ -118,6 +139,7 @@ static void host_read_topology(AmdkfdMcBackend *be)
         if (!host_read_u64(dir, "gpu_id", "", &gpu_id) || gpu_id == 0) {
             continue;           /* a CPU node */
         }
+        be->nodes[be->num_nodes].host_node = n;
         nd = &be->nodes[be->num_nodes++].info;
         nd->gpu_id = gpu_id;
         nd->vendor_id = host_prop(dir, "vendor_id");
@@ -136,6 +158,48 @@ static void host_read_topology(AmdkfdMcBackend *be)
         if (g_file_get_contents(name_path, &name, NULL, NULL)) {
             g_strstrip(name);
             pstrcpy(nd->name, sizeof(nd->name), name);
+        }
+    }
+}
+
+/*
+ * Ask each exported GPU's render node once, at realize.  The GPU addresses
+ * of the kernel's own buffers in DEV_INFO are no business of the guest.
+ */
+static void host_read_drm_info(AmdkfdMcBackend *be)
+{
+    uint32_t i, q;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        HostNode *n = &be->nodes[i];
+        g_autofree char *path = g_strdup_printf("/dev/dri/renderD%u",
+                                                n->info.drm_render_minor);
+        int fd = qemu_open_old(path, O_RDWR | O_CLOEXEC);
+
+        for (q = 0; q < HOST_DRM_QUERIES; q++) {
+            struct drm_amdgpu_info req = {
+                .return_pointer = (uintptr_t)n->drm[q],
+                .return_size = sizeof(n->drm[q]),
+                .query = host_drm_queries[q],
+            };
+
+            /* the kernel fills as much of its structure as fits */
+            n->drm_len[q] = fd < 0 ? -ENODEV :
+                            host_errno(ioctl(fd, DRM_IOCTL_AMDGPU_INFO, &req));
+            if (n->drm_len[q] == 0) {
+                n->drm_len[q] = host_drm_sizes[q];
+            }
+        }
+        if (n->drm_len[1] > 0) {
+            struct drm_amdgpu_info_device *d = (void *)n->drm[1];
+
+            d->prim_buf_gpu_addr = 0;
+            d->pos_buf_gpu_addr = 0;
+            d->cntl_sb_buf_gpu_addr = 0;
+            d->param_buf_gpu_addr = 0;
+        }
+        if (fd >= 0) {
+            close(fd);
         }
     }
 }
@@ -181,6 +245,7 @@ static AmdkfdMcBackend *host_create(const AmdkfdMcBackendConfig *cfg,
     }
     close(probe);
     host_read_topology(be);
+    host_read_drm_info(be);
     qemu_mutex_init(&be->create_lock);
     return g_steal_pointer(&be);
 
@@ -226,6 +291,156 @@ static bool host_node_info(AmdkfdMcBackend *be, uint32_t index,
     return true;
 }
 
+/* The export index of host topology node @host_node, or -1 */
+static int host_export_index(AmdkfdMcBackend *be, uint64_t host_node)
+{
+    uint32_t i;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        if (be->nodes[i].host_node == host_node) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static bool host_is_cpu_node(uint64_t host_node)
+{
+    g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%" PRIu64,
+                                           host_node);
+    uint64_t gpu_id = 0;
+
+    return g_file_test(dir, G_FILE_TEST_IS_DIR) &&
+           host_read_u64(dir, "gpu_id", "", &gpu_id) && gpu_id == 0;
+}
+
+/* "sibling_map 1,0,1,..." of a cache's properties, as bits */
+static void host_sibling_map(const char *props_dir,
+                             struct amdkfd_mc_topology_cache *c)
+{
+    g_autofree char *path = g_build_filename(props_dir, "properties", NULL);
+    g_autofree char *text = NULL;
+    const char *p;
+    uint32_t bit = 0;
+
+    if (!g_file_get_contents(path, &text, NULL, NULL)) {
+        return;
+    }
+    p = strstr(text, "sibling_map ");
+    if (!p) {
+        return;
+    }
+    for (p += strlen("sibling_map "); *p == '0' || *p == '1' || *p == ',';
+         p++) {
+        if (*p == ',') {
+            continue;
+        }
+        if (bit < sizeof(c->sibling_map) * 8 && *p == '1') {
+            c->sibling_map[bit / 8] |= 1 << (bit % 8);
+        }
+        bit++;
+    }
+    c->sibling_bits = MIN(bit, sizeof(c->sibling_map) * 8);
+}
+
+static uint32_t host_caches(AmdkfdMcBackend *be,
+                            struct amdkfd_mc_topology_cache *c, uint32_t max)
+{
+    uint32_t i, n = 0;
+    int k;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        for (k = 0; n < max; k++) {
+            g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d/caches"
+                                                   "/%d", be->nodes[i].host_node,
+                                                   k);
+            struct amdkfd_mc_topology_cache *e = &c[n];
+
+            if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+                break;
+            }
+            memset(e, 0, sizeof(*e));
+            e->node = i;
+            e->processor_id_low = host_prop(dir, "processor_id_low");
+            e->level = host_prop(dir, "level");
+            e->size_kib = host_prop(dir, "size");
+            e->line_size = host_prop(dir, "cache_line_size");
+            e->lines_per_tag = host_prop(dir, "cache_lines_per_tag");
+            e->associativity = host_prop(dir, "association");
+            e->latency = host_prop(dir, "latency");
+            e->type = host_prop(dir, "type");
+            host_sibling_map(dir, e);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* io links of exported nodes, to the CPU or to another exported node */
+static uint32_t host_links(AmdkfdMcBackend *be,
+                           struct amdkfd_mc_topology_link *l, uint32_t max)
+{
+    uint32_t i, n = 0;
+    int k;
+
+    for (i = 0; i < be->num_nodes; i++) {
+        for (k = 0; n < max; k++) {
+            g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d/io_links"
+                                                   "/%d", be->nodes[i].host_node,
+                                                   k);
+            struct amdkfd_mc_topology_link *e = &l[n];
+            uint64_t to;
+            int idx;
+
+            if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+                break;
+            }
+            to = host_prop(dir, "node_to");
+            idx = host_export_index(be, to);
+            if (idx < 0 && !host_is_cpu_node(to)) {
+                continue;       /* a GPU the guest does not see */
+            }
+            memset(e, 0, sizeof(*e));
+            e->node_from = i;
+            e->node_to = idx < 0 ? AMDKFD_MC_TOPO_CPU : idx;
+            e->type = host_prop(dir, "type");
+            e->version_major = host_prop(dir, "version_major");
+            e->version_minor = host_prop(dir, "version_minor");
+            e->weight = host_prop(dir, "weight");
+            e->min_latency = host_prop(dir, "min_latency");
+            e->max_latency = host_prop(dir, "max_latency");
+            e->min_bandwidth = host_prop(dir, "min_bandwidth");
+            e->max_bandwidth = host_prop(dir, "max_bandwidth");
+            e->recommended_transfer_size =
+                host_prop(dir, "recommended_transfer_size");
+            e->flags = host_prop(dir, "flags");
+            n++;
+        }
+    }
+    return n;
+}
+
+static int host_drm_info(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
+                         void *buf, uint32_t len)
+{
+    uint32_t q;
+
+    if (index >= be->num_nodes) {
+        return -EINVAL;
+    }
+    for (q = 0; q < HOST_DRM_QUERIES; q++) {
+        if (host_drm_queries[q] == query) {
+            int n = be->nodes[index].drm_len[q];
+
+            if (n > 0) {
+                memcpy(buf, be->nodes[index].drm[q], MIN((uint32_t)n, len));
+            }
+            return n;
+        }
+    }
+    return -EINVAL;
+}
+
 static uint32_t host_live_contexts(AmdkfdMcBackend *be)
 {
     uint32_t n = qatomic_read(&be->live_files);
@@ -239,7 +454,7 @@ static AmdkfdMcBackendFile *host_open(AmdkfdMcBackend *be, int *err)
     AmdkfdMcBackendFile *f;
     int fd, i;
 
-    /* Never inherited: a context must not leave QEMU (ARCHITECTURE 2.11) */
+    /* Never inherited: a secondary holds no reference on the mm of QEMU */
     fd = qemu_open_old(be->path, O_RDWR | O_CLOEXEC);
     if (fd < 0) {
         *err = -errno;
@@ -478,6 +693,52 @@ static int host_mmap(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
     return 0;
 }
 
+/*
+ * Guest RAM as a dma-buf of its own pages (udmabuf, over the memfd behind
+ * guest RAM), imported into the context's GPU VM: the host KFD accepts
+ * foreign dma-bufs (they become GTT objects) on secondaries too.  The
+ * import holds the dma-buf; its fd is closed at once.
+ */
+static int host_import_guest(AmdkfdMcBackendFile *f,
+                             const AmdkfdMcGuestPages *p, uint32_t n,
+                             uint64_t va, uint64_t size, uint32_t gpu_id,
+                             uint64_t *handle)
+{
+    g_autofree struct udmabuf_create_list *list = NULL;
+    struct kfd_ioctl_import_dmabuf_args imp = {
+        .va_addr = va,
+        .gpu_id = gpu_id,
+    };
+    int udmabuf, dmabuf, ret;
+    uint32_t i;
+
+    udmabuf = qemu_open_old("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+    if (udmabuf < 0) {
+        return -errno;
+    }
+    list = g_malloc0(sizeof(*list) + n * sizeof(list->list[0]));
+    list->flags = UDMABUF_FLAGS_CLOEXEC;
+    list->count = n;
+    for (i = 0; i < n; i++) {
+        list->list[i].memfd = p[i].fd;
+        list->list[i].offset = p[i].offset;
+        list->list[i].size = p[i].len;
+    }
+    dmabuf = ioctl(udmabuf, UDMABUF_CREATE_LIST, list);
+    ret = dmabuf < 0 ? -errno : 0;
+    close(udmabuf);
+    if (ret) {
+        return ret;
+    }
+    imp.dmabuf_fd = dmabuf;
+    ret = host_errno(ioctl(f->fd, AMDKFD_IOC_IMPORT_DMABUF, &imp));
+    close(dmabuf);
+    if (ret == 0) {
+        *handle = imp.handle;
+    }
+    return ret;
+}
+
 static int host_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
                                uint64_t byte_offset, uint64_t value)
 {
@@ -519,8 +780,12 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .ioctl = host_ioctl,
     .ctx_info = host_ctx_info,
     .mmap = host_mmap,
+    .import_guest = host_import_guest,
     .doorbell_write = host_doorbell_write,
     .cancel_waits = host_cancel_waits,
     .node_info = host_node_info,
+    .caches = host_caches,
+    .links = host_links,
+    .drm_info = host_drm_info,
     .live_contexts = host_live_contexts,
 };

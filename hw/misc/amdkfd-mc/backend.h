@@ -35,6 +35,13 @@ typedef struct AmdkfdMcBackendCtxInfo {
     bool secondary;
 } AmdkfdMcBackendCtxInfo;
 
+/* Pages of guest RAM: a range of the file behind it */
+typedef struct AmdkfdMcGuestPages {
+    int fd;
+    uint64_t offset;
+    uint64_t len;
+} AmdkfdMcGuestPages;
+
 /* One mmap() of a context's file into the window */
 typedef struct AmdkfdMcBackendMap {
     uint64_t size;
@@ -90,6 +97,16 @@ typedef struct AmdkfdMcBackendOps {
      */
     int (*mmap)(AmdkfdMcBackendFile *f, uint64_t offset, uint64_t length,
                 uint32_t gpu_id, void *at, AmdkfdMcBackendMap *map);
+    /*
+     * A memory object of guest RAM in the file's context (the KFD's
+     * USERPTR memory for a guest program): the @n ranges of files behind
+     * guest RAM, in order, make @size bytes at GPU address @va on @gpu_id,
+     * with no copy.  Runs in a worker; the fds stay open until it returns.
+     * Returns 0 and the object's handle, or -errno; NULL if unsupported.
+     */
+    int (*import_guest)(AmdkfdMcBackendFile *f, const AmdkfdMcGuestPages *p,
+                        uint32_t n, uint64_t va, uint64_t size,
+                        uint32_t gpu_id, uint64_t *handle);
     /* A guest write to a trapping mapping; may block, runs in a worker */
     int (*doorbell_write)(AmdkfdMcBackendFile *f, uint64_t offset,
                           uint64_t byte_offset, uint64_t value);
@@ -102,6 +119,23 @@ typedef struct AmdkfdMcBackendOps {
     /* Topology of exported GPU node @index; false past the last one */
     bool (*node_info)(AmdkfdMcBackend *be, uint32_t index,
                       struct amdkfd_mc_topology_node *node);
+    /*
+     * The caches and io links of the exported nodes (node fields are node
+     * indexes); fill at most @max, return how many there are (host byte
+     * order).  Called at realize.
+     */
+    uint32_t (*caches)(AmdkfdMcBackend *be,
+                       struct amdkfd_mc_topology_cache *c, uint32_t max);
+    uint32_t (*links)(AmdkfdMcBackend *be,
+                      struct amdkfd_mc_topology_link *l, uint32_t max);
+    /*
+     * The answer of the GPU's DRM driver to AMDGPU_INFO query @query
+     * (AMDKFD_MC_DRM_INFO_*) for node @index, in at most @len bytes of
+     * @buf (the guest's render node stand-in gives it to libdrm); returns
+     * its length or -errno.  May run on the main loop: from a cache.
+     */
+    int (*drm_info)(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
+                    void *buf, uint32_t len);
     /* Contexts the backend holds (a primary counts once), for leak checks */
     uint32_t (*live_contexts)(AmdkfdMcBackend *be);
 } AmdkfdMcBackendOps;

@@ -21,6 +21,9 @@ QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_context_info) != 16);
 QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology) != 16);
 QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology_node) != 88);
 QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_window_map) != 32);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology_cache) != 72);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_topology_link) != 48);
+QEMU_BUILD_BUG_ON(sizeof(struct amdkfd_mc_guest_memory) != 64);
 
 static bool amdkfd_mc_cmd_reserved_clear(const struct amdkfd_mc_cmd *cmd)
 {
@@ -158,20 +161,56 @@ static uint32_t amdkfd_mc_cmd_create_context(AmdkfdMcState *s,
     return AMDKFD_MC_S_ASYNC;
 }
 
+/* Records made of 32-bit words only (and bytes after them) */
+static void amdkfd_mc_words_to_le(void *rec, size_t words)
+{
+    uint32_t *w = rec;
+    size_t i;
+
+    for (i = 0; i < words; i++) {
+        w[i] = cpu_to_le32(w[i]);
+    }
+}
+
 static uint32_t amdkfd_mc_cmd_topology(AmdkfdMcState *s,
                                        const struct amdkfd_mc_cmd *cmd)
 {
     uint32_t n = amdkfd_mc_num_nodes(s);
     struct amdkfd_mc_topology *hdr;
     struct amdkfd_mc_topology_node *nodes;
+    struct amdkfd_mc_topology_cache *caches;
+    struct amdkfd_mc_topology_link *links;
     uint32_t len = sizeof(*hdr) + n * sizeof(*nodes);
-    g_autofree uint8_t *buf = g_malloc0(len);
+    uint32_t full = len + s->nr_caches * sizeof(*caches) +
+                    s->nr_links * sizeof(*links);
+    g_autofree uint8_t *buf = NULL;
     uint32_t i;
 
+    /* caches and links only when all of them fit */
+    if (cmd->payload_len >= full) {
+        len = full;
+    }
+    buf = g_malloc0(len);
     hdr = (struct amdkfd_mc_topology *)buf;
     nodes = (struct amdkfd_mc_topology_node *)(hdr + 1);
     hdr->num_nodes = cpu_to_le32(n);
     hdr->node_size = cpu_to_le32(sizeof(*nodes));
+    hdr->num_caches = cpu_to_le32(s->nr_caches);
+    hdr->num_links = cpu_to_le32(s->nr_links);
+    if (len == full) {
+        caches = (struct amdkfd_mc_topology_cache *)(nodes + n);
+        links = (struct amdkfd_mc_topology_link *)(caches + s->nr_caches);
+        memcpy(caches, s->caches, s->nr_caches * sizeof(*caches));
+        memcpy(links, s->links, s->nr_links * sizeof(*links));
+        for (i = 0; i < s->nr_caches; i++) {
+            amdkfd_mc_words_to_le(&caches[i],
+                                  offsetof(struct amdkfd_mc_topology_cache,
+                                           sibling_map) / 4);
+        }
+        for (i = 0; i < s->nr_links; i++) {
+            amdkfd_mc_words_to_le(&links[i], sizeof(links[i]) / 4);
+        }
+    }
     for (i = 0; i < n; i++) {
         struct amdkfd_mc_topology_node *nd = &nodes[i];
 
@@ -227,6 +266,35 @@ static uint32_t amdkfd_mc_cmd_map(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     return AMDKFD_MC_S_OK;
 }
 
+static uint32_t amdkfd_mc_cmd_drm_info(AmdkfdMcState *s,
+                                       const struct amdkfd_mc_cmd *cmd,
+                                       struct amdkfd_mc_cpl *cpl)
+{
+    uint8_t buf[AMDKFD_MC_DRM_INFO_MAX];
+    int len;
+
+    if (cmd->arg1 >= s->num_nodes) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    switch (cmd->arg2) {
+    case AMDKFD_MC_DRM_INFO_VRAM_GTT:
+    case AMDKFD_MC_DRM_INFO_DEV_INFO:
+    case AMDKFD_MC_DRM_INFO_MEMORY:
+        break;
+    default:
+        return AMDKFD_MC_S_NOT_SUPPORTED;
+    }
+    memset(buf, 0, sizeof(buf));
+    len = s->be_ops->drm_info(s->be, cmd->arg1, cmd->arg2, buf, sizeof(buf));
+    if (len < 0) {
+        cpl->result = len;
+        return AMDKFD_MC_S_BACKEND_ERROR;
+    }
+    /* as the DRM driver does: as much as the caller has room for */
+    cpl->value = len;
+    return amdkfd_mc_reply(s, cmd, buf, MIN((uint32_t)len, cmd->payload_len));
+}
+
 /* Commands that name no context; false if it went asynchronous */
 static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
                                  const struct amdkfd_mc_cmd *cmd,
@@ -248,6 +316,9 @@ static bool amdkfd_mc_cmd_device(AmdkfdMcState *s,
         break;
     case AMDKFD_MC_OP_QUERY_TOPOLOGY:
         cpl->status = amdkfd_mc_cmd_topology(s, cmd);
+        break;
+    case AMDKFD_MC_OP_QUERY_DRM_INFO:
+        cpl->status = amdkfd_mc_cmd_drm_info(s, cmd, cpl);
         break;
     default:
         g_assert_not_reached();
@@ -279,11 +350,13 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     case AMDKFD_MC_OP_DEVICE_INFO:
     case AMDKFD_MC_OP_CREATE_CONTEXT:
     case AMDKFD_MC_OP_QUERY_TOPOLOGY:
+    case AMDKFD_MC_OP_QUERY_DRM_INFO:
         return amdkfd_mc_cmd_device(s, cmd, cpl);
     case AMDKFD_MC_OP_DESTROY_CONTEXT:
     case AMDKFD_MC_OP_IOCTL:
     case AMDKFD_MC_OP_MAP_WINDOW:
     case AMDKFD_MC_OP_UNMAP_WINDOW:
+    case AMDKFD_MC_OP_ALLOC_GUEST_MEMORY:
         break;
     default:
         cpl->status = AMDKFD_MC_S_INVALID_OPCODE;
@@ -313,6 +386,12 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
     case AMDKFD_MC_OP_UNMAP_WINDOW:
         cpl->status = cmd->payload_len ? AMDKFD_MC_S_INVALID_ARGUMENT :
                       amdkfd_mc_window_unmap(ctx, cmd->arg1);
+        break;
+    case AMDKFD_MC_OP_ALLOC_GUEST_MEMORY:
+        cpl->status = amdkfd_mc_cmd_alloc_guest(s, ctx, cmd);
+        if (cpl->status == AMDKFD_MC_S_ASYNC) {
+            return false;
+        }
         break;
     }
     return true;

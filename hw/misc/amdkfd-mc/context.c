@@ -41,6 +41,11 @@ int amdkfd_mc_node_index(AmdkfdMcState *s, uint32_t gpu_id)
     return -1;
 }
 
+uint64_t amdkfd_mc_ctx_max_guest(AmdkfdMcState *s)
+{
+    return s->limits.ctx_max_guest;
+}
+
 uint64_t amdkfd_mc_ctx_max_mapped(AmdkfdMcState *s)
 {
     return s->limits.ctx_max_mapped ? s->limits.ctx_max_mapped :
@@ -97,8 +102,18 @@ void amdkfd_mc_obj_add(AmdkfdMcContext *ctx, const AmdkfdMcObject *obj)
     }
 }
 
+/* What an object holds besides its record */
+static void amdkfd_mc_obj_drop(AmdkfdMcContext *ctx, AmdkfdMcObject *obj)
+{
+    if (obj->guest) {
+        amdkfd_mc_guest_release(ctx, obj->guest, obj->nr_guest, obj->size);
+        g_free(obj->guest);
+    }
+}
+
 void amdkfd_mc_obj_remove(AmdkfdMcContext *ctx, AmdkfdMcObject *obj)
 {
+    amdkfd_mc_obj_drop(ctx, obj);
     if (g_hash_table_lookup(ctx->offsets, &obj->mmap_offset) == obj) {
         g_hash_table_remove(ctx->offsets, &obj->mmap_offset);
     }
@@ -231,6 +246,7 @@ static void amdkfd_mc_ctx_free(AmdkfdMcContext *ctx)
 
     g_hash_table_iter_init(&it, ctx->objects);
     while (g_hash_table_iter_next(&it, NULL, &value)) {
+        amdkfd_mc_obj_drop(ctx, value);
         g_free(value);
     }
     ctx->s->nr_objects -= ctx->nr_objects;

@@ -1,11 +1,15 @@
 /*
  * amdkfd-mc: the allowlist of forwarded KFD ioctls and their marshaling
  *
- * A request is forwarded only if it is in amdkfd_mc_ioctls[] with exactly
- * the request number (direction and size bits included) of the KFD uapi.
- * The whole payload, the argument structure followed by any arrays it
- * refers to, is copied from guest memory into one host buffer before
- * anything looks at it.  In the payload an embedded pointer is a byte
+ * A request is forwarded only if its type, number and direction match an
+ * entry of amdkfd_mc_ioctls[].  Its size may differ from the uapi's, as
+ * the KFD allows: a shorter argument (older user space, e.g. libhsakmt
+ * 5.2.3's 88-byte CREATE_QUEUE) is zero-extended for the backend and
+ * copied back at the caller's size; a longer one only if the bytes past
+ * the uapi structure are 0 (they then mean nothing to any kernel).  The
+ * whole payload, the argument structure followed by any arrays it refers
+ * to, is copied from guest memory into one host buffer before anything
+ * looks at it.  In the payload an embedded pointer is a byte
  * offset into the payload; the marshaling checks that the array lies
  * inside, points the host copy at it for the backend, and puts the
  * guest's offset back before the payload is copied out, so neither a guest
@@ -34,9 +38,16 @@
 /* Payloads up to this size are marshaled without a heap allocation */
 #define AMDKFD_MC_INLINE_PAYLOAD    512
 
+/* The largest argument structure a request may name (its size bits) */
+#define AMDKFD_MC_MAX_ARGS          256
+
+/* The KFD ioctl interface version the device implements for guests */
+#define AMDKFD_MC_KFD_MINOR         19
+
 /* Bounds of guest-controlled counts */
 #define AMDKFD_MC_MAX_DEVICE_IDS    64
 #define AMDKFD_MC_MAX_WAIT_EVENTS   KFD_SIGNAL_EVENT_LIMIT
+#define AMDKFD_MC_MAX_TILE_CONFIGS  64
 
 /* The largest WAIT_EVENTS fits in a payload (the spec promises it) */
 QEMU_BUILD_BUG_ON(sizeof(struct kfd_ioctl_wait_events_args) +
@@ -56,13 +67,17 @@ typedef struct AmdkfdMcCall {
     AmdkfdMcContext *ctx;
     AmdkfdMcBackendFile *file;
     const struct AmdkfdMcIoctl *desc;
-    uint32_t request;
+    uint32_t request;           /* the uapi's request number */
+    uint32_t req_size;          /* the size the guest's request names */
     uint8_t *buf;               /* host copy of the payload */
     uint32_t len;               /* payload length */
     uint64_t payload_addr;
-    /* an embedded pointer the marshaling rewrote, and its guest value */
-    __u64 *ptr_field;           /* uapi type */
-    uint64_t guest_ptr;
+    /* the uapi argument structure the backend gets, zero-extended */
+    uint64_t args[AMDKFD_MC_MAX_ARGS / 8];
+    /* embedded pointers the marshaling rewrote, and their guest values */
+    __u64 *ptr_field[2];        /* uapi type */
+    uint64_t guest_ptr[2];
+    unsigned nr_ptrs;
     /* kfd_event_data_ext of WAIT_EVENTS, cleared for the backend */
     uint64_t *saved_ext;
     /* what the marshaling reserved, for the bookkeeping to settle */
@@ -95,16 +110,17 @@ static bool amdkfd_mc_payload_array(AmdkfdMcCall *call, __u64 *field,
                                     uint64_t count, size_t elem_size)
 {
     uint64_t offset = *field;
-    uint32_t size = _IOC_SIZE(call->request);
 
-    call->ptr_field = field;
-    call->guest_ptr = offset;
+    assert(call->nr_ptrs < ARRAY_SIZE(call->ptr_field));
+    call->ptr_field[call->nr_ptrs] = field;
+    call->guest_ptr[call->nr_ptrs++] = offset;
     if (count == 0) {
         /* Nothing is read or written through it: give the backend NULL */
         *field = 0;
         return true;
     }
-    if (offset < size || offset % 8 || offset > call->len ||
+    /* after the argument structure as the guest sized it, in the payload */
+    if (offset < call->req_size || offset % 8 || offset > call->len ||
         count > (call->len - offset) / elem_size) {
         return false;
     }
@@ -115,13 +131,13 @@ static bool amdkfd_mc_payload_array(AmdkfdMcCall *call, __u64 *field,
 /* Argument structures with no embedded pointer fill the payload exactly */
 static uint32_t amdkfd_mc_marshal_plain(AmdkfdMcCall *call)
 {
-    return call->len == _IOC_SIZE(call->request) ?
+    return call->len == call->req_size ?
            AMDKFD_MC_S_OK : AMDKFD_MC_S_INVALID_ARGUMENT;
 }
 
 static uint32_t amdkfd_mc_marshal_apertures(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_get_process_apertures_new_args *a = (void *)call->buf;
+    struct kfd_ioctl_get_process_apertures_new_args *a = (void *)call->args;
 
     if (a->num_of_nodes > AMDKFD_MC_MAX_NODES ||
         !amdkfd_mc_payload_array(call, &a->kfd_process_device_apertures_ptr,
@@ -148,7 +164,7 @@ static bool amdkfd_mc_fds_reserve(AmdkfdMcCall *call, uint32_t n)
 
 static uint32_t amdkfd_mc_marshal_acquire_vm(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_acquire_vm_args *a = (void *)call->buf;
+    struct kfd_ioctl_acquire_vm_args *a = (void *)call->args;
     AmdkfdMcContext *ctx = call->ctx;
     uint32_t bit;
 
@@ -191,7 +207,7 @@ static void amdkfd_mc_finish_acquire_vm(AmdkfdMcCall *call)
 
 static uint32_t amdkfd_mc_marshal_runtime_enable(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_runtime_enable_args *a = (void *)call->buf;
+    struct kfd_ioctl_runtime_enable_args *a = (void *)call->args;
 
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
@@ -200,15 +216,16 @@ static uint32_t amdkfd_mc_marshal_runtime_enable(AmdkfdMcCall *call)
      * r_debug is an address in the caller's memory, kept for debuggers;
      * debugging is refused, and a guest address means nothing on the host.
      */
-    call->ptr_field = &a->r_debug;
-    call->guest_ptr = a->r_debug;
+    call->ptr_field[0] = &a->r_debug;
+    call->guest_ptr[0] = a->r_debug;
+    call->nr_ptrs = 1;
     a->r_debug = 0;
     return AMDKFD_MC_S_OK;
 }
 
 static uint32_t amdkfd_mc_marshal_alloc(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_alloc_memory_of_gpu_args *a = (void *)call->buf;
+    struct kfd_ioctl_alloc_memory_of_gpu_args *a = (void *)call->args;
 
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
@@ -226,7 +243,7 @@ static uint32_t amdkfd_mc_marshal_alloc(AmdkfdMcCall *call)
 
 static void amdkfd_mc_finish_alloc(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_alloc_memory_of_gpu_args *a = (void *)call->buf;
+    struct kfd_ioctl_alloc_memory_of_gpu_args *a = (void *)call->args;
     AmdkfdMcObject obj = {
         .handle = a->handle,
         .mmap_offset = a->mmap_offset,
@@ -245,7 +262,7 @@ static void amdkfd_mc_finish_alloc(AmdkfdMcCall *call)
 
 static uint32_t amdkfd_mc_marshal_free(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_free_memory_of_gpu_args *a = (void *)call->buf;
+    struct kfd_ioctl_free_memory_of_gpu_args *a = (void *)call->args;
     AmdkfdMcObject *obj;
 
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
@@ -265,7 +282,7 @@ static uint32_t amdkfd_mc_marshal_free(AmdkfdMcCall *call)
  */
 static void amdkfd_mc_finish_free(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_free_memory_of_gpu_args *a = (void *)call->buf;
+    struct kfd_ioctl_free_memory_of_gpu_args *a = (void *)call->args;
     AmdkfdMcObject *obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
 
     if (!obj) {
@@ -280,7 +297,7 @@ static void amdkfd_mc_finish_free(AmdkfdMcCall *call)
 
 static uint32_t amdkfd_mc_marshal_map(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->buf;
+    struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->args;
 
     /* map and unmap share the layout */
     QEMU_BUILD_BUG_ON(sizeof(*a) !=
@@ -296,7 +313,7 @@ static uint32_t amdkfd_mc_marshal_map(AmdkfdMcCall *call)
 /* Which GPU VMs map each object: queues may use only such memory */
 static void amdkfd_mc_finish_map(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->buf;
+    struct kfd_ioctl_map_memory_to_gpu_args *a = (void *)call->args;
     const uint32_t *ids = (const uint32_t *)(uintptr_t)a->device_ids_array_ptr;
     AmdkfdMcObject *obj = amdkfd_mc_obj_lookup(call->ctx, a->handle);
     bool map = call->request == AMDKFD_IOC_MAP_MEMORY_TO_GPU;
@@ -335,10 +352,14 @@ static bool amdkfd_mc_queue_range_ok(AmdkfdMcCall *call, int node,
 
 static uint32_t amdkfd_mc_marshal_create_queue(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_create_queue_args *a = (void *)call->buf;
+    struct kfd_ioctl_create_queue_args *a = (void *)call->args;
     int node;
 
     if (amdkfd_mc_marshal_plain(call) != AMDKFD_MC_S_OK) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    /* KFD 1.22 made pad metadata_ring_size; the device implements 1.19 */
+    if (a->pad) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
     node = amdkfd_mc_node_index(call->s, a->gpu_id);
@@ -358,7 +379,7 @@ static uint32_t amdkfd_mc_marshal_create_queue(AmdkfdMcCall *call)
 
 static uint32_t amdkfd_mc_marshal_update_queue(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_update_queue_args *a = (void *)call->buf;
+    struct kfd_ioctl_update_queue_args *a = (void *)call->args;
     AmdkfdMcContext *ctx = call->ctx;
     gpointer node;
 
@@ -382,8 +403,8 @@ static uint32_t amdkfd_mc_marshal_update_queue(AmdkfdMcCall *call)
 static void amdkfd_mc_finish_count(AmdkfdMcCall *call)
 {
     AmdkfdMcContext *ctx = call->ctx;
-    struct kfd_ioctl_create_queue_args *cq = (void *)call->buf;
-    struct kfd_ioctl_destroy_queue_args *dq = (void *)call->buf;
+    struct kfd_ioctl_create_queue_args *cq = (void *)call->args;
+    struct kfd_ioctl_destroy_queue_args *dq = (void *)call->args;
 
     if (call->ret != 0) {
         return;
@@ -410,7 +431,7 @@ static void amdkfd_mc_finish_count(AmdkfdMcCall *call)
 
 static uint32_t amdkfd_mc_marshal_wait(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_wait_events_args *a = (void *)call->buf;
+    struct kfd_ioctl_wait_events_args *a = (void *)call->args;
     AmdkfdMcContext *ctx = call->ctx;
     AmdkfdMcState *s = call->s;
     struct kfd_event_data *ev;
@@ -440,7 +461,7 @@ static uint32_t amdkfd_mc_marshal_wait(AmdkfdMcCall *call)
 
 static void amdkfd_mc_finish_wait(AmdkfdMcCall *call)
 {
-    struct kfd_ioctl_wait_events_args *a = (void *)call->buf;
+    struct kfd_ioctl_wait_events_args *a = (void *)call->args;
     struct kfd_event_data *ev = (void *)(uintptr_t)a->events_ptr;
     uint32_t i;
 
@@ -449,12 +470,44 @@ static void amdkfd_mc_finish_wait(AmdkfdMcCall *call)
     }
 }
 
+/* HIP asks for it in hipGetDeviceCount: two arrays of 32-bit words */
+static uint32_t amdkfd_mc_marshal_tile_config(AmdkfdMcCall *call)
+{
+    struct kfd_ioctl_get_tile_config_args *a = (void *)call->args;
+
+    if (a->num_tile_configs > AMDKFD_MC_MAX_TILE_CONFIGS ||
+        a->num_macro_tile_configs > AMDKFD_MC_MAX_TILE_CONFIGS ||
+        !amdkfd_mc_payload_array(call, &a->tile_config_ptr,
+                                 a->num_tile_configs, sizeof(uint32_t)) ||
+        !amdkfd_mc_payload_array(call, &a->macro_tile_config_ptr,
+                                 a->num_macro_tile_configs,
+                                 sizeof(uint32_t))) {
+        return AMDKFD_MC_S_INVALID_ARGUMENT;
+    }
+    return AMDKFD_MC_S_OK;
+}
+
+/*
+ * The guest gets the interface the device implements: a newer host KFD
+ * (7.2 reports 1.23) does not make 1.20-1.23 requests pass the allowlist
+ */
+static void amdkfd_mc_finish_version(AmdkfdMcCall *call)
+{
+    struct kfd_ioctl_get_version_args *a = (void *)call->args;
+
+    if (call->ret == 0 && a->major_version == 1 &&
+        a->minor_version > AMDKFD_MC_KFD_MINOR) {
+        a->minor_version = AMDKFD_MC_KFD_MINOR;
+    }
+}
+
 #define AMDKFD_MC_IOCTL(req, ...) \
     { .request = (req), .name = #req, __VA_ARGS__ }
 
 /* Forwarded */
 static const AmdkfdMcIoctl amdkfd_mc_ioctls[] = {
-    AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_VERSION),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_VERSION,
+                    .finish = amdkfd_mc_finish_version),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_PROCESS_APERTURES_NEW,
                     .marshal = amdkfd_mc_marshal_apertures),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_ACQUIRE_VM,
@@ -507,6 +560,8 @@ static const AmdkfdMcIoctl amdkfd_mc_ioctls[] = {
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_SCRATCH_BACKING_VA),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_TRAP_HANDLER),
     AMDKFD_MC_IOCTL(AMDKFD_IOC_SET_XNACK_MODE),
+    AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_TILE_CONFIG,
+                    .marshal = amdkfd_mc_marshal_tile_config),
 };
 
 /*
@@ -525,13 +580,15 @@ static const AmdkfdMcIoctl amdkfd_mc_refused_ioctls[] = {
     AMDKFD_MC_IOCTL(AMDKFD_IOC_GET_DMABUF_INFO),
 };
 
+/* The entry of the same type, number and direction, whatever the size */
 static const AmdkfdMcIoctl *amdkfd_mc_ioctl_find(const AmdkfdMcIoctl *table,
                                                  size_t n, uint32_t request)
 {
+    const uint32_t mask = ~(uint32_t)(_IOC_SIZEMASK << _IOC_SIZESHIFT);
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (table[i].request == request) {
+        if ((table[i].request & mask) == (request & mask)) {
             return &table[i];
         }
     }
@@ -553,12 +610,17 @@ static void amdkfd_mc_call_release(AmdkfdMcCall *call)
 static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call, bool copy_back)
 {
     trace_amdkfd_mc_ioctl(call->ctx->id, call->desc->name, call->ret);
+    unsigned i;
+
     if (call->desc->finish) {
         call->desc->finish(call);
     }
-    if (call->ptr_field) {
-        *call->ptr_field = call->guest_ptr;
+    for (i = 0; i < call->nr_ptrs; i++) {
+        *call->ptr_field[i] = call->guest_ptr[i];
     }
+    /* at the caller's size; bytes past the uapi structure stay 0 */
+    memcpy(call->buf, call->args,
+           MIN(call->req_size, _IOC_SIZE(call->request)));
     if (copy_back && (_IOC_DIR(call->request) & _IOC_READ) &&
         !amdkfd_mc_dma_write(amdkfd_mc_pci(call->s), call->payload_addr,
                              call->buf, call->len)) {
@@ -576,7 +638,8 @@ static void amdkfd_mc_call_run(AmdkfdMcWork *w)
         call->ret = -EINTR;
         return;
     }
-    call->ret = call->s->be_ops->ioctl(call->file, call->request, call->buf);
+    call->ret = call->s->be_ops->ioctl(call->file, call->request,
+                                       call->args);
 }
 
 static void amdkfd_mc_call_done(AmdkfdMcWork *w)
@@ -607,8 +670,8 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     const AmdkfdMcIoctl *desc;
     AmdkfdMcCall stack_call, *call = &stack_call;
     uint32_t request = cmd->arg0;
-    uint32_t size = _IOC_SIZE(request);
-    uint32_t status;
+    uint32_t size = _IOC_SIZE(request), uapi;
+    uint32_t status, i;
 
     desc = amdkfd_mc_ioctl_find(amdkfd_mc_ioctls,
                                 ARRAY_SIZE(amdkfd_mc_ioctls), request);
@@ -620,7 +683,8 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                                       desc ? desc->name : "unknown");
         return AMDKFD_MC_S_NOT_SUPPORTED;
     }
-    if (cmd->payload_len < size) {
+    uapi = _IOC_SIZE(desc->request);
+    if (cmd->payload_len < size || size > AMDKFD_MC_MAX_ARGS) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
 
@@ -633,7 +697,8 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     call->ctx = ctx;
     call->file = ctx->file;
     call->desc = desc;
-    call->request = request;
+    call->request = desc->request;
+    call->req_size = size;
     call->len = cmd->payload_len;
     call->payload_addr = cmd->payload_addr;
     call->node = -1;
@@ -650,6 +715,15 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                                          call->buf, call->len)) {
         status = AMDKFD_MC_S_DMA_ERROR;
         goto out;
+    }
+    memset(call->args, 0, sizeof(call->args));
+    memcpy(call->args, call->buf, MIN(size, uapi));
+    for (i = uapi; i < size; i++) {
+        if (call->buf[i]) {
+            /* a field this interface does not have: never guessed at */
+            status = AMDKFD_MC_S_INVALID_ARGUMENT;
+            goto out;
+        }
     }
     status = desc->marshal ? desc->marshal(call) :
                              amdkfd_mc_marshal_plain(call);
@@ -672,7 +746,7 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         return AMDKFD_MC_S_ASYNC;
     }
 
-    call->ret = s->be_ops->ioctl(call->file, request, call->buf);
+    call->ret = s->be_ops->ioctl(call->file, call->request, call->args);
     *result = call->ret;
     status = amdkfd_mc_call_finish(call, true);
 out:

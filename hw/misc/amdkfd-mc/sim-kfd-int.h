@@ -31,6 +31,9 @@ typedef struct SimMem {
     int pool;                   /* SIM_POOL_* or the VRAM node index */
     uint64_t charge;            /* bytes charged to the pool */
     unsigned refs;
+    /* memory the model does not own (imported): given back with this */
+    void (*release)(void *opaque);
+    void *opaque;
 } SimMem;
 
 #define SIM_POOL_NONE   (-1)
@@ -41,6 +44,7 @@ enum {
     SIM_OBJ_GTT,
     SIM_OBJ_DOORBELL,
     SIM_OBJ_MMIO,
+    SIM_OBJ_IMPORTED,           /* memory of the model's user (guest RAM) */
 };
 
 typedef struct SimObj {
@@ -208,6 +212,10 @@ int sim_ioc_acquire_vm(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_available_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_alloc_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_free_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
+int sim_import_memory_locked(SimCtx *ctx, uint32_t gpu_id, uint64_t va,
+                             uint64_t size, void *host,
+                             void (*release)(void *opaque), void *opaque,
+                             uint64_t *handle);
 int sim_ioc_map_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_unmap_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 

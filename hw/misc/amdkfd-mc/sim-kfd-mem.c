@@ -357,6 +357,54 @@ int sim_ioc_alloc_memory(SimKfdFile *f, SimCtx *ctx, void *arg)
     return 0;
 }
 
+int sim_import_memory_locked(SimCtx *ctx, uint32_t gpu_id, uint64_t va,
+                             uint64_t size, void *host,
+                             void (*release)(void *opaque), void *opaque,
+                             uint64_t *handle)
+{
+    SimKfd *kfd = ctx->kfd;
+    int node = sim_node_by_gpu_id(kfd, gpu_id);
+    SimMem *mem;
+    SimObj *obj;
+    int64_t idx;
+
+    if (node < 0 || !size || size % SIM_KFD_GPU_PAGE_SIZE || !host ||
+        (uintptr_t)host % kfd->host_page) {
+        return -EINVAL;
+    }
+    if (!ctx->pdd[node].acquired) {
+        return -ENODEV;
+    }
+    idx = sim_ida_get(&ctx->pdd[node].handles);
+    if (idx < 0) {
+        return -ENOMEM;
+    }
+    mem = g_new0(SimMem, 1);
+    mem->kfd = kfd;
+    mem->ptr = host;
+    mem->size = size;
+    mem->pool = SIM_POOL_NONE;
+    mem->refs = 1;
+    mem->release = release;
+    mem->opaque = opaque;
+    kfd->refs++;
+
+    obj = g_new0(SimObj, 1);
+    obj->handle = SIM_KFD_HANDLE(gpu_id, (uint32_t)idx);
+    obj->node = node;
+    obj->kind = SIM_OBJ_IMPORTED;
+    obj->flags = KFD_IOC_ALLOC_MEM_FLAGS_USERPTR |
+                 KFD_IOC_ALLOC_MEM_FLAGS_WRITABLE;
+    obj->va = va;
+    obj->size = size;
+    obj->mem = mem;
+    g_hash_table_insert(ctx->objs, &obj->handle, obj);
+    ctx->n_objs++;
+    ctx->alloc_bytes += size;
+    *handle = obj->handle;
+    return 0;
+}
+
 int sim_ioc_free_memory(SimKfdFile *f, SimCtx *ctx, void *arg)
 {
     struct kfd_ioctl_free_memory_of_gpu_args *a = arg;

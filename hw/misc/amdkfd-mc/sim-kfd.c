@@ -201,9 +201,13 @@ void sim_mem_put_locked(SimMem *mem)
     } else if (mem->pool >= 0) {
         kfd->vram_used[mem->pool] -= mem->charge;
     }
-    munmap(mem->ptr, mem->size);
-    kfd->live_bytes -= mem->size;
-    sim_global_add(0, -(int64_t)mem->size);
+    if (mem->release) {
+        mem->release(mem->opaque);
+    } else {
+        munmap(mem->ptr, mem->size);
+        kfd->live_bytes -= mem->size;
+        sim_global_add(0, -(int64_t)mem->size);
+    }
     kfd->refs--;
     g_free(mem);
 }
@@ -721,9 +725,47 @@ static int sim_ioc_dbg_trap(SimKfdFile *f, SimCtx *ctx, void *arg)
     return ctx->secondary ? -EOPNOTSUPP : -EINVAL;
 }
 
+/*
+ * GFX9 has no tile mode tables (the kernel leaves them zero), and Vega
+ * 20's GB_ADDR_CONFIG carries these fixed bits; banks and ranks are not
+ * set from GFX9 on
+ */
+#define SIM_KFD_GB_ADDR_CONFIG          0x22014042
+#define SIM_KFD_TILE_CONFIGS            32
+#define SIM_KFD_MACRO_TILE_CONFIGS      16
+
+static int sim_ioc_get_tile_config(SimKfdFile *f, SimCtx *ctx, void *arg)
+{
+    struct kfd_ioctl_get_tile_config_args *a = arg;
+
+    if (sim_node_by_gpu_id(ctx->kfd, a->gpu_id) < 0) {
+        return -EINVAL;
+    }
+    a->gb_addr_config = SIM_KFD_GB_ADDR_CONFIG;
+    a->num_banks = 0;
+    a->num_ranks = 0;
+    a->num_tile_configs = MIN(a->num_tile_configs, SIM_KFD_TILE_CONFIGS);
+    a->num_macro_tile_configs = MIN(a->num_macro_tile_configs,
+                                    SIM_KFD_MACRO_TILE_CONFIGS);
+    /* the caller's arrays, already bounds-checked, get the zero tables */
+    if ((a->num_tile_configs && !a->tile_config_ptr) ||
+        (a->num_macro_tile_configs && !a->macro_tile_config_ptr)) {
+        return -EFAULT;
+    }
+    if (a->num_tile_configs) {
+        memset((void *)(uintptr_t)a->tile_config_ptr, 0,
+               a->num_tile_configs * sizeof(uint32_t));
+    }
+    if (a->num_macro_tile_configs) {
+        memset((void *)(uintptr_t)a->macro_tile_config_ptr, 0,
+               a->num_macro_tile_configs * sizeof(uint32_t));
+    }
+    return 0;
+}
+
 static int sim_ioc_unmodelled(SimKfdFile *f, SimCtx *ctx, void *arg)
 {
-    /* CRIU, dma-buf, SMI, GWS, CU masks, wave state, tile config */
+    /* CRIU, dma-buf, SMI, GWS, CU masks, wave state */
     return -EOPNOTSUPP;
 }
 
@@ -754,7 +796,7 @@ static const SimIoc sim_iocs[SIM_KFD_COMMAND_END_MC] = {
     SIM_IOC(AMDKFD_IOC_DBG_ADDRESS_WATCH_DEPRECATED, sim_ioc_deprecated),
     SIM_IOC(AMDKFD_IOC_DBG_WAVE_CONTROL_DEPRECATED, sim_ioc_deprecated),
     SIM_IOC(AMDKFD_IOC_SET_SCRATCH_BACKING_VA, sim_ioc_set_scratch),
-    SIM_IOC(AMDKFD_IOC_GET_TILE_CONFIG, sim_ioc_unmodelled),
+    SIM_IOC(AMDKFD_IOC_GET_TILE_CONFIG, sim_ioc_get_tile_config),
     SIM_IOC(AMDKFD_IOC_SET_TRAP_HANDLER, sim_ioc_set_trap_handler),
     SIM_IOC(AMDKFD_IOC_GET_PROCESS_APERTURES_NEW, sim_ioc_get_apertures_new),
     SIM_IOC(AMDKFD_IOC_ACQUIRE_VM, sim_ioc_acquire_vm),
@@ -918,6 +960,30 @@ int sim_kfd_munmap(SimKfd *kfd, void *addr, uint64_t length)
     sim_mem_put_locked(mem);
     sim_kfd_unlock(kfd);
     return 0;
+}
+
+/* ---- imported memory ---- */
+
+int sim_kfd_import_memory(SimKfdFile *file, uint32_t gpu_id, uint64_t va,
+                          uint64_t size, void *host,
+                          void (*release)(void *opaque), void *opaque,
+                          uint64_t *handle)
+{
+    SimKfd *kfd = file->kfd;
+    SimCtx *ctx;
+    int ret;
+
+    g_mutex_lock(&kfd->lock);
+    ctx = sim_file_enter_locked(file);
+    if (!ctx) {
+        g_mutex_unlock(&kfd->lock);
+        return -EBADF;
+    }
+    ret = sim_import_memory_locked(ctx, gpu_id, va, size, host, release,
+                                   opaque, handle);
+    sim_file_leave_locked(file, ctx);
+    sim_kfd_unlock(kfd);
+    return ret;
 }
 
 /* ---- doorbells ---- */

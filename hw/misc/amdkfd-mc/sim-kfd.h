@@ -254,6 +254,21 @@ int sim_kfd_munmap(SimKfd *kfd, void *addr, uint64_t length);
 int sim_kfd_doorbell_write(SimKfdFile *file, uint64_t doorbell_offset,
                            uint64_t byte_offset, uint64_t value);
 
+/*
+ * A memory object of the file's context over @size bytes (a multiple of
+ * the GPU page) of memory the caller owns at @host, e.g. guest RAM that a
+ * guest program registered (KFD's USERPTR): like ALLOC_MEMORY_OF_GPU of
+ * GTT memory at GPU address @va on @gpu_id, which MAP_MEMORY_TO_GPU then
+ * puts in the context's GPU VM.  The object has no mmap offset.  When the
+ * model no longer uses the memory (the object is freed and no DMA runs
+ * on it), it calls @release(@opaque).  Returns 0 and the handle, or a
+ * negative errno (then @release is not called).
+ */
+int sim_kfd_import_memory(SimKfdFile *file, uint32_t gpu_id, uint64_t va,
+                          uint64_t size, void *host,
+                          void (*release)(void *opaque), void *opaque,
+                          uint64_t *handle);
+
 /* Make every WAIT_EVENTS now blocked on @file return -EINTR */
 void sim_kfd_file_cancel_waits(SimKfdFile *file);
 

@@ -70,6 +70,8 @@
 #define AMDKFD_MC_FEATURE_WINDOW        (1u << 2)   /* OP_MAP/UNMAP_WINDOW */
 #define AMDKFD_MC_FEATURE_TOPOLOGY      (1u << 3)   /* OP_QUERY_TOPOLOGY */
 #define AMDKFD_MC_FEATURE_ASYNC         (1u << 4)   /* out-of-order cpls */
+#define AMDKFD_MC_FEATURE_GUEST_MEMORY  (1u << 5)   /* OP_ALLOC_GUEST_MEMORY */
+#define AMDKFD_MC_FEATURE_DRM_INFO      (1u << 6)   /* OP_QUERY_DRM_INFO */
 
 /* CONTROL bits */
 #define AMDKFD_MC_CONTROL_ENABLE        (1u << 0)   /* rings are live */
@@ -101,6 +103,18 @@
 #define AMDKFD_MC_OP_MAP_WINDOW         0x05
 #define AMDKFD_MC_OP_UNMAP_WINDOW       0x06
 #define AMDKFD_MC_OP_QUERY_TOPOLOGY     0x07
+#define AMDKFD_MC_OP_ALLOC_GUEST_MEMORY 0x08
+#define AMDKFD_MC_OP_QUERY_DRM_INFO     0x09
+
+/*
+ * OP_QUERY_DRM_INFO: arg1 is a node index, arg2 an AMDGPU_INFO query of
+ * the amdgpu DRM uapi; these three are answered, with the structure of
+ * <drm/amdgpu_drm.h> (as long as the backend's, at most this)
+ */
+#define AMDKFD_MC_DRM_INFO_VRAM_GTT     0x14    /* AMDGPU_INFO_VRAM_GTT */
+#define AMDKFD_MC_DRM_INFO_DEV_INFO     0x16    /* AMDGPU_INFO_DEV_INFO */
+#define AMDKFD_MC_DRM_INFO_MEMORY       0x19    /* AMDGPU_INFO_MEMORY */
+#define AMDKFD_MC_DRM_INFO_MAX          1024
 
 /* Window mappings are made of whole pages of this size */
 #define AMDKFD_MC_WINDOW_PAGE           4096
@@ -186,12 +200,15 @@ struct amdkfd_mc_context_info {
 
 /*
  * OP_QUERY_TOPOLOGY payload (device writes): a header followed by
- * num_nodes node records.
+ * num_nodes node records, then, if the payload has room for all of them,
+ * num_caches cache records and num_links io-link records (the counts are
+ * always written, so a guest can size a second query).
  */
 struct amdkfd_mc_topology {
     uint32_t num_nodes;
     uint32_t node_size;         /* sizeof(struct amdkfd_mc_topology_node) */
-    uint64_t reserved;
+    uint32_t num_caches;
+    uint32_t num_links;
 };
 
 struct amdkfd_mc_topology_node {
@@ -212,6 +229,69 @@ struct amdkfd_mc_topology_node {
 };
 
 #define AMDKFD_MC_MAX_NODES             16
+
+/* One cache of a GPU node, as the KFD's topology has it in sysfs */
+struct amdkfd_mc_topology_cache {
+    uint32_t node;              /* index of its node record */
+    uint32_t processor_id_low;
+    uint32_t level;
+    uint32_t size_kib;
+    uint32_t line_size;
+    uint32_t lines_per_tag;
+    uint32_t associativity;
+    uint32_t latency;
+    uint32_t type;              /* the KFD's (CRAT) cache type flags */
+    uint32_t sibling_bits;      /* bits of sibling_map in use */
+    uint8_t sibling_map[32];    /* bit i: compute unit i shares it */
+};
+
+/* The CPU, as an end of an io link */
+#define AMDKFD_MC_TOPO_CPU              0xffffffffu
+
+/* One io link of a GPU node, as the KFD's topology has it in sysfs */
+struct amdkfd_mc_topology_link {
+    uint32_t node_from;         /* node index, or AMDKFD_MC_TOPO_CPU */
+    uint32_t node_to;
+    uint32_t type;              /* CRAT io-link type: 2 PCIe, 11 XGMI */
+    uint32_t version_major;
+    uint32_t version_minor;
+    uint32_t weight;
+    uint32_t min_latency;
+    uint32_t max_latency;
+    uint32_t min_bandwidth;     /* MB/s */
+    uint32_t max_bandwidth;
+    uint32_t recommended_transfer_size;
+    uint32_t flags;             /* the KFD's (CRAT) io-link flags */
+};
+
+/* Bounds of what one query reports */
+#define AMDKFD_MC_MAX_CACHES            1024
+#define AMDKFD_MC_MAX_LINKS             64
+
+/*
+ * OP_ALLOC_GUEST_MEMORY payload: a memory object of the context made of
+ * guest RAM (a guest program's own pages, pinned by the guest driver: the
+ * KFD's USERPTR memory), followed by num_ranges struct
+ * amdkfd_mc_guest_range.  The device writes handle and mmap_offset; the
+ * object is freed with FREE_MEMORY_OF_GPU like any other.
+ */
+struct amdkfd_mc_guest_memory {
+    uint64_t va_addr;           /* GPU virtual address of the object */
+    uint64_t size;              /* bytes; the ranges cover it */
+    uint32_t gpu_id;
+    uint32_t kfd_flags;         /* KFD_IOC_ALLOC_MEM_FLAGS_*, as asked */
+    uint32_t num_ranges;
+    uint32_t flags;             /* must be 0 */
+    uint64_t handle;            /* device writes */
+    uint64_t mmap_offset;       /* device writes: 0, not mappable */
+    uint64_t reserved[2];
+};
+
+/* One range of guest-physical pages of an OP_ALLOC_GUEST_MEMORY */
+struct amdkfd_mc_guest_range {
+    uint64_t gpa;               /* multiple of 4096 */
+    uint64_t len;               /* bytes, non-zero multiple of 4096 */
+};
 
 /*
  * OP_MAP_WINDOW payload (device writes): where the mapping is and the id

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Verification rung 5 (ARCHITECTURE.md section 4): the host backend on a
+# The check-host rung (docs/devel/amdkfd-mc.rst, Tests): the host backend on a
 # real KFD.  Boots Debian's Linux 6.12 under TCG (tests/vm/kernel/) with the
 # PATCHED amdgpu.ko and runs, inside that VM, our qemu-system-x86_64 with
 # -accel qtest and -device amdkfd-mc,backend=host under the qtest client
