@@ -10,12 +10,14 @@
  * refuses it cleanly) and every other ioctl fails with ENOTTY.  mmap() is
  * forwarded: libhsakmt maps memory objects through the render node, so
  * the mapping resolves the mmap offset in the calling process's /dev/kfd
- * context (its newest open file), exactly as an mmap of /dev/kfd would.
+ * context (its newest open file), exactly as an mmap of /dev/kfd would,
+ * and keeps that context alive until it is unmapped (akmc_map.c).
  * See README.md.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  */
 
+#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
@@ -86,8 +88,12 @@ static int akmc_render_mmap(struct file *filp, struct vm_area_struct *vma)
 		return -ENODEV;
 	kf = akmc_file_of_current(dev);
 	if (kf) {
-		/* On success the mapping holds its own reference */
-		ret = akmc_file_mmap(kf, vma);
+		/*
+		 * On success the mapping holds a reference on the file state
+		 * and one user of the context, so the context outlives it
+		 * even when the /dev/kfd file is closed first.
+		 */
+		ret = akmc_map_create(kf, vma, true);
 		akmc_file_put(kf);
 	} else {
 		ret = -EBADF;

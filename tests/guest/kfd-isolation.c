@@ -40,7 +40,7 @@ static const char *check_name[NCHECK] = {
     "I2 event id of another program",
     "I2 memory handle of another program",
     "I3 GPU DMA from another program's VA",
-    "I4 mmap of another program's object",
+    "I4 mmap of another program's memory",
     "I5 events of another program",
     "I6 others survive a program's exit",
 };
@@ -82,6 +82,10 @@ static void set_result(Worker *w, int k, int r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The event page (KFD_MMAP_TYPE_EVENTS) and where worker i marks it */
+#define EVENT_PAGE_OFFSET (2ULL << 62)
+#define EVENT_PAGE_MARK(i) (2048 + (i) * SECRET_LEN)
+
 static uint64_t va_base(int i)
 {
     return 0x10000000ULL * (i + 1);
@@ -97,6 +101,12 @@ static int own_dma(KfdQueue *q, KfdBuf *src, KfdBuf *dst, uint32_t off,
     kfdt_fence(q, q->ptrs.va + 64, seq);
     kfdt_trap(q, ev);
     kfdt_kick(q);
+    /* The DMA engine runs after the doorbell: its TRAP says it is done */
+    ret = kfdt_event_wait(p, ev, 5000, &wr);
+    if (ret || wr != KFD_IOC_WAIT_RESULT_COMPLETE) {
+        sprintf(why, "TRAP event: wait %d result %u", ret, wr);
+        return -1;
+    }
     if (memcmp((void *)(dst->cpu + off), (void *)src->cpu, SECRET_LEN)) {
         sprintf(why, "own LINEAR_COPY did not land");
         return -1;
@@ -107,11 +117,6 @@ static int own_dma(KfdQueue *q, KfdBuf *src, KfdBuf *dst, uint32_t off,
                 *(volatile uint32_t *)(q->ptrs.cpu + 64),
                 (unsigned long long)kfdt_rptr(q),
                 (unsigned long long)q->wptr);
-        return -1;
-    }
-    ret = kfdt_event_wait(p, ev, 2000, &wr);
-    if (ret || wr != KFD_IOC_WAIT_RESULT_COMPLETE) {
-        sprintf(why, "TRAP event: wait %d result %u", ret, wr);
         return -1;
     }
     return 0;
@@ -235,6 +240,14 @@ static int worker(int i)
     if (own_dma(&q, &secret, &dst, 2048, &p, sig_ev, 0x600d, why)) {
         SETUP_FAIL("%s", why);
     }
+    /* My secret in my event page too (a page per KFD process) */
+    m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, p.fd,
+             EVENT_PAGE_OFFSET);
+    if (m == MAP_FAILED) {
+        SETUP_FAIL("event page mmap: %s", strerror(errno));
+    }
+    memcpy((char *)m + EVENT_PAGE_MARK(i), me->secret, SECRET_LEN);
+    munmap(m, 4096);
     me->secret_va = secret.va;
     me->secret_mmap = secret.mmap_offset;
     me->target_handle = target.handle;
@@ -249,15 +262,41 @@ sync_fail:
     }
 
     /* ---- attacks on the victim ---- */
-    /* I4: map the victim's object through my own file */
+    /*
+     * I4: map the victim's object through my own file (the device takes
+     * only offsets of objects this context allocated, whatever the host),
+     * then "the" event page: mine, unless all programs share one KFD
+     * process, when the victim's mark shows.
+     */
     m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, p.fd, v->secret_mmap);
-    if (m == MAP_FAILED) {
-        set_result(me, I4, R_ISOLATED, "mmap refused (%s)", strerror(errno));
-    } else if (!memcmp(m, v->secret, SECRET_LEN)) {
-        set_result(me, I4, R_BREACH, "read \"%.40s\"", (char *)m);
-        munmap(m, 4096);
+    if (m != MAP_FAILED && !memcmp(m, v->secret, SECRET_LEN)) {
+        set_result(me, I4, R_BREACH, "read \"%.40s\" through its object",
+                   (char *)m);
+    } else if (m != MAP_FAILED) {
+        set_result(me, I4, R_ERROR, "its object's offset mapped something");
     } else {
-        set_result(me, I4, R_ERROR, "mapped something else");
+        int err = errno;
+        char *ep = mmap(NULL, 4096, PROT_READ, MAP_SHARED, p.fd,
+                        EVENT_PAGE_OFFSET);
+
+        if (ep == MAP_FAILED) {
+            set_result(me, I4, R_ERROR, "my event page: %s", strerror(errno));
+        } else if (!memcmp(ep + EVENT_PAGE_MARK(vi),
+                           v->secret, SECRET_LEN)) {
+            set_result(me, I4, R_BREACH,
+                       "object refused (%s), read \"%.40s\" in the event "
+                       "page", strerror(err),
+                       ep + EVENT_PAGE_MARK(vi));
+        } else {
+            set_result(me, I4, R_ISOLATED,
+                       "object refused (%s), event page is my own",
+                       strerror(err));
+        }
+        if (ep != MAP_FAILED) {
+            munmap(ep, 4096);
+        }
+    }
+    if (m != MAP_FAILED) {
         munmap(m, 4096);
     }
 
@@ -285,7 +324,9 @@ sync_fail:
     kfdt_copy(&q, v->secret_va, dst.va, SECRET_LEN);
     kfdt_fence(&q, q.ptrs.va + 128, 0xbad);
     kfdt_kick(&q);
-    ret = kfdt_event_wait(&p, mem_ev, legacy ? 200 : 5000, &wr);
+    /* Until the copy ran (the fence landed) or faulted (memory event) */
+    ret = kfdt_settle(&p, q.ptrs.cpu + 128, 0xbad, mem_ev, 5000, &wr);
+    ret = ret == 1 ? 0 : ret ? ret : -EAGAIN;
     if (!memcmp((void *)dst.cpu, v->secret, SECRET_LEN)) {
         set_result(me, I3, R_BREACH, "copied \"%.40s\"", (char *)dst.cpu);
     } else {

@@ -348,4 +348,32 @@ static inline int kfdt_event_wait(KfdProc *p, uint32_t id, uint32_t ms,
     return ret;
 }
 
+/*
+ * The device's DMA engine runs after a doorbell, not during it: wait until
+ * the 32-bit fence at @fence reads @val (the packets before it ran) or
+ * event @ev fires (a fault, or a TRAP), for at most @ms.  0 when the
+ * fence landed, 1 when the event fired (*result), -ETIMEDOUT or -errno.
+ */
+static inline int kfdt_settle(KfdProc *p, volatile uint8_t *fence,
+                              uint32_t val, uint32_t ev, uint32_t ms,
+                              uint32_t *result)
+{
+    uint32_t waited;
+    int ret;
+
+    for (waited = 0; waited < ms; waited += 20) {
+        if (*(volatile uint32_t *)fence == val) {
+            return 0;
+        }
+        ret = kfdt_event_wait(p, ev, 20, result);
+        if (ret) {
+            return ret;
+        }
+        if (*result == KFD_IOC_WAIT_RESULT_COMPLETE) {
+            return 1;
+        }
+    }
+    return *(volatile uint32_t *)fence == val ? 0 : -ETIMEDOUT;
+}
+
 #endif

@@ -28,4 +28,19 @@ insmod /amdkfd_mc.ko && ok "insmod again" || bad "insmod again"
 t=0
 while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 kfd-lifetime use || fail=1
+
+# Removal while threads keep the driver busy (ioctls with DMA payloads,
+# mmap cycles, an endless wait, opens): every thread must end, no oops.
+kfd-lifetime storm &
+s=$!
+t=0
+while [ ! -e /tmp/lt.storm ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+bdf=$(basename "$(ls -d /sys/bus/pci/drivers/amdkfd_mc/0000:* | head -n 1)")
+echo 1 > "/sys/bus/pci/devices/$bdf/remove" && ok "device removed under load"
+wait $s && ok "every thread ended after the removal" || bad "every thread ended after the removal"
+echo 1 > /sys/bus/pci/rescan
+t=0
+while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
+kfd-lifetime use || fail=1
+/tests/run-leaks.sh || bad "nothing left behind"
 exit $fail

@@ -62,6 +62,9 @@ build_guest() {
 
 # boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: boot the guest with
 # -device amdkfd-mc,backend=sim$DEVICE_OPTS and run TESTS (comma separated).
+# Freed slab objects are poisoned (slub_debug=P), so that a use after free
+# in the driver reads a non-canonical pointer and oopses instead of
+# working by luck.
 boot() {
 	blog=$1 dopts=$2 tests=$3 tmo=${4:-240}
 	[ -x "$QEMU_BIN" ] || die "no QEMU at $QEMU_BIN"
@@ -70,15 +73,15 @@ boot() {
 		[ -d "$d" ] && L="$L -L $d"
 	done
 	# shellcheck disable=SC2086
-	# One TCG thread by default: multi-threaded TCG has, rarely, hit
-	# iotlb_to_section and msix-table assertions in QEMU core and one hang
-	# while the device remapped its window under the other vCPU.
-	# AKMC_TCG_THREAD=multi brings that configuration back, to chase it.
-	timeout -k 10 "$tmo" "$QEMU_BIN" $L -machine q35 -accel tcg,thread=${AKMC_TCG_THREAD:-single} -cpu max \
+	# Multi-threaded TCG, one thread per vCPU, as users run it.  (The
+	# first window, which changed the memory topology at every map, made
+	# it hit QEMU-core assertions; AKMC_TCG_THREAD=single is the fallback
+	# to tell such a QEMU-core problem from ours.)
+	timeout -k 10 "$tmo" "$QEMU_BIN" $L -machine q35 -accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
 		-smp 2 -m 1024 -nographic -nodefaults -serial stdio -no-reboot \
 		-net none -device "amdkfd-mc,backend=sim$dopts" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 quiet akmc.run=$tests ${AKMC_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.run=$tests ${AKMC_APPEND:-}" \
 		< /dev/null > "$blog" 2>&1 || true
 	grep -q '^@@AKMC-END' "$blog"
 }

@@ -34,9 +34,15 @@ for t in $(echo "$run" | tr ',' ' '); do
 	[ $rc -eq 0 ] || res=FAIL
 	echo "@@AKMC-RESULT $t $res rc=$rc t=$(awk "BEGIN { print $e - $s }") up=$e"
 done
-if dmesg | grep -q -E 'BUG:|WARNING:|Oops|general protection'; then
+# Oopses, warnings, slab corruption (slub_debug), list corruption and hung
+# tasks fail the run; RCU stalls (a starved host CPU under TCG) are noted.
+bad='BUG:|BUG [^ ]+ \(|WARNING:|Oops|general protection|Poison overwritten|corruption|blocked for more than'
+if dmesg | grep -q -E "$bad"; then
 	echo "@@AKMC-RESULT kernel-log FAIL rc=1 t=0 up=$(up)"
-	dmesg | grep -A 20 -E 'BUG:|WARNING:|Oops|general protection' | head -n 60
+	dmesg | grep -A 20 -E "$bad" | head -n 60
+fi
+if dmesg | grep -q 'rcu.*stall'; then
+	echo "@@AKMC-NOTE rcu-stall $(dmesg | grep -c 'rcu.*stall')"
 fi
 echo "@@AKMC-END up=$(up)"
 sync

@@ -13,6 +13,9 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tests" \
 	"$root/lib" "$root/lib64" "$root/tmp"
+# mktemp -d made the root 0700: unprivileged guest tests need to reach /
+chmod 755 "$root"
+chmod 1777 "$root/tmp"
 cp "$busybox" "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
 chmod 755 "$root/init"

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * amdkfd-mc guest driver: KFD ioctls forwarded as OP_IOCTL
+ *
+ * Any 'K' request is copied into a payload: the argument structure, then,
+ * 8-byte aligned, the array behind its embedded pointer for the requests
+ * that have one (GET_PROCESS_APERTURES_NEW, MAP/UNMAP_MEMORY_TO_GPU,
+ * WAIT_EVENTS), with the pointer replaced by the array's byte offset in
+ * the payload.  The reply is copied back whatever the KFD's result, as
+ * the kernel does, with the caller's pointer restored.  The device is the
+ * policy point (allowlist, refusals); here only sizes are bounded.
+ *
+ * Copyright (c) 2026 The amdkfd-mc authors
+ */
+
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/kfd_ioctl.h>
+
+#include "akmc.h"
+
+/* Largest argument structure accepted (the KFD's are far smaller) */
+#define AKMC_IOCTL_MAX_ARG	4096
+
+/*
+ * The embedded pointer of a request: where it is in the argument
+ * structure, the count that sizes its array and the element size.
+ */
+struct akmc_ptr_desc {
+	u32 ptr_off;
+	u32 count_off;
+	u32 elem;
+	u32 max;
+	bool copy_in;
+	bool copy_out;
+	bool clamp;	/* a larger count is cut to max, not refused */
+};
+
+static bool akmc_ptr_of(unsigned int cmd, struct akmc_ptr_desc *d)
+{
+	switch (cmd) {
+	case AMDKFD_IOC_GET_PROCESS_APERTURES_NEW:
+		/* The KFD fills at most as many records as nodes exist */
+		*d = (struct akmc_ptr_desc) {
+			offsetof(struct kfd_ioctl_get_process_apertures_new_args,
+				 kfd_process_device_apertures_ptr),
+			offsetof(struct kfd_ioctl_get_process_apertures_new_args,
+				 num_of_nodes),
+			sizeof(struct kfd_process_device_apertures),
+			AMDKFD_MC_MAX_NODES, false, true, true };
+		return true;
+	case AMDKFD_IOC_MAP_MEMORY_TO_GPU:
+	case AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU:
+		*d = (struct akmc_ptr_desc) {
+			offsetof(struct kfd_ioctl_map_memory_to_gpu_args,
+				 device_ids_array_ptr),
+			offsetof(struct kfd_ioctl_map_memory_to_gpu_args,
+				 n_devices),
+			sizeof(u32), 64, true, false, false };
+		return true;
+	case AMDKFD_IOC_WAIT_EVENTS:
+		/* 24 + 4096 * 48 bytes: within AMDKFD_MC_MAX_PAYLOAD */
+		*d = (struct akmc_ptr_desc) {
+			offsetof(struct kfd_ioctl_wait_events_args, events_ptr),
+			offsetof(struct kfd_ioctl_wait_events_args, num_events),
+			sizeof(struct kfd_event_data), KFD_SIGNAL_EVENT_LIMIT,
+			true, true, false };
+		return true;
+	default:
+		return false;
+	}
+}
+
+static_assert(ALIGN(sizeof(struct kfd_ioctl_wait_events_args), 8) +
+	      KFD_SIGNAL_EVENT_LIMIT * sizeof(struct kfd_event_data) <=
+	      AMDKFD_MC_MAX_PAYLOAD);
+
+/* Where the array goes and how big the payload is */
+struct akmc_layout {
+	struct akmc_ptr_desc pd;
+	bool has_ptr;
+	void __user *uptr;
+	u32 count;
+	u32 arr_off;
+	u32 arr_len;
+	u32 len;
+};
+
+/* Lays out the payload for the argument @arg of @size bytes */
+static int akmc_layout(unsigned int cmd, u8 *arg, u32 size,
+		       struct akmc_layout *l)
+{
+	u32 *pcount;
+
+	memset(l, 0, sizeof(*l));
+	l->len = size;
+	if (!akmc_ptr_of(cmd, &l->pd) || size < l->pd.ptr_off + 8 ||
+	    size < l->pd.count_off + 4)
+		return 0;
+	l->has_ptr = true;
+	l->uptr = u64_to_user_ptr(*(u64 *)(arg + l->pd.ptr_off));
+	pcount = (u32 *)(arg + l->pd.count_off);
+	if (*pcount > l->pd.max) {
+		if (!l->pd.clamp)
+			return -EINVAL;
+		*pcount = l->pd.max;
+	}
+	l->count = *pcount;
+	l->arr_off = ALIGN(size, 8);
+	l->arr_len = l->count * l->pd.elem;
+	l->len = l->arr_off + l->arr_len;
+	if (l->len > AMDKFD_MC_MAX_PAYLOAD)
+		return -EINVAL;
+	return 0;
+}
+
+long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct akmc_file *kf = filp->private_data;
+	struct akmc_dev *dev = kf->dev;
+	void __user *uarg = (void __user *)arg;
+	struct amdkfd_mc_cmd c = {
+		.opcode = AMDKFD_MC_OP_IOCTL,
+		.ctx_id = kf->ctx_id,
+		.arg0 = cmd,
+	};
+	u8 argbuf[64] __aligned(8);
+	const struct amdkfd_mc_cpl *cpl;
+	u32 size = _IOC_SIZE(cmd);
+	struct akmc_req *req = NULL;
+	struct akmc_layout l;
+	u8 *a = argbuf, *buf;
+	long ret;
+
+	if (_IOC_TYPE(cmd) != AMDKFD_IOCTL_BASE)
+		return -ENOTTY;
+	/* As the KFD does: a child cannot use its parent's context */
+	if (!akmc_same_process(kf))
+		return -EBADF;
+	if (size > AKMC_IOCTL_MAX_ARG)
+		return -EINVAL;
+	/* The device went away (its context with it) */
+	if (!READ_ONCE(kf->ctx_alive))
+		return -ENODEV;
+
+	if (size > sizeof(argbuf)) {
+		a = kmalloc(size, GFP_KERNEL);
+		if (!a)
+			return -ENOMEM;
+	}
+	memset(a, 0, size);
+	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(a, uarg, size)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ret = akmc_layout(cmd, a, size, &l);
+	if (ret)
+		goto out;
+
+	req = akmc_req_new(dev, l.len);
+	if (!req) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	buf = akmc_req_payload(req);
+	if (size)
+		memcpy(buf, a, size);
+	if (l.has_ptr) {
+		if (l.pd.copy_in && l.arr_len &&
+		    copy_from_user(buf + l.arr_off, l.uptr, l.arr_len)) {
+			ret = -EFAULT;
+			goto out;
+		}
+		*(u64 *)(buf + l.pd.ptr_off) = l.count ? l.arr_off : 0;
+	}
+
+	ret = akmc_req_run(req, kf->proc, &c, AKMC_RUN_KILLABLE |
+			   (cmd == AMDKFD_IOC_WAIT_EVENTS ? AKMC_RUN_WAIT : 0));
+	if (ret)
+		goto out;
+	cpl = akmc_req_cpl(req);
+	/* S_NO_RESOURCES (a limit of the context or device): ENOSPC */
+	ret = akmc_status_errno(cpl);
+	if (!ret)
+		ret = cpl->result < 0 && cpl->result >= -MAX_ERRNO ?
+		      cpl->result : 0;
+	if (cpl->status != AMDKFD_MC_S_OK)
+		goto out;
+
+	/* Copied back whatever the result, as the kernel does */
+	if (l.has_ptr) {
+		*(u64 *)(buf + l.pd.ptr_off) = (u64)(uintptr_t)l.uptr;
+		if (l.pd.copy_out && l.arr_len &&
+		    copy_to_user(l.uptr, buf + l.arr_off, l.arr_len))
+			ret = -EFAULT;
+	}
+	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))
+		ret = -EFAULT;
+out:
+	dev_dbg(&dev->pdev->dev, "ctx %#x ioctl %#x (nr %#x): %ld\n",
+		kf->ctx_id, cmd, _IOC_NR(cmd), ret);
+	if (req)
+		akmc_req_put(req);
+	if (a != argbuf)
+		kfree(a);
+	return ret;
+}
