@@ -150,6 +150,7 @@ static void test_guest_memory_bad_input(void)
     struct amdkfd_mc_guest_range r[5];
     struct amdkfd_mc_cmd cmd;
     struct amdkfd_mc_cpl cpl;
+    struct amdkfd_mc_device_info info;
     uint64_t handle, win_offset, map_id;
     int32_t result;
     AkmcProc a, b;
@@ -212,10 +213,20 @@ static void test_guest_memory_bad_input(void)
     };
     g_assert_cmpuint(akmc_exec(d, &cmd, &cpl), ==,
                      AMDKFD_MC_S_INVALID_ARGUMENT);
-    /* over the context's bytes */
+    /* one object over what DEVICE_INFO says; two over the context's bytes */
+    g_assert_cmpuint(akmc_device_info(d, &info), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpuint(le32_to_cpu(info.guest_obj_max_ranges), ==, 4);
+    g_assert_cmpuint(le64_to_cpu(info.guest_obj_max_bytes), ==, 64 * KiB);
     r[0] = (struct amdkfd_mc_guest_range) { guest_pages(d, 17), 17 * 4096 };
     g_assert_cmpuint(try_alloc(&a, VA_GUEST, 17 * 4096, r, 1), ==,
-                     AMDKFD_MC_S_NO_RESOURCES);
+                     AMDKFD_MC_S_INVALID_ARGUMENT);
+    r[0].len = 12 * 4096;
+    g_assert_cmpuint(akmc_guest_alloc(&a, VA_GUEST, 12 * 4096, r, 1, &handle,
+                                      &result), ==, AMDKFD_MC_S_OK);
+    r[1] = (struct amdkfd_mc_guest_range) { guest_pages(d, 8), 8 * 4096 };
+    g_assert_cmpuint(try_alloc(&a, VA_GUEST + 0x100000, 8 * 4096, &r[1], 1),
+                     ==, AMDKFD_MC_S_NO_RESOURCES);
+    g_assert_cmpint(akmc_handle_free(&a, handle), ==, 0);
 
     /* A's pages are A's: B cannot register them, A can twice */
     r[0] = (struct amdkfd_mc_guest_range) { pa, 8192 };

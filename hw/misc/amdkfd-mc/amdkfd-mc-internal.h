@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "dma.h"
 
+/* What the device can do; GUEST_MEMORY only if the backend can too */
 #define AMDKFD_MC_FEATURES (AMDKFD_MC_FEATURE_MSIX | AMDKFD_MC_FEATURE_IOCTL | \
                             AMDKFD_MC_FEATURE_WINDOW | \
                             AMDKFD_MC_FEATURE_TOPOLOGY | \

@@ -184,6 +184,10 @@ struct AmdkfdMcState {
     GArray *guest_segs;         /* owners of guest pages in objects */
     uint64_t guest_bytes;
     uint32_t guest_ranges;      /* RAM ranges of all guest objects */
+    uint32_t features;          /* AMDKFD_MC_FEATURE_*, fixed at realize */
+    /* the largest guest memory object, 0 ranges if there can be none */
+    uint32_t guest_obj_max_ranges;
+    uint64_t guest_obj_max_bytes;
     uint32_t guest_objects;     /* RAM discard is off while non-zero */
 
     Error *migration_blocker;

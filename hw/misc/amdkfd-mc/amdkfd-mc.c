@@ -32,7 +32,7 @@ static uint64_t amdkfd_mc_regs_read(void *opaque, hwaddr addr, unsigned size)
         val = AMDKFD_MC_ABI_MAJOR << 16 | AMDKFD_MC_ABI_MINOR;
         break;
     case AMDKFD_MC_REG_FEATURES:
-        val = AMDKFD_MC_FEATURES;
+        val = s->features;
         break;
     case AMDKFD_MC_REG_MAX_CONTEXTS:
         val = s->limits.max_contexts;
@@ -195,6 +195,30 @@ static void amdkfd_mc_read_caches_links(AmdkfdMcState *s)
     }
 }
 
+/*
+ * The largest guest memory object: the device's limits and the backend's
+ * (the host's udmabuf); none at all if the backend cannot make them
+ */
+static void amdkfd_mc_guest_limits(AmdkfdMcState *s)
+{
+    uint32_t ranges = 0;
+    uint64_t bytes = 0;
+
+    s->features = AMDKFD_MC_FEATURES;
+    if (!s->be_ops->import_guest ||
+        !s->be_ops->guest_limits(s->be, &ranges, &bytes) || !ranges ||
+        bytes < AMDKFD_MC_WINDOW_PAGE) {
+        s->features &= ~AMDKFD_MC_FEATURE_GUEST_MEMORY;
+        s->guest_obj_max_ranges = 0;
+        s->guest_obj_max_bytes = 0;
+        return;
+    }
+    s->guest_obj_max_ranges = MIN(ranges, s->limits.obj_max_guest_ranges);
+    s->guest_obj_max_bytes = QEMU_ALIGN_DOWN(MIN(bytes,
+                                                 s->limits.ctx_max_guest),
+                                             AMDKFD_MC_WINDOW_PAGE);
+}
+
 /* Host mappings (VMAs) left for the rest of QEMU */
 #define AMDKFD_MC_QEMU_VMAS 8192
 
@@ -317,6 +341,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
         s->node_gpu_id[i] = node.gpu_id;
     }
     amdkfd_mc_read_caches_links(s);
+    amdkfd_mc_guest_limits(s);
 
     error_setg(&s->migration_blocker, "amdkfd-mc: the host GPU contexts "
                "of a guest cannot be migrated");

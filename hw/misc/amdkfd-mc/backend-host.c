@@ -863,6 +863,32 @@ static int host_import_guest(AmdkfdMcBackendFile *f,
     return ret;
 }
 
+/*
+ * udmabuf bounds one buffer: list_limit ranges and size_limit_mb MiB (1024
+ * and 64 by default); the guest driver splits larger objects
+ */
+static bool host_guest_limits(AmdkfdMcBackend *be, uint32_t *max_ranges,
+                              uint64_t *max_bytes)
+{
+    const char *params = "/sys/module/udmabuf/parameters";
+    uint64_t list = 0, size_mb = 0;
+    int fd = qemu_open_old("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+
+    if (fd < 0) {
+        return false;
+    }
+    close(fd);
+    if (!host_read_u64(params, "list_limit", "", &list) || !list) {
+        list = 1024;
+    }
+    if (!host_read_u64(params, "size_limit_mb", "", &size_mb) || !size_mb) {
+        size_mb = 64;
+    }
+    *max_ranges = MIN(list, UINT32_MAX);
+    *max_bytes = size_mb * 1024 * 1024;
+    return true;
+}
+
 static int host_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
                                uint64_t byte_offset, uint64_t value)
 {
@@ -905,6 +931,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_host = {
     .ctx_info = host_ctx_info,
     .mmap = host_mmap,
     .import_guest = host_import_guest,
+    .guest_limits = host_guest_limits,
     .doorbell_write = host_doorbell_write,
     .cancel_waits = host_cancel_waits,
     .node_info = host_node_info,

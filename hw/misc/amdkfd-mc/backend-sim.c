@@ -221,6 +221,15 @@ static int sim_import_guest(AmdkfdMcBackendFile *f, const AmdkfdMcGuestPages *p,
     return ret;
 }
 
+/* The model has no limit of its own: the device's properties bound it */
+static bool sim_guest_limits(AmdkfdMcBackend *be, uint32_t *max_ranges,
+                             uint64_t *max_bytes)
+{
+    *max_ranges = UINT32_MAX;
+    *max_bytes = UINT64_MAX;
+    return true;
+}
+
 static int sim_doorbell_write(AmdkfdMcBackendFile *f, uint64_t offset,
                               uint64_t byte_offset, uint64_t value)
 {
@@ -431,6 +440,7 @@ const AmdkfdMcBackendOps amdkfd_mc_backend_sim = {
     .mmap_traps = sim_mmap_traps,
     .mmap = sim_mmap,
     .import_guest = sim_import_guest,
+    .guest_limits = sim_guest_limits,
     .doorbell_write = sim_doorbell_write,
     .cancel_waits = sim_cancel_waits,
     .node_info = sim_node_info,

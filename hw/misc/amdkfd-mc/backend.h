@@ -143,6 +143,13 @@ typedef struct AmdkfdMcBackendOps {
      */
     int (*drm_info)(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
                     void *buf, uint32_t len);
+    /*
+     * The largest guest memory object the backend can make, in ranges
+     * and bytes (the host's udmabuf limits); called at realize, only if
+     * import_guest is set.  False if guest memory cannot work at all.
+     */
+    bool (*guest_limits)(AmdkfdMcBackend *be, uint32_t *max_ranges,
+                         uint64_t *max_bytes);
     /* Contexts the backend holds (a primary counts once), for leak checks */
     uint32_t (*live_contexts)(AmdkfdMcBackend *be);
 } AmdkfdMcBackendOps;

@@ -51,12 +51,14 @@ static uint32_t amdkfd_mc_cmd_device_info(AmdkfdMcState *s,
     struct amdkfd_mc_device_info info = {
         .abi_version = cpu_to_le32(AMDKFD_MC_ABI_MAJOR << 16 |
                                    AMDKFD_MC_ABI_MINOR),
-        .features = cpu_to_le32(AMDKFD_MC_FEATURES),
+        .features = cpu_to_le32(s->features),
         .max_contexts = cpu_to_le32(s->limits.max_contexts),
         .live_contexts = cpu_to_le32(s->live_contexts),
         .backend = cpu_to_le32(s->be_ops->kind),
         .num_nodes = cpu_to_le32(s->num_nodes),
         .window_size = cpu_to_le64(s->window_size),
+        .guest_obj_max_ranges = cpu_to_le32(s->guest_obj_max_ranges),
+        .guest_obj_max_bytes = cpu_to_le64(s->guest_obj_max_bytes),
     };
     uint32_t major = 0, minor = 0;
 

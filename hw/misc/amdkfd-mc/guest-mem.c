@@ -362,7 +362,7 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     uint32_t i, n, status;
     uint64_t total = 0;
 
-    if (!s->be_ops->import_guest) {
+    if (!(s->features & AMDKFD_MC_FEATURE_GUEST_MEMORY)) {
         return AMDKFD_MC_S_NOT_SUPPORTED;
     }
     if (cmd->payload_len < sizeof(*le)) {
@@ -376,7 +376,7 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     le = (const void *)buf;
     n = le32_to_cpu(le->num_ranges);
     if (le->flags || le->reserved[0] || le->reserved[1] || !le->size ||
-        !n || n > s->limits.obj_max_guest_ranges ||
+        !n || n > s->guest_obj_max_ranges ||
         cmd->payload_len < sizeof(*le) +
                            (uint64_t)n * sizeof(struct amdkfd_mc_guest_range)) {
         return AMDKFD_MC_S_INVALID_ARGUMENT;
@@ -414,6 +414,8 @@ uint32_t amdkfd_mc_cmd_alloc_guest(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     /* the ranges are the object, nothing more, nothing less */
     if (g->hdr.size > UINT64_MAX - (PAGE - 1) ||
         total != ROUND_UP(g->hdr.size, PAGE) ||
+        total > s->guest_obj_max_bytes ||
+        g->ram->len > s->guest_obj_max_ranges ||
         amdkfd_mc_node_index(s, g->hdr.gpu_id) < 0) {
         status = AMDKFD_MC_S_INVALID_ARGUMENT;
         goto fail;

@@ -35,7 +35,7 @@
 
 /* ABI version: major changes are incompatible, minor ones add features */
 #define AMDKFD_MC_ABI_MAJOR             2
-#define AMDKFD_MC_ABI_MINOR             0
+#define AMDKFD_MC_ABI_MINOR             1
 #define AMDKFD_MC_MAGIC                 0x434d4b41  /* "AKMC" */
 
 /*
@@ -178,7 +178,11 @@ struct amdkfd_mc_device_info {
     uint32_t kfd_minor;
     uint32_t num_nodes;         /* GPU nodes exported to the guest */
     uint64_t window_size;
-    uint64_t reserved[3];
+    /* ABI 2.1: one OP_ALLOC_GUEST_MEMORY object at most (0: unsupported) */
+    uint32_t guest_obj_max_ranges;
+    uint32_t reserved0;
+    uint64_t guest_obj_max_bytes;
+    uint64_t reserved[1];
 };
 
 #define AMDKFD_MC_BACKEND_SIM           1
