@@ -32,14 +32,14 @@ if prog=$("$top/scripts/build-qtest-client.sh" "$QEMU_BUILD" "$BENCH_BUILD/host"
 	grep -v -E '^# (random seed|starting QEMU)' "$BENCH_BUILD/host/akmc-bench.out"
 	if [ $rc != 0 ]; then
 		tail -n 5 "$BENCH_BUILD/host/akmc-bench.err" >&2
-		for f in command-throughput context-scaling head-of-line \
+		for f in device-cost context-scaling head-of-line \
 			window-map-rate window-destroy window-rss; do
 			grep -q "^$f:" "$BENCH_BUILD/host/akmc-bench.out" ||
 				echo "$f: unavailable (akmc-bench failed; see $BENCH_BUILD/host/akmc-bench.err)"
 		done
 	fi
 else
-	echo "command-throughput: unavailable (akmc-bench did not build)"
+	echo "device-cost: unavailable (akmc-bench did not build)"
 	echo "context-scaling: unavailable (akmc-bench did not build)"
 	echo "head-of-line: unavailable (akmc-bench did not build)"
 	rc=1

@@ -62,9 +62,12 @@ struct AmdkfdMcAsync {
 #define AMDKFD_MC_ASYNC_BYTES_MAX   (32 * 1024 * 1024)
 
 /* Commands one run of the ring's bottom half executes before it yields */
-#define AMDKFD_MC_BH_BUDGET         256
+#define AMDKFD_MC_BH_BUDGET         1024
 
 /* ring.c */
+/* At realize and unrealize: follow changes of the device's view of memory */
+void amdkfd_mc_ring_init(AmdkfdMcState *s);
+void amdkfd_mc_ring_fini(AmdkfdMcState *s);
 void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val);
 void amdkfd_mc_ring_doorbell(AmdkfdMcState *s, uint32_t tail);
 void amdkfd_mc_ring_cq_head(AmdkfdMcState *s, uint32_t head);
@@ -148,6 +151,8 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
 #define AMDKFD_MC_S_ASYNC 0xffffffffu
 uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                          const struct amdkfd_mc_cmd *cmd, int32_t *result);
+/* At unrealize */
+void amdkfd_mc_ioctl_fini(AmdkfdMcState *s);
 
 /* guest-mem.c: memory objects of guest RAM */
 void amdkfd_mc_guest_init(AmdkfdMcState *s);

@@ -14,6 +14,7 @@
 #include "hw/misc/amdkfd-mc-abi.h"
 #include "qemu/queue.h"
 #include "qemu/thread.h"
+#include "dma.h"
 #include "range-alloc.h"
 #include "worker.h"
 
@@ -105,6 +106,10 @@ typedef struct AmdkfdMcRing {
     bool halted;
     bool posted;                /* a completion since the last interrupt */
     uint32_t inflight;          /* commands owed a completion slot */
+    /* the rings mapped once (unless a vIOMMU is in the way) */
+    AmdkfdMcDmaBuf sq_buf;
+    AmdkfdMcDmaBuf cq_buf;
+    bool mapped;
 } AmdkfdMcRing;
 
 /* Bounds on what a guest can make the device hold (properties) */
@@ -156,7 +161,12 @@ struct AmdkfdMcState {
     uint32_t irq_status;
     QEMUBH *ring_bh;
     bool unplugging;
+    /* the device's view of memory changed: check the rings again */
+    MemoryListener mem_listener;
+    bool mem_changed;
+    AmdkfdMcDmaCache payloads;  /* RAM around the last payload */
 
+    struct AmdkfdMcCall *inline_call;   /* ioctl.c: the one running now */
     /* commands in workers that are owed a completion, and orphans */
     QTAILQ_HEAD(, AmdkfdMcAsync) async;
     uint32_t nr_async;

@@ -375,6 +375,7 @@ static void amdkfd_mc_realize(PCIDevice *pdev, Error **errp)
     QTAILQ_INIT(&s->async);
     s->ring_bh = qemu_bh_new_guarded(amdkfd_mc_ring_process, s,
                                      &DEVICE(s)->mem_reentrancy_guard);
+    amdkfd_mc_ring_init(s);
     /*
      * Every context with work may need a thread of its own (its call may
      * block for long), and so may the end of each: the pool grows to
@@ -435,6 +436,8 @@ static void amdkfd_mc_exit(PCIDevice *pdev)
     amdkfd_mc_workers_destroy(&s->waiters);
     qemu_bh_delete(s->ring_bh);
     s->ring_bh = NULL;
+    amdkfd_mc_ring_fini(s);
+    amdkfd_mc_ioctl_fini(s);
     amdkfd_mc_ctx_table_free(s);
     amdkfd_mc_guest_fini(s);
     g_free(s->caches);

@@ -365,8 +365,11 @@ bool amdkfd_mc_cmd_execute(AmdkfdMcState *s, const struct amdkfd_mc_cmd *cmd,
         cpl->status = AMDKFD_MC_S_INVALID_ARGUMENT;
         return true;
     }
-    /* The whole payload is guest RAM, whatever part a reply fills */
-    if (cmd->payload_len &&
+    /*
+     * The whole payload is guest RAM, whatever part a reply fills
+     * (OP_IOCTL checks it as it maps it)
+     */
+    if (cmd->payload_len && cmd->opcode != AMDKFD_MC_OP_IOCTL &&
         !amdkfd_mc_dma_is_ram(amdkfd_mc_pci(s), cmd->payload_addr,
                               cmd->payload_len, true)) {
         cpl->status = AMDKFD_MC_S_DMA_ERROR;

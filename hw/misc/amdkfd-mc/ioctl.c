@@ -74,8 +74,6 @@ typedef struct AmdkfdMcCall {
     uint8_t *buf;               /* host copy of the payload */
     uint32_t len;               /* payload length */
     uint64_t payload_addr;
-    /* the uapi argument structure the backend gets, zero-extended */
-    uint64_t args[AMDKFD_MC_MAX_ARGS / 8];
     /* embedded pointers the marshaling rewrote, and their guest values */
     __u64 *ptr_field[2];        /* uapi type */
     uint64_t guest_ptr[2];
@@ -90,6 +88,8 @@ typedef struct AmdkfdMcCall {
     bool object_reserved;
     AmdkfdMcObject *unmapping;  /* UNMAP_MEMORY_FROM_GPU: its object */
     int ret;
+    /* the uapi argument structure the backend gets, zero-extended */
+    uint64_t args[AMDKFD_MC_MAX_ARGS / 8];
     uint64_t inline_buf[AMDKFD_MC_INLINE_PAYLOAD / 8];
 } AmdkfdMcCall;
 
@@ -607,6 +607,31 @@ static const AmdkfdMcIoctl *amdkfd_mc_ioctl_find(const AmdkfdMcIoctl *table,
     return NULL;
 }
 
+/* Forwarded requests by number, so that a command costs no search */
+#define AMDKFD_MC_IOCTL_NRS 64
+static const AmdkfdMcIoctl *amdkfd_mc_ioctl_by_nr[AMDKFD_MC_IOCTL_NRS];
+
+static void __attribute__((__constructor__)) amdkfd_mc_ioctl_index(void)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(amdkfd_mc_ioctls); i++) {
+        uint32_t nr = _IOC_NR(amdkfd_mc_ioctls[i].request);
+
+        assert(nr < AMDKFD_MC_IOCTL_NRS && !amdkfd_mc_ioctl_by_nr[nr]);
+        amdkfd_mc_ioctl_by_nr[nr] = &amdkfd_mc_ioctls[i];
+    }
+}
+
+static const AmdkfdMcIoctl *amdkfd_mc_ioctl_lookup(uint32_t request)
+{
+    const uint32_t mask = ~(uint32_t)(_IOC_SIZEMASK << _IOC_SIZESHIFT);
+    const AmdkfdMcIoctl *desc = _IOC_NR(request) < AMDKFD_MC_IOCTL_NRS ?
+                                amdkfd_mc_ioctl_by_nr[_IOC_NR(request)] : NULL;
+
+    return desc && (desc->request & mask) == (request & mask) ? desc : NULL;
+}
+
 static void amdkfd_mc_call_release(AmdkfdMcCall *call)
 {
     g_free(call->saved_ext);
@@ -616,8 +641,41 @@ static void amdkfd_mc_call_release(AmdkfdMcCall *call)
 }
 
 /*
+ * Guest payloads, through the device's cache of the RAM around the last
+ * one (valid until the device's view of memory changes), or checked piece
+ * by piece
+ */
+static bool amdkfd_mc_payload_read(AmdkfdMcState *s, uint64_t addr,
+                                   void *buf, uint32_t len)
+{
+    uint64_t off;
+
+    if (amdkfd_mc_dma_cache_get(&s->payloads, amdkfd_mc_pci(s), addr, len,
+                                &off)) {
+        amdkfd_mc_dma_buf_read(&s->payloads.buf, off, buf, len);
+        return true;
+    }
+    return amdkfd_mc_dma_is_ram(amdkfd_mc_pci(s), addr, len, true) &&
+           amdkfd_mc_dma_read(amdkfd_mc_pci(s), addr, buf, len);
+}
+
+static bool amdkfd_mc_payload_write(AmdkfdMcState *s, uint64_t addr,
+                                    const void *buf, uint32_t len)
+{
+    uint64_t off;
+
+    if (amdkfd_mc_dma_cache_get(&s->payloads, amdkfd_mc_pci(s), addr, len,
+                                &off)) {
+        amdkfd_mc_dma_buf_write(&s->payloads.buf, off, buf, len);
+        return true;
+    }
+    return amdkfd_mc_dma_write(amdkfd_mc_pci(s), addr, buf, len);
+}
+
+/*
  * After the backend: bookkeeping, undo the marshaling and, if @copy_back,
- * copy the payload back to the guest
+ * copy the payload back to the guest (checked again: what was RAM at
+ * submission may not be any more)
  */
 static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call, bool copy_back)
 {
@@ -633,12 +691,12 @@ static uint32_t amdkfd_mc_call_finish(AmdkfdMcCall *call, bool copy_back)
     /* at the caller's size; bytes past the uapi structure stay 0 */
     memcpy(call->buf, call->args,
            MIN(call->req_size, _IOC_SIZE(call->request)));
-    if (copy_back && (_IOC_DIR(call->request) & _IOC_READ) &&
-        !amdkfd_mc_dma_write(amdkfd_mc_pci(call->s), call->payload_addr,
-                             call->buf, call->len)) {
-        return AMDKFD_MC_S_DMA_ERROR;
+    if (!copy_back || !(_IOC_DIR(call->request) & _IOC_READ)) {
+        return AMDKFD_MC_S_OK;
     }
-    return AMDKFD_MC_S_OK;
+    return amdkfd_mc_payload_write(call->s, call->payload_addr, call->buf,
+                                   call->len) ?
+           AMDKFD_MC_S_OK : AMDKFD_MC_S_DMA_ERROR;
 }
 
 static void amdkfd_mc_call_run(AmdkfdMcWork *w)
@@ -684,13 +742,12 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
                          const struct amdkfd_mc_cmd *cmd, int32_t *result)
 {
     const AmdkfdMcIoctl *desc;
-    AmdkfdMcCall stack_call, *call = &stack_call;
+    AmdkfdMcCall *call;
     uint32_t request = cmd->arg0;
     uint32_t size = _IOC_SIZE(request), uapi;
     uint32_t status, i;
 
-    desc = amdkfd_mc_ioctl_find(amdkfd_mc_ioctls,
-                                ARRAY_SIZE(amdkfd_mc_ioctls), request);
+    desc = amdkfd_mc_ioctl_lookup(request);
     if (!desc) {
         desc = amdkfd_mc_ioctl_find(amdkfd_mc_refused_ioctls,
                                     ARRAY_SIZE(amdkfd_mc_refused_ioctls),
@@ -704,11 +761,21 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
         return AMDKFD_MC_S_INVALID_ARGUMENT;
     }
 
-    /* Only a call that outlives this function lives on the heap */
+    /*
+     * A call that outlives this function lives on the heap; the inline
+     * one in the device's own (the bottom half runs one command at a
+     * time), not on the stack, where a compiler that zeroes automatic
+     * variables would clear a kilobyte for every command
+     */
     if (desc->run != AMDKFD_MC_RUN_INLINE) {
         call = g_new(AmdkfdMcCall, 1);
+    } else {
+        if (!s->inline_call) {
+            s->inline_call = g_new(AmdkfdMcCall, 1);
+        }
+        call = s->inline_call;
     }
-    memset(call, 0, offsetof(AmdkfdMcCall, inline_buf));
+    /* every field, one by one: a memset would cost more than the rest */
     call->s = s;
     call->ctx = ctx;
     call->file = ctx->file;
@@ -717,23 +784,30 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     call->req_size = size;
     call->len = cmd->payload_len;
     call->payload_addr = cmd->payload_addr;
+    call->nr_ptrs = 0;
+    call->saved_ext = NULL;
+    call->count = 0;
     call->node = -1;
-    call->async.cpl.cookie = cmd->cookie;
-    if (call->len <= sizeof(call->inline_buf)) {
-        call->buf = (uint8_t *)call->inline_buf;
-        memset(call->buf, 0, call->len);
-    } else {
-        call->buf = g_malloc0(call->len);
-    }
+    call->fds_reserved = 0;
+    call->object_reserved = false;
+    call->unmapping = NULL;
+    call->ret = 0;
+    call->async.cpl = (struct amdkfd_mc_cpl) { .cookie = cmd->cookie };
+    call->buf = call->len <= sizeof(call->inline_buf) ?
+                (uint8_t *)call->inline_buf : g_malloc(call->len);
 
-    /* The whole payload is copied before anything looks at it */
-    if (call->len && !amdkfd_mc_dma_read(amdkfd_mc_pci(s), call->payload_addr,
-                                         call->buf, call->len)) {
+    /* The whole payload, writable guest RAM, is read before it is used */
+    if (call->len &&
+        !amdkfd_mc_payload_read(s, call->payload_addr, call->buf,
+                                call->len)) {
         status = AMDKFD_MC_S_DMA_ERROR;
         goto out;
     }
-    memset(call->args, 0, sizeof(call->args));
+    /* the backend and the marshaling read the uapi structure only */
     memcpy(call->args, call->buf, MIN(size, uapi));
+    if (size < uapi) {
+        memset((uint8_t *)call->args + size, 0, uapi - size);
+    }
     for (i = uapi; i < size; i++) {
         if (call->buf[i]) {
             /* a field this interface does not have: never guessed at */
@@ -768,8 +842,14 @@ uint32_t amdkfd_mc_ioctl(AmdkfdMcState *s, AmdkfdMcContext *ctx,
     status = amdkfd_mc_call_finish(call, true);
 out:
     amdkfd_mc_call_release(call);
-    if (call != &stack_call) {
+    if (call != s->inline_call) {
         g_free(call);
     }
     return status;
+}
+
+void amdkfd_mc_ioctl_fini(AmdkfdMcState *s)
+{
+    g_free(s->inline_call);
+    s->inline_call = NULL;
 }

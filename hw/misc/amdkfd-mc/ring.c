@@ -59,6 +59,66 @@ static uint64_t amdkfd_mc_cq_len(AmdkfdMcRing *r)
     return (uint64_t)r->entries * sizeof(struct amdkfd_mc_cpl);
 }
 
+/*
+ * The rings are mapped once when they are enabled and again when the
+ * device's view of memory changes (the listener says so): commands and
+ * completions are then plain copies, with no translation each.  Through a
+ * vIOMMU, whose mappings change without telling listeners, every access
+ * is translated and checked instead.
+ */
+static void amdkfd_mc_rings_unmap(AmdkfdMcRing *r)
+{
+    if (r->mapped) {
+        amdkfd_mc_dma_buf_destroy(&r->sq_buf);
+        amdkfd_mc_dma_buf_destroy(&r->cq_buf);
+        r->mapped = false;
+    }
+}
+
+static void amdkfd_mc_rings_map(AmdkfdMcState *s)
+{
+    AmdkfdMcRing *r = &s->ring;
+    PCIDevice *pdev = amdkfd_mc_pci(s);
+
+    amdkfd_mc_rings_unmap(r);
+    if (!amdkfd_mc_dma_buf_init(&r->sq_buf, pdev, r->sq_base,
+                                (uint64_t)r->entries *
+                                sizeof(struct amdkfd_mc_cmd), false)) {
+        return;
+    }
+    if (!amdkfd_mc_dma_buf_init(&r->cq_buf, pdev, r->cq_base,
+                                (uint64_t)r->entries *
+                                sizeof(struct amdkfd_mc_cpl), true)) {
+        amdkfd_mc_dma_buf_destroy(&r->sq_buf);
+        return;
+    }
+    r->mapped = true;
+}
+
+static void amdkfd_mc_mem_commit(MemoryListener *listener)
+{
+    AmdkfdMcState *s = container_of(listener, AmdkfdMcState, mem_listener);
+
+    s->mem_changed = true;
+}
+
+void amdkfd_mc_ring_init(AmdkfdMcState *s)
+{
+    s->mem_listener = (MemoryListener) {
+        .name = "amdkfd-mc",
+        .commit = amdkfd_mc_mem_commit,
+    };
+    memory_listener_register(&s->mem_listener,
+                             pci_get_address_space(amdkfd_mc_pci(s)));
+}
+
+void amdkfd_mc_ring_fini(AmdkfdMcState *s)
+{
+    amdkfd_mc_rings_unmap(&s->ring);
+    amdkfd_mc_dma_cache_drop(&s->payloads);
+    memory_listener_unregister(&s->mem_listener);
+}
+
 /* Both rings entirely in guest RAM (checked at enable and before use) */
 static bool amdkfd_mc_rings_in_ram(AmdkfdMcState *s)
 {
@@ -108,6 +168,7 @@ void amdkfd_mc_ring_stop(AmdkfdMcState *s)
     r->cq_head = r->cq_tail = 0;
     r->cq_phase = true;
     r->posted = false;
+    amdkfd_mc_rings_unmap(r);
     /*
      * Commands still running belong to the rings that are gone: they will
      * write no payload and post no completion (no DMA after a stop).
@@ -157,6 +218,7 @@ void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val)
     amdkfd_mc_ring_stop(s);
     s->ring.enabled = true;
     s->control |= AMDKFD_MC_CONTROL_ENABLE;
+    amdkfd_mc_rings_map(s);
     trace_amdkfd_mc_ring_enable(s->ring.sq_base, s->ring.cq_base,
                                 s->ring.entries);
 }
@@ -227,9 +289,23 @@ static void amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
         .sq_head = cpu_to_le32(r->sq_head),
         .flags = cpu_to_le32(r->cq_phase ? AMDKFD_MC_CPL_PHASE : 0),
     };
-    uint64_t addr = r->cq_base + (uint64_t)r->cq_tail * sizeof(le);
+    uint64_t off = (uint64_t)r->cq_tail * sizeof(le);
+    const size_t body = offsetof(struct amdkfd_mc_cpl, flags);
 
-    if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), addr, &le, sizeof(le))) {
+    QEMU_BUILD_BUG_ON(offsetof(struct amdkfd_mc_cpl, flags) !=
+                      sizeof(le) - sizeof(le.flags));
+    /* the phase goes last: a guest that sees it sees the whole record */
+    if (r->mapped) {
+        amdkfd_mc_dma_buf_write(&r->cq_buf, off, &le, body);
+        smp_wmb();
+        amdkfd_mc_dma_buf_write(&r->cq_buf, off + body, &le.flags,
+                                sizeof(le.flags));
+    } else if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), r->cq_base + off, &le,
+                                    body) ||
+               (smp_wmb(), !amdkfd_mc_dma_write(amdkfd_mc_pci(s),
+                                                r->cq_base + off + body,
+                                                &le.flags,
+                                                sizeof(le.flags)))) {
         amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
         return;
     }
@@ -243,10 +319,13 @@ static void amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
 static bool amdkfd_mc_fetch_cmd(AmdkfdMcState *s, struct amdkfd_mc_cmd *cmd)
 {
     AmdkfdMcRing *r = &s->ring;
-    uint64_t addr = r->sq_base + (uint64_t)r->sq_head * sizeof(*cmd);
+    uint64_t off = (uint64_t)r->sq_head * sizeof(*cmd);
     int i;
 
-    if (!amdkfd_mc_dma_read(amdkfd_mc_pci(s), addr, cmd, sizeof(*cmd))) {
+    if (r->mapped) {
+        amdkfd_mc_dma_buf_read(&r->sq_buf, off, cmd, sizeof(*cmd));
+    } else if (!amdkfd_mc_dma_read(amdkfd_mc_pci(s), r->sq_base + off, cmd,
+                                   sizeof(*cmd))) {
         amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
         return false;
     }
@@ -291,8 +370,17 @@ void amdkfd_mc_ring_process(void *opaque)
      * enabled.  Topology changes need the BQL, which this bottom half
      * holds until it is done.
      */
-    if (r->enabled && !r->halted && !amdkfd_mc_rings_in_ram(s)) {
-        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+    if (s->mem_changed) {
+        s->mem_changed = false;
+        amdkfd_mc_dma_cache_drop(&s->payloads);
+        amdkfd_mc_rings_unmap(r);
+    }
+    if (r->enabled && !r->halted && !r->mapped) {
+        if (!amdkfd_mc_rings_in_ram(s)) {
+            amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+        } else {
+            amdkfd_mc_rings_map(s);
+        }
     }
 
     /* Completions of commands that ran in workers, first */
