@@ -71,103 +71,6 @@ static void G_GNUC_NORETURN G_GNUC_PRINTF(1, 2) die(const char *fmt, ...)
     exit(2);
 }
 
-/* ---- batched ring access (the harness submits one command at a time) ---- */
-
-static void cmd_to_le(struct amdkfd_mc_cmd *le, const struct amdkfd_mc_cmd *c)
-{
-    int i;
-
-    *le = *c;
-    le->opcode = cpu_to_le16(c->opcode);
-    le->flags = cpu_to_le16(c->flags);
-    le->ctx_id = cpu_to_le32(c->ctx_id);
-    le->cookie = cpu_to_le64(c->cookie);
-    le->payload_addr = cpu_to_le64(c->payload_addr);
-    le->payload_len = cpu_to_le32(c->payload_len);
-    le->arg0 = cpu_to_le32(c->arg0);
-    le->arg1 = cpu_to_le64(c->arg1);
-    le->arg2 = cpu_to_le64(c->arg2);
-    for (i = 0; i < ARRAY_SIZE(le->reserved); i++) {
-        le->reserved[i] = cpu_to_le64(c->reserved[i]);
-    }
-}
-
-/* Place @n commands at SQ[sq_tail...] (wrapping) without ringing */
-static void ring_put(AkmcDev *d, const struct amdkfd_mc_cmd *cmds, uint32_t n)
-{
-    g_autofree struct amdkfd_mc_cmd *le = g_new(struct amdkfd_mc_cmd, n);
-    uint32_t i, first;
-
-    for (i = 0; i < n; i++) {
-        cmd_to_le(&le[i], &cmds[i]);
-    }
-    first = MIN(n, d->entries - d->sq_tail);
-    qtest_bufwrite(d->qts, d->sq + d->sq_tail * sizeof(*le), le,
-                   first * sizeof(*le));
-    if (first < n) {
-        qtest_bufwrite(d->qts, d->sq, le + first, (n - first) * sizeof(*le));
-    }
-}
-
-static bool cpl_ready(AkmcDev *d, uint32_t i)
-{
-    uint32_t pos = (d->cq_head + i) % d->entries;
-    bool phase = (d->cq_head + i < d->entries) ? d->phase : !d->phase;
-    struct amdkfd_mc_cpl c;
-
-    qtest_memread(d->qts, d->cq + pos * sizeof(c) + 28, &c.flags,
-                  sizeof(c.flags));
-    return !!(le32_to_cpu(c.flags) & AMDKFD_MC_CPL_PHASE) == phase;
-}
-
-/*
- * Ring the doorbell for the @n commands after sq_tail (already in the
- * ring) and busy-poll until the last of their completions is visible; all
- * must be synchronous commands, which complete in order.  Returns the
- * nanoseconds from the doorbell write to the completion seen.  Then the
- * completions are read into @cpls (if not NULL) and consumed.
- */
-static int64_t ring_run(AkmcDev *d, uint32_t n, struct amdkfd_mc_cpl *cpls)
-{
-    int64_t t0, t1, deadline;
-    uint32_t i, first;
-
-    g_assert(n >= 1 && n <= d->entries - 1);
-    d->sq_tail = (d->sq_tail + n) % d->entries;
-    t0 = now_ns();
-    deadline = t0 + 30 * 1000000000LL;
-    akmc_writel(d, AMDKFD_MC_REG_SQ_TAIL, d->sq_tail);
-    while (!cpl_ready(d, n - 1)) {
-        if (now_ns() > deadline) {
-            die("no completion within 30 s (ERROR=0x%x STATUS=0x%x)",
-                akmc_readl(d, AMDKFD_MC_REG_ERROR),
-                akmc_readl(d, AMDKFD_MC_REG_STATUS));
-        }
-    }
-    t1 = now_ns();
-    if (cpls) {
-        first = MIN(n, d->entries - d->cq_head);
-        qtest_bufread(d->qts, d->cq + d->cq_head * sizeof(*cpls), cpls,
-                      first * sizeof(*cpls));
-        if (first < n) {
-            qtest_bufread(d->qts, d->cq, cpls + first,
-                          (n - first) * sizeof(*cpls));
-        }
-        for (i = 0; i < n; i++) {
-            cpls[i].cookie = le64_to_cpu(cpls[i].cookie);
-            cpls[i].status = le32_to_cpu(cpls[i].status);
-            cpls[i].result = le32_to_cpu(cpls[i].result);
-            cpls[i].value = le64_to_cpu(cpls[i].value);
-        }
-    }
-    if (d->cq_head + n >= d->entries) {
-        d->phase = !d->phase;
-    }
-    d->cq_head = (d->cq_head + n) % d->entries;
-    akmc_writel(d, AMDKFD_MC_REG_CQ_HEAD, d->cq_head);
-    return t1 - t0;
-}
-
 static AkmcDev *bench_start(const char *opts, uint32_t entries)
 {
     AkmcDev *d = akmc_start(opts);
@@ -262,11 +165,11 @@ static double ring_rate(AkmcDev *d, const struct amdkfd_mc_cmd *cmd,
         cmds[i].cookie = i;
     }
     d->sq_tail = akmc_readl(d, AMDKFD_MC_REG_SQ_HEAD);
-    ring_put(d, cmds, RING_ENTRIES);
+    akmc_ring_put(d, cmds, RING_ENTRIES);
     g_assert_cmpuint(d->sq_tail, ==, d->cq_head);
 
     /* Warm up, and check that every command really ran */
-    ring_run(d, BATCH_MAX, cpls);
+    akmc_ring_run(d, BATCH_MAX, cpls);
     for (i = 0; i < BATCH_MAX; i++) {
         if (cpls[i].status != status || cpls[i].result != 0) {
             die("opcode 0x%x through the ring: status %u result %d",
@@ -277,7 +180,7 @@ static double ring_rate(AkmcDev *d, const struct amdkfd_mc_cmd *cmd,
         int64_t ns = 0;
 
         for (b = 0; b < batches; b++) {
-            ns += ring_run(d, BATCH_MAX, NULL);
+            ns += akmc_ring_run(d, BATCH_MAX, NULL);
         }
         rates[r] = (double)batches * BATCH_MAX / (ns / 1e9);
     }
@@ -365,8 +268,8 @@ static int64_t create_many(AkmcDev *d, uint32_t n, uint32_t *ids,
                 .cookie = done + i,
             };
         }
-        ring_put(d, cmds, k);
-        ns += ring_run(d, k, cpls);
+        akmc_ring_put(d, cmds, k);
+        ns += akmc_ring_run(d, k, cpls);
         for (i = 0; i < k; i++) {
             if (cpls[i].status != AMDKFD_MC_S_OK) {
                 die("OP_CREATE_CONTEXT %u of %u: status %u result %d",
@@ -396,8 +299,8 @@ static int64_t destroy_many(AkmcDev *d, uint32_t n, const uint32_t *ids,
                 .cookie = done + i,
             };
         }
-        ring_put(d, cmds, k);
-        ns += ring_run(d, k, cpls);
+        akmc_ring_put(d, cmds, k);
+        ns += akmc_ring_run(d, k, cpls);
         for (i = 0; i < k; i++) {
             if (cpls[i].status != AMDKFD_MC_S_OK) {
                 die("OP_DESTROY_CONTEXT: status %u", cpls[i].status);
@@ -567,8 +470,8 @@ static double one_cmd_us(AkmcDev *d, struct amdkfd_mc_cmd *cmd)
     struct amdkfd_mc_cpl cpl;
     int64_t ns;
 
-    ring_put(d, cmd, 1);
-    ns = ring_run(d, 1, &cpl);
+    akmc_ring_put(d, cmd, 1);
+    ns = akmc_ring_run(d, 1, &cpl);
     if (cpl.cookie != cmd->cookie || cpl.status != AMDKFD_MC_S_OK ||
         cpl.result != 0) {
         die("B's command: cookie %" PRIx64 " (expected %" PRIx64 ") "
@@ -653,7 +556,7 @@ static void bench_hol(void)
                 int k;
 
                 /* A must still be waiting: nothing of A completed yet */
-                if (cpl_ready(d, 0)) {
+                if (akmc_cpl_ready(d, 0)) {
                     die("A's WAIT_EVENTS completed early: A did not block");
                 }
                 qtest_bufwrite(d->qts, set_a.payload_addr, &set, sizeof(set));
@@ -709,8 +612,8 @@ static int64_t map_many(AkmcDev *d, uint32_t ctx, uint64_t offset,
                 .arg2 = 4096,
             };
         }
-        ring_put(d, cmds, k);
-        ns += ring_run(d, k, cpls);
+        akmc_ring_put(d, cmds, k);
+        ns += akmc_ring_run(d, k, cpls);
         for (i = 0; i < k; i++) {
             if (cpls[i].status != AMDKFD_MC_S_OK) {
                 die("OP_MAP_WINDOW %u failed: status %u", done + i,
@@ -739,8 +642,8 @@ static int64_t unmap_many(AkmcDev *d, uint32_t ctx, uint32_t n,
                 .arg1 = ids[done + i],
             };
         }
-        ring_put(d, cmds, k);
-        ns += ring_run(d, k, cpls);
+        akmc_ring_put(d, cmds, k);
+        ns += akmc_ring_run(d, k, cpls);
         for (i = 0; i < k; i++) {
             if (cpls[i].status != AMDKFD_MC_S_OK) {
                 die("OP_UNMAP_WINDOW failed: status %u", cpls[i].status);

@@ -21,5 +21,9 @@ if [ -z "$line" ]; then
 fi
 echo "$line"
 grep -E '^# host-contexts' "$log" || true
-grep -E '^(# )?head-of-line-host' "$log" ||
-	echo "head-of-line-host: unavailable (the VM did not report it; see $log)"
+for f in head-of-line-host command-throughput-host-get-version \
+	command-throughput-host-set-event command-throughput-host-event-pair \
+	event-wake-host context-scaling-host; do
+	grep -E "^(# )?$f:" "$log" ||
+		echo "$f: unavailable (the VM did not report it; see $log)"
+done

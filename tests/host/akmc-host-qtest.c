@@ -31,10 +31,12 @@
 
 #include "qemu/osdep.h"
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <linux/udmabuf.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
+#include "qemu/thread.h"
 #include "amdkfd-mc-harness.h"
 
 #define KFD_PROC        "/sys/class/kfd/kfd/proc"
@@ -1301,6 +1303,462 @@ static void run_bench(int cycles)
            cycles);
 }
 
+/* ---- figures of issue 16: forwarded against direct, in this VM ---- */
+
+#define BENCH_ENTRIES   4096
+
+/* A secondary KFD context of this process, as a guest program's would be */
+static int direct_secondary(void)
+{
+    int fd = open(KFD_DEV, O_RDWR | O_CLOEXEC);
+
+    if (fd < 0 || ioctl(fd, AMDKFD_IOC_CREATE_PROCESS) < 0) {
+        g_error("direct secondary: %s", strerror(errno));
+    }
+    return fd;
+}
+
+static double best(const double *v, int n)
+{
+    double b = v[0];
+    int i;
+
+    for (i = 1; i < n; i++) {
+        b = MIN(b, v[i]);
+    }
+    return b;
+}
+
+/* ns per command of @n copies of @cmd, the ring pre-filled */
+static double forwarded_ns(AkmcDev *d, const struct amdkfd_mc_cmd *cmd,
+                           uint32_t n)
+{
+    g_autofree struct amdkfd_mc_cmd *cmds = g_new(struct amdkfd_mc_cmd,
+                                                  BENCH_ENTRIES);
+    uint32_t i;
+
+    for (i = 0; i < BENCH_ENTRIES; i++) {
+        cmds[i] = *cmd;
+        cmds[i].cookie = i;
+    }
+    akmc_ring_put(d, cmds, BENCH_ENTRIES);
+    return (double)akmc_ring_run(d, n, NULL) / n;
+}
+
+/*
+ * command-throughput-host: the same ioctls forwarded through
+ * backend=host (batched, qtest only at batch edges) and made directly on
+ * /dev/kfd by this process, alternating, best of 5 rounds
+ */
+static void run_bench_throughput(void)
+{
+    AkmcDev *d = akmc_boot("-machine q35 -device amdkfd-mc,id=kfd,"
+                           "backend=host");
+    const uint32_t n = BENCH_ENTRIES - 1, pairs = BENCH_ENTRIES / 2;
+    struct kfd_ioctl_get_version_args ver = { 0 };
+    struct kfd_ioctl_create_event_args ea, slots[BENCH_ENTRIES / 2];
+    struct kfd_ioctl_set_event_args set;
+    struct amdkfd_mc_cmd cmd, *cmds;
+    double fwd[3][5], dir[3][5];
+    const char *names[3] = {
+        "GET_VERSION", "SET_EVENT", "CREATE_EVENT+DESTROY_EVENT",
+    };
+    const char *ids[3] = { "get-version", "set-event", "event-pair" };
+    uint32_t i;
+    Ctx a;
+    int r, k, fd = direct_secondary(), ok = 0;
+    int fails[5] = { 0 };
+    struct kfd_ioctl_create_event_args dea;
+
+    akmc_attach(d);
+    g_assert_cmphex(akmc_ring_setup(d, BENCH_ENTRIES), ==,
+                    AMDKFD_MC_STATUS_READY);
+    g_assert_cmpuint(ctx_new(d, &a), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(event_new(&a, &ea), ==, 0);
+    /*
+     * As ROCm does: map the whole event page, or the KFD keeps a context
+     * to the 256 events of old user space
+     */
+    {
+        uint64_t win, map_id;
+        int32_t res;
+
+        g_assert_cmpuint(akmc_map_window(d, a.id, ea.event_page_offset,
+                                         EVENT_PAGE_SIZE, &win, &map_id,
+                                         &res), ==, AMDKFD_MC_S_OK);
+    }
+    memset(&dea, 0, sizeof(dea));
+    dea.event_type = KFD_IOC_EVENT_SIGNAL;
+    dea.auto_reset = 1;
+    g_assert_cmpint(ioctl(fd, AMDKFD_IOC_CREATE_EVENT, &dea), ==, 0);
+    cmds = g_new(struct amdkfd_mc_cmd, BENCH_ENTRIES);
+
+    for (r = 0; r < 5; r++) {
+        double t0;
+
+        /* GET_VERSION */
+        cmd = (struct amdkfd_mc_cmd) {
+            .opcode = AMDKFD_MC_OP_IOCTL, .ctx_id = a.id,
+            .arg0 = AMDKFD_IOC_GET_VERSION, .payload_addr = d->payload,
+            .payload_len = sizeof(ver),
+        };
+        fwd[0][r] = forwarded_ns(d, &cmd, n);
+        t0 = now_s();
+        for (i = 0; i < n; i++) {
+            ok += ioctl(fd, AMDKFD_IOC_GET_VERSION, &ver) == 0;
+        }
+        dir[0][r] = (now_s() - t0) * 1e9 / n;
+
+        /* SET_EVENT on one event */
+        set = (struct kfd_ioctl_set_event_args) { .event_id = ea.event_id };
+        qtest_memwrite(d->qts, d->payload + 4096, &set, sizeof(set));
+        cmd.arg0 = AMDKFD_IOC_SET_EVENT;
+        cmd.payload_addr = d->payload + 4096;
+        cmd.payload_len = sizeof(set);
+        fwd[1][r] = forwarded_ns(d, &cmd, n);
+        set.event_id = dea.event_id;
+        t0 = now_s();
+        for (i = 0; i < n; i++) {
+            if (ioctl(fd, AMDKFD_IOC_SET_EVENT, &set) == 0) {
+                ok++;
+            } else if (!fails[4]++) {
+                info("bench: direct SET_EVENT: %s", strerror(errno));
+            }
+        }
+        dir[1][r] = (now_s() - t0) * 1e9 / n;
+
+        /*
+         * pairs: a ring of 2048 creates, each with its own slot, then 2048
+         * destroys of the ids the creates wrote back (slots written before
+         * the doorbell, as a guest would, not counted)
+         */
+        for (i = 0; i < pairs; i++) {
+            slots[i] = (struct kfd_ioctl_create_event_args) {
+                .event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = 1,
+            };
+            cmds[i] = (struct amdkfd_mc_cmd) {
+                .opcode = AMDKFD_MC_OP_IOCTL, .ctx_id = a.id,
+                .arg0 = AMDKFD_IOC_CREATE_EVENT,
+                .payload_addr = d->payload + 8192 + i * sizeof(slots[0]),
+                .payload_len = sizeof(slots[0]), .cookie = i,
+            };
+            cmds[pairs + i] = (struct amdkfd_mc_cmd) {
+                .opcode = AMDKFD_MC_OP_IOCTL, .ctx_id = a.id,
+                .arg0 = AMDKFD_IOC_DESTROY_EVENT,
+                .payload_addr = cmds[i].payload_addr +
+                                offsetof(struct kfd_ioctl_create_event_args,
+                                         event_id),
+                .payload_len = sizeof(struct kfd_ioctl_destroy_event_args),
+                .cookie = pairs + i,
+            };
+        }
+        qtest_bufwrite(d->qts, d->payload + 8192, slots, sizeof(slots));
+        akmc_ring_put(d, cmds, BENCH_ENTRIES);
+        {
+            g_autofree struct amdkfd_mc_cpl *cpls =
+                g_new(struct amdkfd_mc_cpl, pairs);
+            int64_t ns = akmc_ring_run(d, pairs, cpls);
+
+            for (i = 0; i < pairs; i++) {
+                bool good = cpls[i].status == AMDKFD_MC_S_OK &&
+                            !cpls[i].result;
+
+                ok += good;
+                if (!good && !fails[0]++) {
+                    info("bench: forwarded CREATE_EVENT %u: %s %s", i,
+                         st_name(cpls[i].status), err_name(cpls[i].result));
+                }
+            }
+            ns += akmc_ring_run(d, pairs, cpls);
+            for (i = 0; i < pairs; i++) {
+                bool good = cpls[i].status == AMDKFD_MC_S_OK &&
+                            !cpls[i].result;
+
+                ok += good;
+                if (!good && !fails[1]++) {
+                    info("bench: forwarded DESTROY_EVENT %u: %s %s", i,
+                         st_name(cpls[i].status), err_name(cpls[i].result));
+                }
+            }
+            fwd[2][r] = (double)ns / pairs;
+        }
+        t0 = now_s();
+        for (i = 0; i < pairs; i++) {
+            struct kfd_ioctl_create_event_args c = {
+                .event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = 1,
+            };
+            struct kfd_ioctl_destroy_event_args de = { 0 };
+
+            if (ioctl(fd, AMDKFD_IOC_CREATE_EVENT, &c) == 0) {
+                ok++;
+            } else if (!fails[2]++) {
+                info("bench: direct CREATE_EVENT %u: %s", i, strerror(errno));
+            }
+            de.event_id = c.event_id;
+            if (ioctl(fd, AMDKFD_IOC_DESTROY_EVENT, &de) == 0) {
+                ok++;
+            } else if (!fails[3]++) {
+                info("bench: direct DESTROY_EVENT %u: %s", i,
+                     strerror(errno));
+            }
+        }
+        dir[2][r] = (now_s() - t0) * 1e9 / pairs;
+    }
+    akmc_stop(d);
+    close(fd);
+    g_free(cmds);
+    check(ok == 5 * (2 * n + 4 * pairs), "bench-throughput-ioctls",
+          "%d of %u forwarded and direct ioctls succeeded", ok,
+          5 * (2 * n + 4 * pairs));
+    for (k = 0; k < 3; k++) {
+        double f = best(fwd[k], 5), dr = best(dir[k], 5);
+
+        printf("command-throughput-host-%s: %.0f /s (ratio %.3f)\n", ids[k],
+               1e9 / f, dr / f);
+        printf("# command-throughput-host-%s: %s through backend=host, "
+               "%u per doorbell: %.2f us each; directly on /dev/kfd in "
+               "this VM: %.2f us; best of 5 alternating rounds, patched "
+               "6.12 under TCG; goal ratio >= 0.8%s\n", ids[k], names[k],
+               k == 2 ? pairs : n, f / 1e3, dr / 1e3,
+               dr / f < 0.8 ? " below goal" : "");
+    }
+}
+
+typedef struct DirectWait {
+    int fd;
+    uint32_t event;
+    double woke;
+} DirectWait;
+
+static void *direct_waiter(void *opaque)
+{
+    DirectWait *w = opaque;
+    struct kfd_event_data ev = { .event_id = w->event };
+    struct kfd_ioctl_wait_events_args a = {
+        .events_ptr = (uintptr_t)&ev,
+        .num_events = 1,
+        .timeout = 10000,
+    };
+
+    ioctl(w->fd, AMDKFD_IOC_WAIT_EVENTS, &a);
+    w->woke = now_s();
+    return NULL;
+}
+
+/* The time of the first trace line after @from with @what in it, or -1 */
+static double trace_time(char **lines, int *from, const char *what)
+{
+    for (; lines[*from]; (*from)++) {
+        const char *at = strchr(lines[*from], '@');
+        double t;
+
+        if (at && strstr(lines[*from], what) &&
+            sscanf(at + 1, "%lf:", &t) == 1) {
+            return t;
+        }
+    }
+    return -1;
+}
+
+static void sort_doubles(double *v, int n)
+{
+    int i, j;
+
+    for (i = 1; i < n; i++) {
+        for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    }
+}
+
+/*
+ * event-wake-host: a WAIT_EVENTS woken by a SET_EVENT, from the signalling
+ * command's doorbell to the wait's completion record, as the device's own
+ * trace timestamps them (qtest round trips in this VM take most of a
+ * millisecond, more than the wake itself); against a thread of this
+ * process woken on /dev/kfd by another thread's SET_EVENT
+ */
+static void run_bench_wake(void)
+{
+    enum { SAMPLES = 60 };
+    g_autofree char *trace = g_strdup_printf("/tmp/akmc-wake-%d.log",
+                                             getpid());
+    g_autofree char *args = g_strdup_printf(
+        "-machine q35 -device amdkfd-mc,id=kfd,backend=host "
+        "-msg timestamp=on -trace amdkfd_mc_doorbell -trace amdkfd_mc_cmd "
+        "-D %s", trace);
+    AkmcDev *d = akmc_boot(args);
+    double fwd[SAMPLES], dir[SAMPLES], seen_us[SAMPLES];
+    uint32_t tails[SAMPLES];
+    uint64_t cookies[SAMPLES];
+    struct kfd_ioctl_create_event_args ea, dea = {
+        .event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = 1,
+    };
+    struct kfd_ioctl_set_event_args set;
+    g_autoptr(GArray) seen = g_array_new(false, false,
+                                         sizeof(struct amdkfd_mc_cpl));
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    struct amdkfd_mc_cmd cmd = { 0 };
+    int fd = direct_secondary(), i, ok = 0, n = 0, at = 0;
+    Ctx a;
+
+    akmc_attach(d);
+    g_assert_cmphex(akmc_ring_setup(d, BENCH_ENTRIES), ==,
+                    AMDKFD_MC_STATUS_READY);
+    g_assert_cmpuint(ctx_new(d, &a), ==, AMDKFD_MC_S_OK);
+    g_assert_cmpint(event_new(&a, &ea), ==, 0);
+    g_assert_cmpint(ioctl(fd, AMDKFD_IOC_CREATE_EVENT, &dea), ==, 0);
+    set = (struct kfd_ioctl_set_event_args) { .event_id = ea.event_id };
+    qtest_memwrite(d->qts, d->payload + 4096, &set, sizeof(set));
+    cmd.opcode = AMDKFD_MC_OP_IOCTL;
+    cmd.ctx_id = a.id;
+    cmd.arg0 = AMDKFD_IOC_SET_EVENT;
+    cmd.payload_addr = d->payload + 4096;
+    cmd.payload_len = sizeof(set);
+
+    for (i = 0; i < SAMPLES; i++) {
+        struct amdkfd_mc_cpl cpl;
+        DirectWait w = { .fd = fd, .event = dea.event_id };
+        QemuThread th;
+        double t0;
+
+        /* forwarded: the wait blocks in the KFD, then one doorbell */
+        cookies[i] = wait_submit(d, a.id, d->payload + 8192, ea.event_id,
+                                 10000);
+        g_usleep(5000);
+        cmd.cookie = d->next_cookie++;
+        akmc_ring_put(d, &cmd, 1);
+        t0 = now_s();
+        d->sq_tail = (d->sq_tail + 1) % d->entries;
+        tails[i] = d->sq_tail;
+        akmc_writel(d, AMDKFD_MC_REG_SQ_TAIL, d->sq_tail);
+        /* no polling meanwhile: qtest would keep QEMU's main loop busy */
+        g_usleep(50 * 1000);
+        ok += collect(d, cookies[i], &cpl, seen, 5 * G_USEC_PER_SEC) &&
+              cpl.status == AMDKFD_MC_S_OK;
+        seen_us[i] = (now_s() - t0) * 1e6;
+        g_array_set_size(seen, 0);
+
+        /* direct */
+        qemu_thread_create(&th, "waiter", direct_waiter, &w,
+                           QEMU_THREAD_JOINABLE);
+        g_usleep(5000);
+        set.event_id = dea.event_id;
+        t0 = now_s();
+        ok += ioctl(fd, AMDKFD_IOC_SET_EVENT, &set) == 0;
+        qemu_thread_join(&th);
+        dir[i] = (w.woke - t0) * 1e6;
+    }
+    akmc_stop(d);
+    close(fd);
+
+    /* doorbell "sq tail T", then "cookie 0xC" of the wait: both in order */
+    if (g_file_get_contents(trace, &text, NULL, NULL)) {
+        lines = g_strsplit(text, "\n", -1);
+        for (i = 0; i < SAMPLES; i++) {
+            g_autofree char *db = g_strdup_printf("amdkfd_mc_doorbell sq tail "
+                                                  "%u", tails[i]);
+            g_autofree char *ck = g_strdup_printf("cookie 0x%" PRIx64 " ",
+                                                  cookies[i]);
+            double t_db = trace_time(lines, &at, db);
+            double t_cpl = t_db < 0 ? -1 : trace_time(lines, &at, ck);
+
+            if (t_cpl >= t_db && t_db >= 0) {
+                fwd[n++] = (t_cpl - t_db) * 1e6;
+            }
+        }
+    }
+    unlink(trace);
+    check(ok == 2 * SAMPLES && n == SAMPLES, "bench-wake",
+          "%d of %d waits woken, %d of %d timed by the device's trace", ok,
+          2 * SAMPLES, n, SAMPLES);
+    if (!n) {
+        printf("event-wake-host: unavailable (no trace timestamps)\n");
+        return;
+    }
+    sort_doubles(fwd, n);
+    sort_doubles(dir, SAMPLES);
+    sort_doubles(seen_us, SAMPLES);
+    printf("event-wake-host: %.0f us forwarded, %.0f us direct (ratio "
+           "%.2f)\n", fwd[n / 2], dir[SAMPLES / 2],
+           fwd[n / 2] / dir[SAMPLES / 2]);
+    printf("# event-wake-host: WAIT_EVENTS woken by SET_EVENT through "
+           "backend=host, from the SET_EVENT's doorbell to the wait's "
+           "completion (the device's trace timestamps), vs. a thread of this "
+           "process woken on /dev/kfd by another's SET_EVENT; medians of "
+           "%d; the client sleeps 50 ms before it looks (%.0f us until it "
+           "saw it); patched 6.12 under TCG; goal ratio <= 2%s\n", SAMPLES,
+           seen_us[SAMPLES / 2],
+           fwd[n / 2] / dir[SAMPLES / 2] > 2 ? " below goal" : "");
+}
+
+/* us per create+destroy of one context, @cycles of them */
+static double cycle_us(AkmcDev *d, int cycles)
+{
+    double t0 = now_s();
+    uint32_t id;
+    int i;
+
+    for (i = 0; i < cycles; i++) {
+        g_assert_cmpuint(akmc_ctx_create(d, &id, NULL), ==, AMDKFD_MC_S_OK);
+        g_assert_cmpuint(akmc_ctx_destroy(d, id), ==, AMDKFD_MC_S_OK);
+    }
+    return (now_s() - t0) * 1e6 / cycles;
+}
+
+/* context-create-scaling-host: create+destroy with 1 and 1000 live */
+static void run_bench_scaling(void)
+{
+    enum { LIVE = 1000, CYCLES = 100 };
+    struct rlimit rl;
+    AkmcDev *d;
+    g_autofree uint32_t *ids = g_new(uint32_t, LIVE);
+    double alone[2], loaded[2], t_fill = 0;
+    int r, i;
+
+    /* QEMU holds a KFD file per context */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 4096) {
+        rl.rlim_cur = MIN(4096, rl.rlim_max);
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    d = akmc_boot("-machine q35 -device amdkfd-mc,id=kfd,backend=host,"
+                  "max-contexts=1100,max-host-fds=2200");
+    akmc_attach(d);
+    g_assert_cmphex(akmc_ring_setup(d, AKMC_DEFAULT_ENTRIES), ==,
+                    AMDKFD_MC_STATUS_READY);
+    cycle_us(d, 10);
+    for (r = 0; r < 2; r++) {
+        double t0;
+
+        alone[r] = cycle_us(d, CYCLES);
+        t0 = now_s();
+        for (i = 0; i < LIVE; i++) {
+            g_assert_cmpuint(akmc_ctx_create(d, &ids[i], NULL), ==,
+                             AMDKFD_MC_S_OK);
+        }
+        t_fill = (now_s() - t0) * 1e6 / LIVE;
+        loaded[r] = cycle_us(d, CYCLES);
+        for (i = 0; i < LIVE; i++) {
+            g_assert_cmpuint(akmc_ctx_destroy(d, ids[i]), ==,
+                             AMDKFD_MC_S_OK);
+        }
+    }
+    akmc_stop(d);
+    printf("context-scaling-host: %.0f us per create+destroy with %d live, "
+           "%.0f us alone (ratio %.2f)\n", best(loaded, 2), LIVE,
+           best(alone, 2), best(loaded, 2) / best(alone, 2));
+    printf("# context-scaling-host: OP_CREATE_CONTEXT + OP_DESTROY_CONTEXT "
+           "of real secondaries through backend=host, %d cycles, best of 2 "
+           "alternating rounds; making the %d live ones took %.0f us each; "
+           "patched 6.12 under TCG; goal ratio <= 1.5%s\n", CYCLES, LIVE,
+           t_fill, best(loaded, 2) / best(alone, 2) > 1.5 ?
+           " below goal" : "");
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -1328,6 +1786,9 @@ int main(int argc, char **argv)
             }
             run_bench(MAX(n, 1));
             run_bench_hol();
+            run_bench_throughput();
+            run_bench_wake();
+            run_bench_scaling();
         } else {
             fprintf(stderr, "usage: akmc-host-qtest [patched|gpu|stock|"
                     "bench [N]]...\n");

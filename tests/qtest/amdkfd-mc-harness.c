@@ -1057,3 +1057,74 @@ void akmc_queue_busy(AkmcProc *p, uint64_t va, AkmcQueue *q)
     akmc_buf_write(p, &q->ring, 0, dw, n * 28);
     q->wptr = n * 28;
 }
+
+/* ---- a pre-filled ring, for benchmarks: qtest only at batch edges ---- */
+
+void akmc_ring_put(AkmcDev *d, const struct amdkfd_mc_cmd *cmds, uint32_t n)
+{
+    g_autofree struct amdkfd_mc_cmd *le = g_new(struct amdkfd_mc_cmd, n);
+    uint32_t i, first;
+
+    for (i = 0; i < n; i++) {
+        akmc_cmd_to_le(&le[i], &cmds[i]);
+    }
+    first = MIN(n, d->entries - d->sq_tail);
+    qtest_bufwrite(d->qts, d->sq + d->sq_tail * sizeof(*le), le,
+                   first * sizeof(*le));
+    if (first < n) {
+        qtest_bufwrite(d->qts, d->sq, le + first, (n - first) * sizeof(*le));
+    }
+}
+
+bool akmc_cpl_ready(AkmcDev *d, uint32_t i)
+{
+    uint32_t pos = (d->cq_head + i) % d->entries;
+    bool phase = (d->cq_head + i < d->entries) ? d->phase : !d->phase;
+    struct amdkfd_mc_cpl c;
+
+    qtest_memread(d->qts, d->cq + pos * sizeof(c) +
+                  offsetof(struct amdkfd_mc_cpl, flags), &c.flags,
+                  sizeof(c.flags));
+    return !!(le32_to_cpu(c.flags) & AMDKFD_MC_CPL_PHASE) == phase;
+}
+
+int64_t akmc_ring_run(AkmcDev *d, uint32_t n, struct amdkfd_mc_cpl *cpls)
+{
+    int64_t t0, t1, deadline;
+    uint32_t i, first;
+
+    g_assert(n >= 1 && n <= d->entries - 1);
+    d->sq_tail = (d->sq_tail + n) % d->entries;
+    t0 = g_get_monotonic_time();
+    deadline = t0 + 30 * G_USEC_PER_SEC;
+    akmc_writel(d, AMDKFD_MC_REG_SQ_TAIL, d->sq_tail);
+    while (!akmc_cpl_ready(d, n - 1)) {
+        if (g_get_monotonic_time() > deadline) {
+            g_error("no completion within 30 s (ERROR=0x%x STATUS=0x%x)",
+                    akmc_readl(d, AMDKFD_MC_REG_ERROR),
+                    akmc_readl(d, AMDKFD_MC_REG_STATUS));
+        }
+    }
+    t1 = g_get_monotonic_time();
+    if (cpls) {
+        first = MIN(n, d->entries - d->cq_head);
+        qtest_bufread(d->qts, d->cq + d->cq_head * sizeof(*cpls), cpls,
+                      first * sizeof(*cpls));
+        if (first < n) {
+            qtest_bufread(d->qts, d->cq, cpls + first,
+                          (n - first) * sizeof(*cpls));
+        }
+        for (i = 0; i < n; i++) {
+            cpls[i].cookie = le64_to_cpu(cpls[i].cookie);
+            cpls[i].status = le32_to_cpu(cpls[i].status);
+            cpls[i].result = le32_to_cpu(cpls[i].result);
+            cpls[i].value = le64_to_cpu(cpls[i].value);
+        }
+    }
+    if (d->cq_head + n >= d->entries) {
+        d->phase = !d->phase;
+    }
+    d->cq_head = (d->cq_head + n) % d->entries;
+    akmc_writel(d, AMDKFD_MC_REG_CQ_HEAD, d->cq_head);
+    return (t1 - t0) * 1000;
+}

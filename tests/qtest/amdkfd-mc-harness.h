@@ -252,6 +252,17 @@ int32_t akmc_handle_map_gpu(AkmcProc *p, uint64_t handle);
 int32_t akmc_event_wait(AkmcProc *p, uint32_t id, uint32_t timeout_ms,
                         uint32_t *wait_result, struct kfd_event_data *ev);
 
+/*
+ * Benchmarks: commands placed at SQ[sq_tail...] (wrapping) without ringing;
+ * then ring for the @n after sq_tail, busy-poll until the last of their
+ * completions is visible (synchronous commands complete in order) and
+ * consume them, copied to @cpls if not NULL.  akmc_ring_run() returns the
+ * nanoseconds from the doorbell to the last completion seen.
+ */
+void akmc_ring_put(AkmcDev *d, const struct amdkfd_mc_cmd *cmds, uint32_t n);
+bool akmc_cpl_ready(AkmcDev *d, uint32_t i);
+int64_t akmc_ring_run(AkmcDev *d, uint32_t n, struct amdkfd_mc_cpl *cpls);
+
 /* QEMU's resident memory; whether it runs with AddressSanitizer */
 uint64_t akmc_qemu_rss(AkmcDev *d);
 bool akmc_qemu_has_asan(AkmcDev *d);

@@ -88,11 +88,18 @@ static void *workers_thread(void *opaque)
             w->serial->running = false;
             workers_requeue(p, w->serial);
         }
+        /*
+         * The bottom half takes everything on the list: schedule it only
+         * for the first item, so that a context's run of commands costs
+         * one main-loop wakeup, not one each
+         */
+        if (QSIMPLEQ_EMPTY(&p->done)) {
+            qemu_bh_schedule(p->bh);
+        }
         QSIMPLEQ_INSERT_TAIL(&p->done, w, next);
         if (--p->outstanding == 0) {
             qemu_cond_broadcast(&p->idle);
         }
-        qemu_bh_schedule(p->bh);
     }
     p->nr_threads--;
     t->exited = true;
@@ -212,22 +219,24 @@ void amdkfd_mc_workers_drain(AmdkfdMcWorkers *p)
 
 bool amdkfd_mc_workers_reap(AmdkfdMcWorkers *p)
 {
+    QSIMPLEQ_HEAD(, AmdkfdMcWork) done = QSIMPLEQ_HEAD_INITIALIZER(done);
     bool any = false;
 
     for (;;) {
         AmdkfdMcWork *w;
 
+        /* all that is done, in one go: a run of commands takes one lock */
         qemu_mutex_lock(&p->lock);
-        w = QSIMPLEQ_FIRST(&p->done);
-        if (w) {
-            QSIMPLEQ_REMOVE_HEAD(&p->done, next);
-        }
+        QSIMPLEQ_CONCAT(&done, &p->done);
         qemu_mutex_unlock(&p->lock);
-        if (!w) {
+        if (QSIMPLEQ_EMPTY(&done)) {
             return any;
         }
-        any = true;
-        w->done(w);
+        while ((w = QSIMPLEQ_FIRST(&done))) {
+            QSIMPLEQ_REMOVE_HEAD(&done, next);
+            any = true;
+            w->done(w);
+        }
     }
 }
 

@@ -135,7 +135,7 @@ if run_vm patched-6.12 "$hc/patched-6.12.cpio.gz"; then
 	else
 		ok "patched: no kernel warnings, oopses or BUGs"
 	fi
-	grep -E '^(# )?(host-contexts|head-of-line-host)' "$out/patched.body" > "$out/host-contexts.txt"
+	grep -E '^(# )?(host-contexts|head-of-line-host|command-throughput-host|event-wake-host|context-scaling-host)' "$out/patched.body" > "$out/host-contexts.txt"
 	grep '^CONF INFO timing' "$out/patched.body" | sed 's/^CONF /# host-contexts: tests\/kfd: /' >> "$out/host-contexts.txt"
 	cat "$out/host-contexts.txt"
 else
