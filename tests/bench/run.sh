@@ -45,8 +45,8 @@ else
 	rc=1
 fi
 
-# 2: in a TCG guest with the guest driver
-"$here/guest-window.sh" || rc=1
+# 2, 5: in a TCG guest with the guest driver, one boot
+"$here/guest-figures.sh" || rc=1
 
 # 5: the host backend in the patched-kernel VM
 "$here/host-contexts.sh" || rc=1
