@@ -30,7 +30,7 @@ for f in "$qb/compile_commands.json" "$qb/build.ninja" \
 done
 
 srcs="$src $top/tests/qtest/amdkfd-mc-harness.c
-$top/tests/qtest/amdkfd-mc-harness.h $top/hw/misc/amdkfd-mc/sim-kfd.h
+$top/tests/qtest/amdkfd-mc-harness.h $top/hw/misc/amdkfd-mc/sim/sim-kfd.h
 $top/include/hw/misc/amdkfd-mc-abi.h $qb/hw/misc/amdkfd-mc/libamdkfd-mc-sim.a
 $qb/tests/qtest/amdkfd-mc-test $here/build-qtest-client.sh"
 stale=0
@@ -66,7 +66,8 @@ def strip(args):
 cc = json.load(open(os.path.join(qb, 'compile_commands.json')))
 cmd = next(e for e in cc if e['file'].endswith('amdkfd-mc-harness.c'))
 args = shlex.split(cmd['command'])
-base = strip(args[:-1]) + ['-I' + os.path.join(top, 'hw/misc/amdkfd-mc')]
+base = strip(args[:-1]) + ['-I' + os.path.join(top, 'hw/misc/amdkfd-mc'),
+                           '-I' + os.path.join(top, 'hw/misc/amdkfd-mc/sim')]
 
 objs = []
 for obj, c in ((name + '.o', src),

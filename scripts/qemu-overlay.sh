@@ -28,8 +28,13 @@ if [ ! -f "$applied" ]; then
 	cp "$patch" "$applied"
 fi
 
-# The project's QEMU-side files, by path in QEMU's layout
+# The project's QEMU-side files, by path in QEMU's layout; links to files
+# that have moved or gone since the last overlay go first
 cd "$top"
+for d in hw/misc/amdkfd-mc include/hw/misc tests/qtest tests/unit \
+	docs/specs docs/system/devices docs/devel; do
+	[ -d "$src/$d" ] && find "$src/$d" -xtype l -delete
+done
 find hw/misc/amdkfd-mc include/hw/misc tests/qtest tests/unit \
 	docs/specs docs/system/devices docs/devel -type f 2>/dev/null |
 	while read -r f; do

@@ -53,7 +53,7 @@ for name in kfd-bench-window kfd-bench-programs; do
 	if [ ! -x "$prog" ] || [ "$src" -nt "$prog" ] ||
 		[ "$top/tests/guest/kfdt.h" -nt "$prog" ]; then
 		gcc -O2 -Wall -static -I"$top/tests/guest" -I"$top/include" \
-			-I"$top/hw/misc/amdkfd-mc" -I/usr/include/libdrm \
+			-I"$top/hw/misc/amdkfd-mc/sim" -I/usr/include/libdrm \
 			-o "$prog" "$src" -lm >&2 || unavailable "$name build failed"
 	fi
 done

@@ -15,7 +15,7 @@
 #include "libqos/pci.h"
 #include "hw/misc/amdkfd-mc-abi.h"
 #include "hw/misc/amdkfd-mc-kfd.h"
-#include "hw/misc/amdkfd-mc/sim-kfd.h"
+#include "hw/misc/amdkfd-mc/sim/sim-kfd.h"
 
 #define AKMC_DEFAULT_ENTRIES 64
 

@@ -1,11 +1,14 @@
 /*
  * amdkfd-mc: functions shared between the device's source files
  *
- * Layers, from the guest down: ring.c (rings, doorbell, completions) ->
- * commands.c (one command) -> ioctl.c (KFD ioctl marshaling), context.c
- * (contexts, objects, limits) and window.c (the window BAR) -> backend.
- * Guest memory is reached through dma.h only, work that may block
- * through worker.h only.
+ * Layers, from the guest down: amdkfd-mc.c (the PCI function, registers,
+ * properties, lifecycle) -> ring.c (rings, doorbell, completions, reset)
+ * -> commands.c (one command) -> ioctl.c (KFD ioctl marshaling),
+ * guest-mem.c (guest RAM objects), context.c (contexts, objects, limits)
+ * and window.c (the window BAR) -> backend.  The lower layers call back
+ * into ring.c only to complete a command later (amdkfd_mc_async_begin()
+ * and _end()).  Guest memory is reached through dma.h only, work that may
+ * block through worker.h only; the KFD model lives in sim/.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -33,8 +36,6 @@ static inline PCIDevice *amdkfd_mc_pci(AmdkfdMcState *s)
     return &s->parent_obj;
 }
 
-/* amdkfd-mc.c: destroy every context, stop the rings, clear registers */
-void amdkfd_mc_reset(AmdkfdMcState *s);
 
 /*
  * A command that completes after it left the ring processing: it holds a
@@ -68,6 +69,8 @@ struct AmdkfdMcAsync {
 /* At realize and unrealize: follow changes of the device's view of memory */
 void amdkfd_mc_ring_init(AmdkfdMcState *s);
 void amdkfd_mc_ring_fini(AmdkfdMcState *s);
+/* Destroy every context, stop the rings, clear the registers */
+void amdkfd_mc_device_reset(AmdkfdMcState *s);
 void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val);
 void amdkfd_mc_ring_doorbell(AmdkfdMcState *s, uint32_t tail);
 void amdkfd_mc_ring_cq_head(AmdkfdMcState *s, uint32_t head);

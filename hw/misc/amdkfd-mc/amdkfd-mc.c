@@ -458,16 +458,9 @@ static void amdkfd_mc_instance_finalize(Object *obj)
     amdkfd_mc_window_finalize(AMDKFD_MC(obj));
 }
 
-void amdkfd_mc_reset(AmdkfdMcState *s)
-{
-    trace_amdkfd_mc_reset(s->live_contexts);
-    amdkfd_mc_ring_reset(s);
-    amdkfd_mc_ctx_destroy_all(s);
-}
-
 static void amdkfd_mc_reset_hold(Object *obj, ResetType type)
 {
-    amdkfd_mc_reset(AMDKFD_MC(obj));
+    amdkfd_mc_device_reset(AMDKFD_MC(obj));
 }
 
 static void amdkfd_mc_get_backend_contexts(Object *obj, Visitor *v,

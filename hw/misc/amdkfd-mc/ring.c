@@ -192,6 +192,13 @@ void amdkfd_mc_ring_reset(AmdkfdMcState *s)
     amdkfd_mc_irq_update(s);
 }
 
+void amdkfd_mc_device_reset(AmdkfdMcState *s)
+{
+    trace_amdkfd_mc_reset(s->live_contexts);
+    amdkfd_mc_ring_reset(s);
+    amdkfd_mc_ctx_destroy_all(s);
+}
+
 void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val)
 {
     uint32_t status;
@@ -201,7 +208,7 @@ void amdkfd_mc_ring_write_control(AmdkfdMcState *s, uint32_t val)
          * The device's own state only: PCI configuration (BARs, MSI-X)
          * belongs to the guest's PCI layer and stays as it is.
          */
-        amdkfd_mc_reset(s);
+        amdkfd_mc_device_reset(s);
         return;
     }
     if (!(val & AMDKFD_MC_CONTROL_ENABLE)) {

@@ -5,7 +5,7 @@
  * wrote its doorbell, the thread whose queue made progress (it looks at
  * the context's waiting queues again) and, after a SET_EVENT, a
  * short-lived thread of the model.  The engines themselves are in
- * sim-kfd-sdma.c (SDMA v4 packets) and sim-kfd-aql.c (AQL packets); the
+ * sdma.c (SDMA v4 packets) and aql.c (AQL packets); the
  * formats are described in sim-kfd.h.  Every address goes through the
  * GPUVM of the context that owns the queue, on the queue's node, so a
  * queue can only touch memory its own context mapped.
@@ -17,7 +17,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
-#include "sim-kfd-int.h"
+#include "internal.h"
 
 /* Queue ring bases are programmed in units of 256 bytes */
 #define SIM_KFD_RING_ALIGN          256

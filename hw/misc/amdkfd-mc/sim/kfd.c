@@ -3,9 +3,9 @@
  *
  * Files and contexts, id allocators, host memory, topology, the ioctl
  * dispatcher and the small ioctls, mmap and introspection.  Memory
- * objects and GPUVMs are in sim-kfd-mem.c, events in sim-kfd-events.c,
- * queues and their scheduling in sim-kfd-dma.c, the SDMA engine in
- * sim-kfd-sdma.c and the AQL packet processor in sim-kfd-aql.c.
+ * objects and GPUVMs are in memory.c, events in events.c,
+ * queues and their scheduling in queues.c, the SDMA engine in
+ * sdma.c and the AQL packet processor in aql.c.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -14,7 +14,7 @@
 
 #include "qemu/osdep.h"
 #include <sys/mman.h>
-#include "sim-kfd-int.h"
+#include "internal.h"
 
 /* Ioctl numbers served: [START, END) as in the kernel's table */
 #define SIM_KFD_COMMAND_START           0x01

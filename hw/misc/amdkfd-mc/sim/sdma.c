@@ -16,7 +16,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/atomic.h"
-#include "sim-kfd-int.h"
+#include "internal.h"
 
 /* The longest fixed-size packet, read whole before it runs */
 #define SIM_SDMA_MAX_FIXED_DWORDS   SIM_SDMA_COPY_SUBWIN_DWORDS

@@ -15,7 +15,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/atomic.h"
-#include "sim-kfd-int.h"
+#include "internal.h"
 
 /* Tries of a signal update against concurrent CPU stores before waiting */
 #define SIM_AQL_SIGNAL_TRIES        1000

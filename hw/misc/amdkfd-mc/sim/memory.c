@@ -12,7 +12,7 @@
  */
 
 #include "qemu/osdep.h"
-#include "sim-kfd-int.h"
+#include "internal.h"
 
 #define SIM_KFD_ALLOC_KINDS     (KFD_IOC_ALLOC_MEM_FLAGS_VRAM | \
                                  KFD_IOC_ALLOC_MEM_FLAGS_GTT | \

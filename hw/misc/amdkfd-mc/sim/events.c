@@ -14,7 +14,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/atomic.h"
-#include "sim-kfd-int.h"
+#include "internal.h"
 
 #define SIM_KFD_FIRST_OTHER_EVENT_ID    0x80000000U
 

@@ -9,8 +9,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef HW_MISC_AMDKFD_MC_SIM_KFD_INT_H
-#define HW_MISC_AMDKFD_MC_SIM_KFD_INT_H
+#ifndef HW_MISC_AMDKFD_MC_SIM_INTERNAL_H
+#define HW_MISC_AMDKFD_MC_SIM_INTERNAL_H
 
 #include "sim-kfd.h"
 
@@ -201,7 +201,7 @@ struct SimKfd {
     uint64_t live_bytes;
 };
 
-/* sim-kfd.c */
+/* kfd.c */
 void sim_kfd_unlock(SimKfd *kfd);
 void sim_ctx_put_locked(SimCtx *ctx);
 void sim_global_engine_threads_add(int n);
@@ -216,7 +216,7 @@ SimMem *sim_mem_new_locked(SimKfd *kfd, uint64_t size, int pool,
                            uint64_t charge);
 void sim_mem_put_locked(SimMem *mem);
 
-/* sim-kfd-mem.c */
+/* memory.c */
 void sim_objs_init(SimCtx *ctx);
 void sim_objs_fini_locked(SimCtx *ctx);
 SimObj *sim_obj_lookup(SimCtx *ctx, uint64_t handle);
@@ -238,7 +238,7 @@ int sim_import_memory_locked(SimCtx *ctx, uint32_t gpu_id, uint64_t va,
 int sim_ioc_map_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_unmap_memory(SimKfdFile *f, SimCtx *ctx, void *arg);
 
-/* sim-kfd-events.c */
+/* events.c */
 void sim_events_init(SimCtx *ctx);
 void sim_events_fini_locked(SimCtx *ctx);
 void sim_event_set_locked(SimCtx *ctx, SimEvent *ev);
@@ -253,7 +253,7 @@ int sim_ioc_set_event(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_reset_event(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_wait_events(SimKfdFile *f, SimCtx *ctx, void *arg);
 
-/* sim-kfd-dma.c */
+/* queues.c */
 void sim_queues_init(SimCtx *ctx);
 void sim_queues_fini_locked(SimCtx *ctx);
 int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
@@ -305,10 +305,10 @@ void sim_copy_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
 void sim_fill_unlocked(SimCtx *ctx, void *dst, SimMem *dst_mem,
                        uint32_t pattern, uint64_t dwords);
 
-/* sim-kfd-sdma.c */
+/* sdma.c */
 bool sim_sdma_pass_locked(SimCtx *ctx, SimQueue *q);
 
-/* sim-kfd-aql.c */
+/* aql.c */
 bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q);
 
 #endif
