@@ -112,6 +112,11 @@ struct akmc_dev {
 	struct amdkfd_mc_device_info info;
 	u32 num_nodes;
 	struct amdkfd_mc_topology_node nodes[AMDKFD_MC_MAX_NODES];
+	/* The caches and io links of the nodes (their node fields checked) */
+	u32 num_caches;
+	struct amdkfd_mc_topology_cache *caches;
+	u32 num_links;
+	struct amdkfd_mc_topology_link *links;
 	struct akmc_topo *topo;
 	struct device *kfd_dev;
 
