@@ -837,12 +837,13 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = akmc_files_register(dev);
 	if (ret)
 		goto err_irq;
-	ret = akmc_topology_create(dev);
-	if (ret)
-		goto err_files;
+	/* The render nodes first: the topology names their minors */
 	ret = akmc_render_init(dev);
 	if (ret)
-		goto err_topo;
+		goto err_render;
+	ret = akmc_topology_create(dev);
+	if (ret)
+		goto err_render;
 
 	mutex_lock(&akmc_global_lock);
 	akmc_current = dev;
@@ -857,9 +858,8 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 le32_to_cpu(dev->info.max_contexts), dev->entries);
 	return 0;
 
-err_topo:
-	akmc_topology_destroy(dev);
-err_files:
+err_render:
+	akmc_render_fini(dev);
 	akmc_files_unregister(dev);
 err_irq:
 	free_irq(dev->irq, dev);

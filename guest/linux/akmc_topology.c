@@ -97,7 +97,7 @@ static int akmc_topo_file(struct akmc_topo *t, struct kobject *dir,
 
 /* The node properties, in the KFD's order and names */
 static char *akmc_node_props(const struct amdkfd_mc_topology_node *n,
-			     u32 caches, u32 links)
+			     u32 caches, u32 links, u32 render_minor)
 {
 	char *p = kzalloc(AKMC_TOPO_TEXT, GFP_KERNEL);
 	u32 cu, simd, simd_per_cu;
@@ -136,7 +136,7 @@ static char *akmc_node_props(const struct amdkfd_mc_topology_node *n,
 	P("device_id", n ? le32_to_cpu(n->device_id) : 0);
 	P("location_id", n ? le32_to_cpu(n->location_id) : 0);
 	P("domain", 0);
-	P("drm_render_minor", n ? le32_to_cpu(n->drm_render_minor) : 0);
+	P("drm_render_minor", render_minor);
 	P("hive_id", 0);
 	P("num_sdma_engines", n ? le32_to_cpu(n->num_sdma_engines) : 0);
 	P("num_sdma_xgmi_engines", 0);
@@ -262,7 +262,9 @@ static int akmc_topo_node(struct akmc_topo *t, struct akmc_dev *dev,
 					       n ? n->name : ""));
 	if (!ret)
 		ret = akmc_topo_file(t, k, "properties",
-				     akmc_node_props(n, nc, nl));
+				     akmc_node_props(n, nc, nl,
+						     n ? dev->render_minor[node - 1] :
+						     0));
 	if (ret)
 		return ret;
 	banks = akmc_topo_dir(t, "mem_banks", k);
