@@ -406,6 +406,27 @@ static int mode_dma(int min_objects)
         check(!up_map(&g.p, h, false) && !up_free(&g.p, h),
               "UNMAP and FREE fan out");
     }
+    /* AQL queue memory: the KFD maps its pages twice in a row */
+    {
+        uint8_t *aq = aligned_alloc(KFDT_PAGE, KFDT_PAGE);
+
+        memset(aq, 0, KFDT_PAGE);
+        ret = up_alloc_flags(&g.p, aq, 2 * KFDT_PAGE, VA_UP2, UP_FLAGS |
+                             KFD_IOC_ALLOC_MEM_FLAGS_AQL_QUEUE_MEM, &h);
+        check(!ret && drv_pinned(g.p.pid) == pin0 + 1,
+              "AQL queue memory of 2 pages: 1 page pinned (%s)",
+              strerror(-ret));
+        if (!ret && !up_map(&g.p, h, true)) {
+            fill(gtt.cpu, 64, 21);
+            ret = gpu_copy(&g, VA_GTT, VA_UP2 + KFDT_PAGE + 64, 64);
+            check(!ret && filled(aq + 64, 64, 21),
+                  "DMA to its second GPU page lands in its one page (%d)",
+                  ret);
+            up_map(&g.p, h, false);
+        }
+        check(!ret && !up_free(&g.p, h) && drv_pinned(g.p.pid) == pin0,
+              "FREE unpins it");
+    }
     /* hold a registration for the host's QMP poller to see */
     ret = up_alloc(&g.p, buf, len, VA_UP, &h);
     check(!ret, "USERPTR held for 2 s (guest-memory-bytes > 0 on the host)");
