@@ -274,8 +274,8 @@ enum akmc_outcome akmc_req_outcome(struct akmc_req *req, int run_ret);
 void akmc_uptr_file_init(struct akmc_file *kf);
 bool akmc_uptr_any(struct akmc_file *kf);
 bool akmc_uptr_handles(unsigned int cmd);
-long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd,
-		     void __user *uarg, bool *handled);
+long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd, const void *karg,
+		     u32 size, void __user *uarg, bool *handled);
 void akmc_uptr_context_gone(struct akmc_file *kf);
 void akmc_uptr_context_lost(struct akmc_file *kf);
 void akmc_uptr_close(struct akmc_dev *dev);

@@ -218,11 +218,6 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	/* The device went away (its context with it) */
 	if (!READ_ONCE(kf->ctx_alive))
 		return -ENODEV;
-	if (akmc_uptr_handles(cmd)) {
-		ret = akmc_uptr_ioctl(kf, cmd, uarg, &handled);
-		if (handled)
-			return ret;
-	}
 
 	if (size > sizeof(argbuf)) {
 		a = kmalloc(size, GFP_KERNEL);
@@ -233,6 +228,11 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	if ((_IOC_DIR(cmd) & _IOC_WRITE) && copy_from_user(a, uarg, size)) {
 		ret = -EFAULT;
 		goto out;
+	}
+	if (akmc_uptr_handles(cmd)) {
+		ret = akmc_uptr_ioctl(kf, cmd, a, size, uarg, &handled);
+		if (handled)
+			goto out;
 	}
 	ret = akmc_layout(cmd, a, size, &l);
 	if (ret)

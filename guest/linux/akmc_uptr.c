@@ -849,20 +849,21 @@ static int akmc_uptr_map_handle(struct akmc_file *kf, struct akmc_uptr *g,
 
 /*
  * ALLOC_MEMORY_OF_GPU with USERPTR, and FREE, MAP and UNMAP of a USERPTR
- * handle; *@handled is false for every other request, which akmc_ioctl()
+ * handle, from the argument akmc_ioctl() copied in (@karg, @size bytes:
+ * read once, so what is decided here is what is forwarded otherwise);
+ * *@handled is false for every other request, which akmc_ioctl() then
  * forwards as usual.
  */
-long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd,
-		     void __user *uarg, bool *handled)
+long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd, const void *karg,
+		     u32 size, void __user *uarg, bool *handled)
 {
 	union {
 		struct kfd_ioctl_alloc_memory_of_gpu_args alloc;
 		struct kfd_ioctl_free_memory_of_gpu_args free;
 		struct kfd_ioctl_map_memory_to_gpu_args map;
 	} a = {};
-	u32 size = _IOC_SIZE(cmd), usize;
 	struct akmc_uptr *g = NULL;
-	u64 handle;
+	u32 usize;
 	long ret;
 
 	*handled = false;
@@ -873,16 +874,14 @@ long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd,
 	else
 		usize = sizeof(a.map);
 	/* As the device takes it: a shorter argument is zero-extended */
-	if (copy_from_user(&a, uarg, min(size, usize)))
-		return 0;	/* forwarded, which answers -EFAULT */
+	memcpy(&a, karg, min(size, usize));
 
 	if (akmc_is_req(cmd, AMDKFD_IOC_ALLOC_MEMORY_OF_GPU)) {
 		if (!(a.alloc.flags & KFD_IOC_ALLOC_MEM_FLAGS_USERPTR))
 			return 0;
 	} else {
 		/* the handle is the first field of all three */
-		handle = a.free.handle;
-		g = akmc_uptr_find(kf, handle);
+		g = akmc_uptr_find(kf, a.free.handle);
 		if (!g)
 			return 0;
 	}
@@ -892,12 +891,10 @@ long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd,
 		return akmc_is_req(cmd, AMDKFD_IOC_MAP_MEMORY_TO_GPU) ?
 		       -ENOMEM : PTR_ERR(g);
 	/* and a longer one must be zero past the uapi structure */
-	if (size > usize) {
-		ret = check_zeroed_user(uarg + usize, size - usize);
-		if (ret <= 0) {
-			ret = ret ? ret : -EINVAL;
-			goto out;
-		}
+	if (size > usize && memchr_inv((const u8 *)karg + usize, 0,
+				       size - usize)) {
+		ret = -EINVAL;
+		goto out;
 	}
 
 	if (akmc_is_req(cmd, AMDKFD_IOC_ALLOC_MEMORY_OF_GPU))
