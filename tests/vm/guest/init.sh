@@ -3,6 +3,9 @@
 #
 # Kernel command line:
 #   akmc.run=T1,T2,...   guest tests to run, each /tests/run-T.sh
+#   akmc.pause=1         after the tests, print "@@AKMC-PAUSE" and wait up
+#                        to 30 s (the host reads the device's counters over
+#                        QMP, then quits QEMU)
 # Prints one "@@AKMC-RESULT NAME PASS|FAIL rc=N t=SECONDS" line per test and
 # "@@AKMC-END" at the end, then powers the VM off.
 /bin/busybox --install -s /bin
@@ -13,7 +16,8 @@ mount -t debugfs debugfs /sys/kernel/debug
 export PATH=/bin:/tests LD_LIBRARY_PATH=/lib
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "akmc-vm: $(uname -r) up $(up)s"
-insmod /amdkfd_mc.ko $(sed -n "s/.*akmc.insmod=\([^ ]*\).*/\1/p" /proc/cmdline | tr "," " ") || echo "akmc-vm: insmod amdkfd_mc.ko failed"
+insmod /drm.ko || echo "akmc-vm: insmod drm.ko failed"
+insmod /amdgpu.ko $(sed -n "s/.*akmc.insmod=\([^ ]*\).*/\1/p" /proc/cmdline | tr "," " ") || echo "akmc-vm: insmod amdgpu.ko failed"
 t=0
 while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 echo "akmc-vm: driver loaded, up $(up)s"
@@ -46,4 +50,9 @@ if dmesg | grep -q 'rcu.*stall'; then
 fi
 echo "@@AKMC-END up=$(up)"
 sync
+# The host reads the device's counters and quits QEMU (qmp-watch.py)
+if grep -q 'akmc\.pause=1' /proc/cmdline; then
+	echo "@@AKMC-PAUSE"
+	sleep 30
+fi
 poweroff -f
