@@ -9,9 +9,9 @@
 # /dev/shm) in ROOT, once
 rocm_enter() {
 	mkdir -p /dev/shm
-	mountpoint -q /dev/shm || mount -t tmpfs tmpfs /dev/shm
+	grep -q ' /dev/shm ' /proc/mounts || mount -t tmpfs tmpfs /dev/shm
 	for d in proc sys dev; do
-		mountpoint -q "$1/$d" || mount -o rbind "/$d" "$1/$d"
+		grep -q " $1/$d " /proc/mounts || mount -o rbind "/$d" "$1/$d"
 	done
 }
 

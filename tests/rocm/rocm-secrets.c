@@ -126,9 +126,37 @@ static hsa_status_t pick_agent(hsa_agent_t agent, void *data)
     return HSA_STATUS_SUCCESS;
 }
 
+/*
+ * The guest driver's record of this process's /dev/kfd context (debugfs),
+ * as "guest context C -> host KFD context H, PASID P (kind)"
+ */
+static void my_context(char *out, size_t len)
+{
+    FILE *f = fopen("/sys/kernel/debug/amdkfd_mc/contexts", "r");
+    unsigned ctx, host, pasid, flags;
+    char line[256];
+    int pid;
+
+    snprintf(out, len, "no context in the driver's debugfs");
+    while (f && fgets(line, sizeof(line), f)) {
+        if (sscanf(line, "pid=%d ctx=%x host_ctx=%x pasid=%u flags=%x",
+                   &pid, &ctx, &host, &pasid, &flags) == 5 &&
+            pid == getpid()) {
+            snprintf(out, len, "guest context %#x -> host KFD context %#x, "
+                     "PASID %u%s", ctx, host, pasid,
+                     flags & 2 ? " (SHARED: legacy-shared=on)" :
+                     flags & 1 ? " (own secondary context)" : "");
+            break;
+        }
+    }
+    if (f) {
+        fclose(f);
+    }
+}
+
 static void setup(void)
 {
-    char gpu_name[64] = "";
+    char gpu_name[64] = "", ctx[160];
 
     CHECK(hsa_init());
     CHECK(hsa_iterate_agents(pick_agent, NULL));
@@ -139,8 +167,9 @@ static void setup(void)
         exit(1);
     }
     hsa_agent_get_info(g.gpu, HSA_AGENT_INFO_NAME, gpu_name);
-    printf("rocm: %-8s pid %-4d ROCr sees GPU agent %s\n", name,
-           (int)getpid(), gpu_name);
+    my_context(ctx, sizeof(ctx));
+    printf("rocm: %-8s pid %-4d ROCr sees GPU agent %s; %s\n", name,
+           (int)getpid(), gpu_name, ctx);
 }
 
 /* System memory the GPU may reach */
