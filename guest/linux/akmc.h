@@ -8,10 +8,13 @@
  *   akmc_ioctl.c     marshaling of KFD ioctls into OP_IOCTL payloads
  *   akmc_topology.c  the KFD topology in sysfs
  *   akmc_render.c    the DRM render node stand-ins
+ *   akmc_uptr.c      USERPTR memory: a program's own pages for the GPU
  *
  * Locking, outermost first: mmap_lock of a process, akmc_dev.files_lock,
  * akmc_file.maps_lock, akmc_dev.lock (a spinlock, innermost).  No path
- * takes files_lock while holding maps_lock.
+ * takes files_lock while holding maps_lock.  USERPTR memory:
+ * akmc_dev.uptr_rwsem, then akmc_uptr.op_lock, then akmc_file.uptr_lock;
+ * none of them is held while a command waits, except op_lock.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  */
@@ -26,9 +29,11 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 /* The guest ABI: the single definition shared with the device */
 #include <hw/misc/amdkfd-mc-abi.h>
@@ -42,6 +47,9 @@ extern unsigned int akmc_ring_entries;
 extern unsigned int akmc_max_inflight_per_process;
 extern unsigned int akmc_max_waits_per_process;
 extern unsigned int akmc_max_contexts_per_process;
+extern unsigned int akmc_max_pinned_mb;
+extern unsigned int akmc_max_pinned_mb_per_process;
+extern bool akmc_userptr;
 
 struct akmc_topo;
 struct akmc_req;
@@ -55,10 +63,14 @@ enum akmc_live {
 	AKMC_LIVE_PROCS,
 	AKMC_LIVE_MAPS,
 	AKMC_LIVE_REQS,
+	AKMC_LIVE_UPTRS,
 	AKMC_LIVE_NR,
 };
 
 extern atomic_t akmc_live[AKMC_LIVE_NR];
+/* Pages pinned for USERPTR memory, and of those, pages given up for lost */
+extern atomic_long_t akmc_pinned_pages;
+extern atomic_long_t akmc_leaked_pages;
 
 struct akmc_dev {
 	struct pci_dev *pdev;		/* referenced until the last put */
@@ -111,6 +123,19 @@ struct akmc_dev {
 	struct list_head procs;
 	bool removing;
 
+	/*
+	 * USERPTR memory: pinning and DMA-mapping pages for a new object
+	 * holds uptr_rwsem for reading until the object is registered with
+	 * its file; removal sets uptr_gone under it for writing, so no page
+	 * is mapped for the device after that.  destroying counts contexts
+	 * whose OP_DESTROY_CONTEXT has not been answered yet (removal waits
+	 * for them before it resets the device).
+	 */
+	struct rw_semaphore uptr_rwsem;
+	bool uptr_gone;
+	atomic_t destroying;
+	wait_queue_head_t destroy_wq;
+
 	struct kref kref;
 };
 
@@ -128,6 +153,7 @@ struct akmc_proc {
 	unsigned int contexts;		/* live contexts, under files_lock */
 	atomic_t inflight;		/* commands other than waits */
 	atomic_t waits;			/* WAIT_EVENTS */
+	atomic_long_t pinned;		/* USERPTR pages */
 	wait_queue_head_t wq;
 	struct kref kref;		/* memory: users and requests */
 };
@@ -143,6 +169,7 @@ struct akmc_file {
 	struct akmc_dev *dev;		/* referenced */
 	struct akmc_proc *proc;		/* one of proc->users */
 	struct list_head node;		/* dev->files */
+	struct list_head quiesce;	/* akmc_files_quiesce()'s list */
 	struct mm_struct *mm;		/* the opener's, grabbed */
 	pid_t tgid;
 	u32 ctx_id;
@@ -160,6 +187,17 @@ struct akmc_file {
 	unsigned int nmaps;
 	unsigned int ctx_users;
 	bool ctx_alive;			/* the device context exists */
+
+	/*
+	 * USERPTR memory (akmc_uptr.c).  uptr_lock protects uptrs (every
+	 * object whose pages are pinned), uptr_xa (device handle of each of
+	 * their device objects to the object) and uptr_dead (no new object:
+	 * the context is being destroyed or the device removed).
+	 */
+	struct mutex uptr_lock;
+	struct list_head uptrs;
+	struct xarray uptr_xa;
+	bool uptr_dead;
 };
 
 /* akmc_dev.c: devices and commands */
@@ -176,6 +214,11 @@ void *akmc_req_payload(struct akmc_req *req);
 const struct amdkfd_mc_cpl *akmc_req_cpl(struct akmc_req *req);
 int akmc_req_run(struct akmc_req *req, struct akmc_proc *proc,
 		 const struct amdkfd_mc_cmd *cmd, unsigned int flags);
+bool akmc_req_submitted(struct akmc_req *req);
+void akmc_req_set_late(struct akmc_req *req,
+		       void (*late)(void *data, const struct amdkfd_mc_cpl *cpl,
+				    int err),
+		       void *data);
 void akmc_req_put(struct akmc_req *req);
 int akmc_cmd(struct akmc_dev *dev, struct akmc_proc *proc, u16 op, u32 ctx,
 	     u64 arg1, u64 arg2, void *payload, u32 len,
@@ -193,6 +236,7 @@ void akmc_file_put(struct akmc_file *kf);
 void akmc_ctx_put(struct akmc_file *kf);
 bool akmc_same_process(const struct akmc_file *kf);
 void akmc_proc_put(struct akmc_proc *proc);
+void akmc_files_quiesce(struct akmc_dev *dev);
 
 /* akmc_map.c: window mappings */
 int akmc_map_create(struct akmc_file *kf, struct vm_area_struct *vma,
@@ -201,6 +245,28 @@ void akmc_revoke_all_locked(struct akmc_file *kf);
 
 /* akmc_ioctl.c */
 long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+
+/* What became of a command: see akmc_kfd_call() */
+enum akmc_outcome {
+	AKMC_RAN,		/* the device ran it (its result is known) */
+	AKMC_REFUSED,		/* it did nothing: not sent, or refused */
+	AKMC_UNKNOWN,		/* it may or may not have run */
+};
+
+int akmc_kfd_call(struct akmc_file *kf, unsigned int cmd, void *arg,
+		  u32 size, const void *arr, u32 arr_len,
+		  enum akmc_outcome *how);
+enum akmc_outcome akmc_req_outcome(struct akmc_req *req, int run_ret);
+
+/* akmc_uptr.c */
+void akmc_uptr_file_init(struct akmc_file *kf);
+bool akmc_uptr_any(struct akmc_file *kf);
+bool akmc_uptr_handles(unsigned int cmd);
+long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd,
+		     void __user *uarg, bool *handled);
+void akmc_uptr_context_gone(struct akmc_file *kf);
+void akmc_uptr_context_lost(struct akmc_file *kf);
+void akmc_uptr_close(struct akmc_dev *dev);
 
 /* akmc_topology.c */
 int akmc_topology_create(struct akmc_dev *dev);

@@ -55,6 +55,22 @@ module_param_named(max_contexts_per_process, akmc_max_contexts_per_process,
 MODULE_PARM_DESC(max_contexts_per_process,
 		 "Device contexts (open /dev/kfd files) one process may have (default 64)");
 
+unsigned int akmc_max_pinned_mb;
+module_param_named(max_pinned_mb, akmc_max_pinned_mb, uint, 0644);
+MODULE_PARM_DESC(max_pinned_mb,
+		 "MiB of USERPTR memory all processes together may pin (default 0: three quarters of the guest's RAM)");
+
+unsigned int akmc_max_pinned_mb_per_process;
+module_param_named(max_pinned_mb_per_process, akmc_max_pinned_mb_per_process,
+		   uint, 0644);
+MODULE_PARM_DESC(max_pinned_mb_per_process,
+		 "MiB of USERPTR memory one process may pin (default 0: half of the guest's RAM)");
+
+bool akmc_userptr = true;
+module_param_named(userptr, akmc_userptr, bool, 0644);
+MODULE_PARM_DESC(userptr,
+		 "Allow USERPTR memory (pinned program pages); 0 refuses it as a device without GUEST_MEMORY does (default 1)");
+
 /* One command, from submission to completion */
 struct akmc_req {
 	struct akmc_dev *dev;		/* referenced */
@@ -79,6 +95,9 @@ struct akmc_req {
 	struct list_head put_node;
 	/* undoes what an abandoned command created (see akmc_req_undo) */
 	struct work_struct undo;
+	/* or, if set, is told how an abandoned command ended */
+	void (*late)(void *data, const struct amdkfd_mc_cpl *cpl, int err);
+	void *late_data;
 };
 
 static struct workqueue_struct *akmc_wq;
@@ -165,6 +184,27 @@ const struct amdkfd_mc_cpl *akmc_req_cpl(struct akmc_req *req)
 	return &req->cpl;
 }
 
+/* Whether the command reached the ring (after akmc_req_run() returned) */
+bool akmc_req_submitted(struct akmc_req *req)
+{
+	return READ_ONCE(req->submitted);
+}
+
+/*
+ * If the request is abandoned (a fatal signal, a timeout), @late is
+ * called from a work item once it ends: with its completion (@err 0) or
+ * with -ENODEV when the device went away before answering.  Set before
+ * akmc_req_run().
+ */
+void akmc_req_set_late(struct akmc_req *req,
+		       void (*late)(void *data, const struct amdkfd_mc_cpl *cpl,
+				    int err),
+		       void *data)
+{
+	req->late = late;
+	req->late_data = data;
+}
+
 void akmc_req_put(struct akmc_req *req)
 {
 	if (!refcount_dec_and_test(&req->ref))
@@ -200,6 +240,8 @@ static bool akmc_proc_slot_get(atomic_t *share, unsigned int max)
  */
 static bool akmc_req_needs_undo(const struct akmc_req *req)
 {
+	if (req->abandoned && req->late)
+		return true;
 	return req->abandoned && !req->err &&
 	       req->cpl.status == AMDKFD_MC_S_OK && req->cpl.value &&
 	       (req->cmd.opcode == AMDKFD_MC_OP_CREATE_CONTEXT ||
@@ -210,7 +252,9 @@ static void akmc_req_undo(struct work_struct *work)
 {
 	struct akmc_req *req = container_of(work, struct akmc_req, undo);
 
-	if (req->cmd.opcode == AMDKFD_MC_OP_MAP_WINDOW)
+	if (req->late)
+		req->late(req->late_data, &req->cpl, req->err);
+	else if (req->cmd.opcode == AMDKFD_MC_OP_MAP_WINDOW)
 		akmc_cmd(req->dev, NULL, AMDKFD_MC_OP_UNMAP_WINDOW,
 			 req->cmd.ctx_id, req->cpl.value, 0, NULL, 0, NULL,
 			 AKMC_RUN_TEARDOWN);
@@ -638,6 +682,9 @@ static struct akmc_dev *akmc_dev_alloc(struct pci_dev *pdev)
 	mutex_init(&dev->files_lock);
 	INIT_LIST_HEAD(&dev->files);
 	INIT_LIST_HEAD(&dev->procs);
+	init_rwsem(&dev->uptr_rwsem);
+	atomic_set(&dev->destroying, 0);
+	init_waitqueue_head(&dev->destroy_wq);
 	return dev;
 }
 
@@ -671,6 +718,8 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		return ret;
+	/* A guest memory range may be of any length (USERPTR pages) */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX & PAGE_MASK);
 
 	dev = akmc_dev_alloc(pdev);
 	if (!dev)
@@ -773,6 +822,13 @@ static void akmc_remove(struct pci_dev *pdev)
 	akmc_topology_destroy(dev);
 	/* No new file gets a context from here on */
 	akmc_files_unregister(dev);
+	/*
+	 * A reset ends contexts without saying when their DMA has stopped,
+	 * so the contexts that hold pinned USERPTR pages are destroyed one
+	 * by one first, and their pages unpinned when each is gone.
+	 */
+	akmc_uptr_close(dev);
+	akmc_files_quiesce(dev);
 	/* No command, no DMA from here on; every waiter wakes */
 	akmc_dev_stop(dev);
 	/*

@@ -65,6 +65,7 @@ static struct akmc_proc *akmc_proc_lookup(struct akmc_dev *dev,
 	proc->tgid = current->tgid;
 	atomic_set(&proc->inflight, 0);
 	atomic_set(&proc->waits, 0);
+	atomic_long_set(&proc->pinned, 0);
 	init_waitqueue_head(&proc->wq);
 	kref_init(&proc->kref);
 	list_add_tail(&proc->node, &dev->procs);
@@ -88,6 +89,9 @@ static void akmc_file_free(struct kref *kref)
 	struct akmc_file *kf = container_of(kref, struct akmc_file, kref);
 	struct akmc_dev *dev = kf->dev;
 
+	/* Ended by the context's destruction, or given up with it */
+	WARN_ON_ONCE(!list_empty(&kf->uptrs));
+	xa_destroy(&kf->uptr_xa);
 	mutex_lock(&dev->files_lock);
 	akmc_proc_unuse(kf->proc);
 	mutex_unlock(&dev->files_lock);
@@ -100,6 +104,56 @@ static void akmc_file_free(struct kref *kref)
 void akmc_file_put(struct akmc_file *kf)
 {
 	kref_put(&kf->kref, akmc_file_free);
+}
+
+/* How the OP_DESTROY_CONTEXT of @kf ended: its USERPTR pages follow */
+static void akmc_ctx_destroyed(void *data, const struct amdkfd_mc_cpl *cpl,
+			       int err)
+{
+	struct akmc_file *kf = data;
+	struct akmc_dev *dev = kf->dev;
+
+	if (!err && cpl->status == AMDKFD_MC_S_OK)
+		akmc_uptr_context_gone(kf);
+	else
+		akmc_uptr_context_lost(kf);
+	if (atomic_dec_and_test(&dev->destroying))
+		wake_up_all(&dev->destroy_wq);
+	akmc_file_put(kf);
+}
+
+/*
+ * Sends OP_DESTROY_CONTEXT for @kf, which the caller counted in
+ * dev->destroying.  The device completes it once the host context is
+ * closed: only then are the context's pinned pages unpinned.  If the wait
+ * is abandoned, its completion decides later.
+ */
+static int akmc_ctx_destroy(struct akmc_file *kf)
+{
+	struct amdkfd_mc_cmd cmd = {
+		.opcode = AMDKFD_MC_OP_DESTROY_CONTEXT, .ctx_id = kf->ctx_id,
+	};
+	struct akmc_req *req;
+	int ret;
+
+	kref_get(&kf->kref);
+	req = akmc_req_new(kf->dev, 0);
+	if (!req) {
+		akmc_ctx_destroyed(kf, NULL, -ENOMEM);
+		return -ENOMEM;
+	}
+	akmc_req_set_late(req, akmc_ctx_destroyed, kf);
+	ret = akmc_req_run(req, NULL, &cmd, AKMC_RUN_TEARDOWN);
+	if ((ret == -ETIMEDOUT || ret == -EINTR) && akmc_req_submitted(req)) {
+		/* abandoned: akmc_ctx_destroyed() runs when it ends */
+		akmc_req_put(req);
+		return ret;
+	}
+	akmc_ctx_destroyed(kf, akmc_req_cpl(req), ret);
+	if (!ret)
+		ret = akmc_status_errno(akmc_req_cpl(req));
+	akmc_req_put(req);
+	return ret;
 }
 
 /*
@@ -122,14 +176,13 @@ void akmc_ctx_put(struct akmc_file *kf)
 		}
 		kf->ctx_alive = false;
 		destroy = true;
+		atomic_inc(&dev->destroying);
 	}
 	mutex_unlock(&kf->maps_lock);
 	if (!last)
 		return;
 	if (destroy) {
-		int ret = akmc_cmd(dev, NULL, AMDKFD_MC_OP_DESTROY_CONTEXT,
-				   kf->ctx_id, 0, 0, NULL, 0, NULL,
-				   AKMC_RUN_TEARDOWN);
+		int ret = akmc_ctx_destroy(kf);
 
 		if (ret && ret != -ENODEV)
 			dev_warn_ratelimited(&dev->pdev->dev,
@@ -140,6 +193,48 @@ void akmc_ctx_put(struct akmc_file *kf)
 	list_del(&kf->node);
 	kf->proc->contexts--;
 	mutex_unlock(&dev->files_lock);
+}
+
+/*
+ * Device removal, before the reset: every context that holds pinned
+ * USERPTR pages is destroyed on its own (its mappings revoked first), so
+ * that its pages are unpinned only once the device says the context is
+ * gone; then the destructions under way are waited for.  A reset would
+ * end the contexts too, but without telling when their DMA stopped.
+ */
+void akmc_files_quiesce(struct akmc_dev *dev)
+{
+	struct akmc_file *kf, *tmp;
+	LIST_HEAD(todo);
+	bool destroy;
+
+	mutex_lock(&dev->files_lock);
+	list_for_each_entry(kf, &dev->files, node) {
+		if (akmc_uptr_any(kf)) {
+			kref_get(&kf->kref);
+			list_add_tail(&kf->quiesce, &todo);
+		}
+	}
+	mutex_unlock(&dev->files_lock);
+	list_for_each_entry_safe(kf, tmp, &todo, quiesce) {
+		mutex_lock(&kf->maps_lock);
+		destroy = kf->ctx_alive;
+		if (destroy) {
+			akmc_revoke_all_locked(kf);
+			kf->ctx_alive = false;
+			atomic_inc(&dev->destroying);
+		}
+		mutex_unlock(&kf->maps_lock);
+		if (destroy)
+			akmc_ctx_destroy(kf);
+		list_del(&kf->quiesce);
+		akmc_file_put(kf);
+	}
+	if (!wait_event_timeout(dev->destroy_wq, !atomic_read(&dev->destroying),
+				AKMC_CMD_TIMEOUT))
+		dev_warn(&dev->pdev->dev,
+			 "%d context destructions unanswered at removal\n",
+			 atomic_read(&dev->destroying));
 }
 
 /* The calling process's newest open /dev/kfd file, referenced */
@@ -228,6 +323,7 @@ static int akmc_open(struct inode *inode, struct file *filp)
 	kref_init(&kf->kref);
 	mutex_init(&kf->maps_lock);
 	INIT_LIST_HEAD(&kf->maps);
+	akmc_uptr_file_init(kf);
 	kf->ctx_users = 1;
 	kf->ctx_alive = true;
 	kf->open = true;
@@ -345,10 +441,11 @@ static int akmc_procs_show(struct seq_file *s, void *unused)
 		return 0;
 	mutex_lock(&dev->files_lock);
 	list_for_each_entry(proc, &dev->procs, node)
-		seq_printf(s, "pid=%d contexts=%u inflight=%d waits=%d\n",
+		seq_printf(s, "pid=%d contexts=%u inflight=%d waits=%d pinned=%ld\n",
 			   proc->tgid, proc->contexts,
 			   atomic_read(&proc->inflight),
-			   atomic_read(&proc->waits));
+			   atomic_read(&proc->waits),
+			   atomic_long_read(&proc->pinned));
 	mutex_unlock(&dev->files_lock);
 	akmc_dev_put(dev);
 	return 0;
@@ -357,11 +454,14 @@ DEFINE_SHOW_ATTRIBUTE(akmc_procs);
 
 static int akmc_live_show(struct seq_file *s, void *unused)
 {
-	seq_printf(s, "files=%d procs=%d maps=%d reqs=%d\n",
+	seq_printf(s, "files=%d procs=%d maps=%d reqs=%d uptrs=%d pinned=%ld leaked=%ld\n",
 		   atomic_read(&akmc_live[AKMC_LIVE_FILES]),
 		   atomic_read(&akmc_live[AKMC_LIVE_PROCS]),
 		   atomic_read(&akmc_live[AKMC_LIVE_MAPS]),
-		   atomic_read(&akmc_live[AKMC_LIVE_REQS]));
+		   atomic_read(&akmc_live[AKMC_LIVE_REQS]),
+		   atomic_read(&akmc_live[AKMC_LIVE_UPTRS]),
+		   atomic_long_read(&akmc_pinned_pages),
+		   atomic_long_read(&akmc_leaked_pages));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(akmc_live);

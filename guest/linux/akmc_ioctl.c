@@ -9,6 +9,8 @@
  * the payload.  The reply is copied back whatever the KFD's result, as
  * the kernel does, with the caller's pointer restored.  The device is the
  * policy point (allowlist, refusals); here only sizes are bounded.
+ * USERPTR allocations, and FREE/MAP/UNMAP of their handles, are made in
+ * akmc_uptr.c instead.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  */
@@ -114,6 +116,79 @@ static int akmc_layout(unsigned int cmd, u8 *arg, u32 size,
 	return 0;
 }
 
+/* What became of a command that akmc_req_run() answered with @run_ret */
+enum akmc_outcome akmc_req_outcome(struct akmc_req *req, int run_ret)
+{
+	if (run_ret)
+		return akmc_req_submitted(req) ? AKMC_UNKNOWN : AKMC_REFUSED;
+	switch (akmc_req_cpl(req)->status) {
+	case AMDKFD_MC_S_OK:
+		return AKMC_RAN;
+	case AMDKFD_MC_S_INVALID_OPCODE:
+	case AMDKFD_MC_S_INVALID_ARGUMENT:
+	case AMDKFD_MC_S_NO_RESOURCES:
+	case AMDKFD_MC_S_NOT_SUPPORTED:
+		/* refused before the backend saw anything */
+		return AKMC_REFUSED;
+	default:
+		/* a dying context, or a payload the device could not write */
+		return AKMC_UNKNOWN;
+	}
+}
+
+/*
+ * Forwards the KFD request @cmd with a kernel copy of its argument (@arg,
+ * @size bytes) and, for a request with an embedded pointer, of its array
+ * (@arr, @arr_len bytes), as akmc_ioctl() does for user space.  Returns
+ * the KFD's result when the device ran it, else an errno; *@how says what
+ * became of it.  @arg holds the reply (with the pointer as it was).
+ */
+int akmc_kfd_call(struct akmc_file *kf, unsigned int cmd, void *arg,
+		  u32 size, const void *arr, u32 arr_len,
+		  enum akmc_outcome *how)
+{
+	struct amdkfd_mc_cmd c = {
+		.opcode = AMDKFD_MC_OP_IOCTL, .ctx_id = kf->ctx_id, .arg0 = cmd,
+	};
+	const struct amdkfd_mc_cpl *cpl;
+	struct akmc_ptr_desc pd;
+	bool has_ptr = akmc_ptr_of(cmd, &pd) && size >= pd.ptr_off + 8;
+	u32 arr_off = ALIGN(size, 8);
+	struct akmc_req *req;
+	u64 uptr = 0;
+	u8 *buf;
+	int ret;
+
+	*how = AKMC_REFUSED;
+	if (!has_ptr)
+		arr_len = 0;
+	req = akmc_req_new(kf->dev, arr_off + arr_len);
+	if (!req)
+		return -ENOMEM;
+	buf = akmc_req_payload(req);
+	memcpy(buf, arg, size);
+	if (has_ptr) {
+		memcpy(&uptr, buf + pd.ptr_off, 8);
+		memcpy(buf + arr_off, arr, arr_len);
+		*(u64 *)(buf + pd.ptr_off) = arr_len ? arr_off : 0;
+	}
+	ret = akmc_req_run(req, kf->proc, &c, AKMC_RUN_KILLABLE);
+	*how = akmc_req_outcome(req, ret);
+	if (ret)
+		goto out;
+	cpl = akmc_req_cpl(req);
+	ret = akmc_status_errno(cpl);
+	if (cpl->status != AMDKFD_MC_S_OK)
+		goto out;
+	ret = cpl->result < 0 && cpl->result >= -MAX_ERRNO ? cpl->result : 0;
+	if (has_ptr)
+		*(u64 *)(buf + pd.ptr_off) = uptr;
+	memcpy(arg, buf, size);
+out:
+	akmc_req_put(req);
+	return ret;
+}
+
 long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	struct akmc_file *kf = filp->private_data;
@@ -130,6 +205,7 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	struct akmc_req *req = NULL;
 	struct akmc_layout l;
 	u8 *a = argbuf, *buf;
+	bool handled;
 	long ret;
 
 	if (_IOC_TYPE(cmd) != AMDKFD_IOCTL_BASE)
@@ -142,6 +218,11 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	/* The device went away (its context with it) */
 	if (!READ_ONCE(kf->ctx_alive))
 		return -ENODEV;
+	if (akmc_uptr_handles(cmd)) {
+		ret = akmc_uptr_ioctl(kf, cmd, uarg, &handled);
+		if (handled)
+			return ret;
+	}
 
 	if (size > sizeof(argbuf)) {
 		a = kmalloc(size, GFP_KERNEL);
