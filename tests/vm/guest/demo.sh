@@ -20,7 +20,7 @@ for mode in isolated legacy; do
 	echo
 	echo "=== -device amdkfd-mc,backend=sim$opts ==="
 	t1=$(now)
-	if ! boot "$log" "$opts" demo 300; then
+	if ! rocm_boot "$log" "$opts" demo 300; then
 		echo "demo: the VM did not finish; see $log"
 		fail=1
 		continue

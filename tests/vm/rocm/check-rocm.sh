@@ -55,12 +55,12 @@ report() {
 }
 
 t1=$(now)
-boot "$ROCM_BUILD/check-isolated.log" "" \
+rocm_boot "$ROCM_BUILD/check-isolated.log" "" \
 	rocminfo-bookworm,rocminfo-sid,hsa-isolation,hsa-rocr-abort,hip,leaks \
 	900 || true
 report "$ROCM_BUILD/check-isolated.log" "isolated, VM $(elapsed "$t1") s"
 t2=$(now)
-boot "$ROCM_BUILD/check-legacy.log" ",legacy-shared=on" \
+rocm_boot "$ROCM_BUILD/check-legacy.log" ",legacy-shared=on" \
 	hsa-isolation-legacy 600 || true
 report "$ROCM_BUILD/check-legacy.log" "legacy-shared=on, VM $(elapsed "$t2") s"
 echo "check-rocm: $pass passed, $fail failed (total $(elapsed "$t0") s)"

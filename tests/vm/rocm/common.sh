@@ -12,7 +12,7 @@ ROCM_BUILD=${ROCM_BUILD:-$top/build/rocm}
 ROCM_INITRD=$ROCM_BUILD/initramfs-rocm.cpio.gz
 # Guest memory: the bookworm root alone is about 230 MB of tmpfs (HIP's
 # code object compiler, libamd_comgr and libLLVM-15, are most of it)
-ROCM_VM_MEM=${ROCM_VM_MEM:-2048}
+ROCM_VM_MEM=${ROCM_VM_MEM:-1536}
 
 # Files of the unpacked roots the guest never uses
 ROCM_PRUNE="usr/share/doc usr/share/man usr/share/locale usr/share/lintian
@@ -104,12 +104,13 @@ build_rocm() {
 	rocm_programs
 	cat "$INITRD" "$ROCM_ROOTS" "$ROCM_BUILD/tests.cpio.gz" > "$ROCM_INITRD.tmp"
 	mv "$ROCM_INITRD.tmp" "$ROCM_INITRD"
-	# tests/vm/guest's boot() boots $INITRD
-	INITRD=$ROCM_INITRD
 }
 
-# rocm_boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: tests/vm/guest's boot with
-# the ROCm initramfs and $ROCM_VM_MEM MiB of guest memory
+# rocm_boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: tests/vm/guest's boot() with
+# the ROCm initramfs, and guest RAM ($ROCM_VM_MEM MiB) in a shared memfd
+# backend: ROCm's paged system memory is USERPTR memory, which the device
+# makes of guest RAM pages only when they are in a shared file (spec,
+# OP_ALLOC_GUEST_MEMORY)
 rocm_boot() {
 	[ -x "$QEMU_BIN" ] || die "no QEMU at $QEMU_BIN"
 	rb_log=$1 rb_opts=$2 rb_tests=$3 rb_tmo=${4:-600}
@@ -120,7 +121,9 @@ rocm_boot() {
 	# shellcheck disable=SC2086
 	timeout -k 10 "$rb_tmo" "$QEMU_BIN" $L -machine q35 \
 		-accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
-		-smp 2 -m "$ROCM_VM_MEM" -nographic -nodefaults -serial stdio \
+		-smp 2 -m "$ROCM_VM_MEM" \
+		-object "memory-backend-memfd,id=ram,size=${ROCM_VM_MEM}M,share=on" \
+		-machine memory-backend=ram -nographic -nodefaults -serial stdio \
 		-no-reboot -net none -device "amdkfd-mc,backend=sim$rb_opts" \
 		-kernel "$KERNEL" -initrd "$ROCM_INITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.run=$rb_tests ${AKMC_APPEND:-}" \
