@@ -17,7 +17,8 @@
 #                       own fault message for each target's page, abort()
 #   hip                 bookworm's HIP 5.2.3: device count, properties,
 #                       malloc, free; hipMemcpy returns an error
-#   leaks               (check-guest's) the driver holds nothing afterwards
+#   rocm-leaks          the driver holds nothing afterwards (no file,
+#                       mapping, request or pinned page)
 #   hsa-isolation-legacy  (second boot, legacy-shared=on) the same attack
 #                       reads both secrets
 # Prints one line per test, then "check-rocm: N passed, N failed"; exits
@@ -56,12 +57,12 @@ report() {
 
 t1=$(now)
 rocm_boot "$ROCM_BUILD/check-isolated.log" "" \
-	rocminfo-bookworm,rocminfo-sid,hsa-isolation,hsa-rocr-abort,hip,leaks \
+	rocminfo-bookworm,rocminfo-sid,hsa-isolation,hsa-rocr-abort,hip,rocm-leaks \
 	900 || true
 report "$ROCM_BUILD/check-isolated.log" "isolated, VM $(elapsed "$t1") s"
 t2=$(now)
 rocm_boot "$ROCM_BUILD/check-legacy.log" ",legacy-shared=on" \
-	hsa-isolation-legacy 600 || true
+	hsa-isolation-legacy,rocm-leaks 600 || true
 report "$ROCM_BUILD/check-legacy.log" "legacy-shared=on, VM $(elapsed "$t2") s"
 echo "check-rocm: $pass passed, $fail failed (total $(elapsed "$t0") s)"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
