@@ -13,8 +13,9 @@
  * Locking, outermost first: mmap_lock of a process, akmc_dev.files_lock,
  * akmc_file.maps_lock, akmc_dev.lock (a spinlock, innermost).  No path
  * takes files_lock while holding maps_lock.  USERPTR memory:
- * akmc_dev.uptr_rwsem, then akmc_uptr.op_lock, then akmc_file.uptr_lock;
- * none of them is held while a command waits, except op_lock.
+ * akmc_dev.uptr_rwsem, then akmc_uptr.op_lock, then akmc_file.uptr_lock
+ * (also taken under files_lock); only op_lock is held while a command
+ * waits.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  */
@@ -267,6 +268,8 @@ long akmc_uptr_ioctl(struct akmc_file *kf, unsigned int cmd,
 void akmc_uptr_context_gone(struct akmc_file *kf);
 void akmc_uptr_context_lost(struct akmc_file *kf);
 void akmc_uptr_close(struct akmc_dev *dev);
+struct seq_file;
+void akmc_uptr_show(struct seq_file *s, struct akmc_file *kf);
 
 /* akmc_topology.c */
 int akmc_topology_create(struct akmc_dev *dev);

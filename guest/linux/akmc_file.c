@@ -452,6 +452,22 @@ static int akmc_procs_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(akmc_procs);
 
+static int akmc_uptrs_show(struct seq_file *s, void *unused)
+{
+	struct akmc_dev *dev = akmc_dev_get();
+	struct akmc_file *kf;
+
+	if (!dev)
+		return 0;
+	mutex_lock(&dev->files_lock);
+	list_for_each_entry(kf, &dev->files, node)
+		akmc_uptr_show(s, kf);
+	mutex_unlock(&dev->files_lock);
+	akmc_dev_put(dev);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(akmc_uptrs);
+
 static int akmc_live_show(struct seq_file *s, void *unused)
 {
 	seq_printf(s, "files=%d procs=%d maps=%d reqs=%d uptrs=%d pinned=%ld leaked=%ld\n",
@@ -490,6 +506,8 @@ int akmc_file_init(void)
 			    &akmc_procs_fops);
 	debugfs_create_file("live", 0444, akmc_debugfs, NULL,
 			    &akmc_live_fops);
+	debugfs_create_file("uptrs", 0444, akmc_debugfs, NULL,
+			    &akmc_uptrs_fops);
 	return 0;
 
 err_cdev:

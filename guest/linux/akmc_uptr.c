@@ -41,6 +41,7 @@
 #include <linux/scatterlist.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/kfd_ioctl.h>
@@ -731,6 +732,23 @@ err_unreserve:
 	kvfree(plan.first);
 	kvfree(plan.r);
 	return ret;
+}
+
+/* debugfs uptrs: one line per allocation of @kf (files_lock held) */
+void akmc_uptr_show(struct seq_file *s, struct akmc_file *kf)
+{
+	static const char * const state[] = {
+		"allocating", "live", "stuck", "released",
+	};
+	struct akmc_uptr *g;
+
+	mutex_lock(&kf->uptr_lock);
+	list_for_each_entry(g, &kf->uptrs, node)
+		seq_printf(s, "pid=%d objects=%u handles=%llx,%llx ctx=%#x pages=%lu state=%s\n",
+			   kf->tgid, g->nlive, g->nlive ? g->handles[0] : 0,
+			   g->nlive > 1 ? g->handles[1] : 0, kf->ctx_id,
+			   g->npages, state[g->state]);
+	mutex_unlock(&kf->uptr_lock);
 }
 
 /* ---- FREE, MAP and UNMAP of a USERPTR handle ---- */

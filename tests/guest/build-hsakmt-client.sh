@@ -30,8 +30,10 @@ if [ ! -f "$root/.ready" ]; then
 fi
 lib=$root/usr/lib/x86_64-linux-gnu
 bin=$out/tests/hsakmt-client
-if [ ! -x "$bin" ] || [ "$here/hsakmt-client.c" -nt "$bin" ]; then
-	${CC:-gcc} -O2 -g -Wall -I"$root/usr/include" -o "$bin" \
+if [ ! -x "$bin" ] || [ "$here/hsakmt-client.c" -nt "$bin" ] ||
+	[ "$here/../../hw/misc/amdkfd-mc/sim-kfd.h" -nt "$bin" ]; then
+	${CC:-gcc} -O2 -g -Wall -I"$root/usr/include" \
+		-I"$here/../../hw/misc/amdkfd-mc" -I"$here/../../include" -o "$bin" \
 		"$here/hsakmt-client.c" -L"$lib" -lhsakmt \
 		-Wl,-rpath-link,"$lib"
 fi

@@ -1,18 +1,29 @@
 /*
  * amdkfd-mc guest test: a real client of Debian's libhsakmt (ROCT thunk)
  *
- * Calls the thunk's public API on the guest's /dev/kfd: open, version,
+ * Calls the thunk's public API on the guest's /dev/kfd, with the thunk's
+ * defaults (paged system memory is USERPTR memory): open, version,
  * topology, GTT allocation mapped to the GPU and touched by the CPU,
- * events, close.  Prints one line per call with the HSAKMT_STATUS, and
- * exits non-zero if any call fails.
+ * paged allocations, an SDMA queue (its ring and the thunk's own read and
+ * write pointers are paged, so USERPTR, memory), a malloc'd buffer
+ * registered with hsaKmtRegisterMemory, mapped with hsaKmtMapMemoryToGPU
+ * and filled by the GPU's DMA (real SDMA v4 packets, as the sim runs
+ * them), events, close.  Prints one line per call with the HSAKMT_STATUS,
+ * and exits non-zero if any call fails.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <hsakmt.h>
+#include <stdbool.h>
+#include "sim-kfd.h"
 
 static int failed;
 
@@ -28,6 +39,174 @@ static HSAKMT_STATUS check(const char *call, HSAKMT_STATUS st,
     }
     fflush(stdout);
     return st;
+}
+
+/* A thunk SDMA queue and its ring (paged memory) */
+typedef struct {
+    uint32_t *ring;
+    uint64_t wptr;
+    HsaQueueResource res;
+} SdmaQueue;
+
+static void sdma_emit(SdmaQueue *q, const uint32_t *dw, unsigned n)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        q->ring[(q->wptr / 4) % 1024] = dw[i];
+        q->wptr += 4;
+    }
+}
+
+static void sdma_copy(SdmaQueue *q, uint64_t src, uint64_t dst, uint32_t len)
+{
+    uint32_t copy[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_COPY, SIM_SDMA_SUBOP_COPY_LINEAR),
+        len - 1, 0, (uint32_t)src, (uint32_t)(src >> 32),
+        (uint32_t)dst, (uint32_t)(dst >> 32),
+    };
+
+    sdma_emit(q, copy, SIM_SDMA_COPY_LINEAR_DWORDS);
+}
+
+/* FENCE @val at @fence, then ring the doorbell */
+static void sdma_fence_kick(SdmaQueue *q, uint64_t fence, uint32_t val)
+{
+    uint32_t fen[] = {
+        SIM_SDMA_HDR(SIM_SDMA_OP_FENCE, 0), (uint32_t)fence,
+        (uint32_t)(fence >> 32), val,
+    };
+
+    sdma_emit(q, fen, SIM_SDMA_FENCE_DWORDS);
+    __sync_synchronize();
+    /* as ROCr does: the write pointer in memory, then the doorbell */
+    *(volatile uint64_t *)q->res.Queue_write_ptr_aql = q->wptr;
+    *(volatile uint64_t *)q->res.Queue_DoorBell_aql = q->wptr;
+    __sync_synchronize();
+}
+
+static bool wait_fence(volatile uint32_t *fence, uint32_t val)
+{
+    int i;
+
+    for (i = 0; i < 500 && *fence != val; i++) {
+        usleep(10000);
+    }
+    return *fence == val;
+}
+
+/*
+ * A malloc'd buffer registered with the thunk and filled by GPU DMA from
+ * a paged source buffer through an SDMA queue of the thunk's
+ */
+static void registered_dma(HSAuint32 gpu_node)
+{
+    const HSAuint64 len = 256 << 10;
+    HsaMemFlags paged = { 0 };
+    SdmaQueue q = { 0 };
+    uint8_t *src = NULL, *mine, *buf;
+    HSAuint64 alt = 0, src_va = 0, ring_va = 0;
+    uint32_t *fence, batch = 0;
+    char detail[160];
+    HSAKMT_STATUS st;
+    HSAuint64 i;
+    bool same;
+
+    paged.ui32.PageSize = HSA_PAGE_SIZE_4KB;
+    paged.ui32.HostAccess = 1;
+    paged.ui32.ExecuteAccess = 1;
+    /* NonPaged = 0: the thunk makes it USERPTR memory */
+    st = hsaKmtAllocMemory(0, 4096, paged, (void **)&q.ring);
+    if (!st) {
+        st = hsaKmtMapMemoryToGPU(q.ring, 4096, &ring_va);
+    }
+    snprintf(detail, sizeof(detail), "SDMA ring, paged, at %p", q.ring);
+    if (check("hsaKmtAllocMemory+Map (paged)", st, NULL, detail)) {
+        return;
+    }
+    memset(q.ring, 0, 4096);
+    st = hsaKmtCreateQueue(gpu_node, HSA_QUEUE_SDMA, 100,
+                           HSA_QUEUE_PRIORITY_NORMAL, q.ring, 4096, NULL,
+                           &q.res);
+    snprintf(detail, sizeof(detail), "queue %llu, pointers in paged memory",
+             (unsigned long long)q.res.QueueId);
+    if (check("hsaKmtCreateQueue (SDMA)", st, NULL, detail)) {
+        goto free_ring;
+    }
+    st = hsaKmtAllocMemory(0, len + 4096, paged, (void **)&src);
+    if (!st) {
+        st = hsaKmtMapMemoryToGPU(src, len + 4096, &src_va);
+    }
+    if (check("hsaKmtAllocMemory+Map (paged source)", st, NULL, NULL)) {
+        goto destroy;
+    }
+    for (i = 0; i < len; i++) {
+        src[i] = (uint8_t)(i * 13 + 1);
+    }
+    fence = (uint32_t *)(src + len);
+    *fence = 0;
+
+    /* not page aligned, as malloc gives it */
+    mine = malloc(len + 64);
+    buf = mine + 16;
+    memset(buf, 0, len);
+    st = hsaKmtRegisterMemory(buf, len);
+    snprintf(detail, sizeof(detail), "malloc'd %llu KiB at %p",
+             (unsigned long long)len >> 10, (void *)buf);
+    if (check("hsaKmtRegisterMemory", st, NULL, detail)) {
+        goto free_src;
+    }
+    st = hsaKmtMapMemoryToGPU(buf, len, &alt);
+    snprintf(detail, sizeof(detail), "GPU VA %#llx", (unsigned long long)alt);
+    if (check("hsaKmtMapMemoryToGPU (registered)", st, NULL, detail)) {
+        goto deregister;
+    }
+    /*
+     * The sim's DMA engine translates one memory object per copy, and a
+     * large USERPTR allocation may be several objects: no copy crosses a
+     * page of the source or of the destination
+     */
+    for (i = 0; i < len; batch++) {
+        unsigned n;
+
+        for (n = 0; n < 64 && i < len; n++) {
+            HSAuint64 s_left = 4096 - ((uintptr_t)src + i) % 4096;
+            HSAuint64 d_left = 4096 - (alt + i) % 4096;
+            HSAuint64 step = s_left < d_left ? s_left : d_left;
+
+            if (step > len - i) {
+                step = len - i;
+            }
+            sdma_copy(&q, (uintptr_t)src + i, alt + i, (uint32_t)step);
+            i += step;
+        }
+        sdma_fence_kick(&q, (uintptr_t)fence, batch + 1);
+        if (!wait_fence(fence, batch + 1)) {
+            i = 0;
+            break;
+        }
+    }
+    same = i >= len && !memcmp(buf, src, len);
+    snprintf(detail, sizeof(detail), "%s (%llu bytes, %u fences)",
+             same ? "the malloc'd buffer holds the data" : "MISMATCH or "
+             "no fence", (unsigned long long)len, batch);
+    check("GPU DMA into registered memory",
+          same ? HSAKMT_STATUS_SUCCESS : HSAKMT_STATUS_ERROR, NULL, detail);
+    check("hsaKmtUnmapMemoryToGPU (registered)", hsaKmtUnmapMemoryToGPU(buf),
+          NULL, NULL);
+deregister:
+    check("hsaKmtDeregisterMemory", hsaKmtDeregisterMemory(buf), NULL, NULL);
+    free(mine);
+free_src:
+    hsaKmtUnmapMemoryToGPU(src);
+    hsaKmtFreeMemory(src, len + 4096);
+destroy:
+    check("hsaKmtDestroyQueue", hsaKmtDestroyQueue(q.res.QueueId), NULL,
+          NULL);
+free_ring:
+    hsaKmtUnmapMemoryToGPU(q.ring);
+    check("hsaKmtFreeMemory (paged)", hsaKmtFreeMemory(q.ring, 4096), NULL,
+          NULL);
 }
 
 int main(void)
@@ -100,6 +279,8 @@ int main(void)
               NULL);
         check("hsaKmtFreeMemory", hsaKmtFreeMemory(mem, 4096), NULL, NULL);
     }
+
+    registered_dma(gpu_node);
 
     ed.EventType = HSA_EVENTTYPE_SIGNAL;
     ed.NodeId = gpu_node;

@@ -11,10 +11,20 @@
 #                      its own cleanup (per-process shares)
 #   leaks              the driver holds nothing once the programs exited
 #   probe-reset        the driver resets a device left in use at probe
+#   userptr-dma, userptr-attack, userptr-bad, userptr-limit, userptr-race,
+#   userptr-nofeature  USERPTR memory (kfd-userptr.c): GPU DMA into a
+#                      program's own pages, isolation, hostile arguments,
+#                      the pin bound, races, the refusal without the feature
 #   lifetime           device removal (also under load) and module unload
 #                      with files open
-#   isolation-legacy   (second boot) the same with legacy-shared=on:
+#   userptr-remove     device removal while USERPTR memory is held
+#   isolation-legacy, userptr-attack-legacy
+#                      (second boot) the same with legacy-shared=on:
 #                      the breach must be seen
+#   guest-memory-qmp   (each boot) the device's guest-memory-bytes, read by
+#                      the host over QMP, was non-zero while programs held
+#                      USERPTR memory and is 0, with no object or context
+#                      left, once they all exited
 # Prints one line per guest test, then "N passed, N failed"; exits non-zero
 # on any failure.  Logs: build/guest/*.log.  CHECK_GUEST_RUNS=N (make) or
 # check-guest-loop.sh N repeats the whole run and tallies the outcomes.
@@ -24,7 +34,8 @@ set -eu
 t0=$(now)
 build_guest
 log "built in $(elapsed "$t0") s"
-tests_rest=race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,leaks,probe-reset,lifetime
+tests_up=userptr-dma,userptr-attack,userptr-bad,userptr-limit,userptr-race,userptr-nofeature
+tests_rest=$tests_up,race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,leaks,probe-reset,lifetime,userptr-remove
 tests_iso=isolation,hsakmt,$tests_rest
 pass=0 fail=0
 if [ ! -x "$GUEST_BUILD/bin/tests/run-hsakmt.sh" ]; then
@@ -59,13 +70,39 @@ report() {
 	echo "    ($label: driver ready ${boot_s:-?} s after kernel start)"
 }
 
+# counters LOG LABEL: the device's QOM counters, read over QMP by the
+# host while the guest ran (qmp-watch.py): guest memory must have been in
+# use (max > 0) and, after every program exited, nothing may be left.
+counters() {
+	cfile=${1%.log}.counters label=$2
+	if [ ! -f "$cfile" ]; then
+		echo "FAIL guest-memory-qmp ($label): no counters read over QMP"
+		fail=$((fail + 1))
+		return
+	fi
+	gm=$(sed -n 's/^guest-memory-bytes //p' "$cfile")
+	lo=$(sed -n 's/^live-objects //p' "$cfile")
+	lc=$(sed -n 's/^live-contexts //p' "$cfile")
+	case "$gm:$lo:$lc" in
+	max=0\ *) res=FAIL why="no guest memory was ever in use" ;;
+	*final=0:*final=0:*final=0) res=PASS why="nothing left after the programs exited" ;;
+	*) res=FAIL why="left behind after the programs exited" ;;
+	esac
+	echo "$res guest-memory-qmp ($label): guest-memory-bytes $gm, live-objects $lo, live-contexts $lc: $why"
+	if [ "$res" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+}
+
 t1=$(now)
-boot "$GUEST_BUILD/check-isolated.log" "" "$tests_iso" 420 || true
+# obj-max-guest-ranges=16: large USERPTR allocations become several
+# device objects, so that the driver's fan-out is exercised
+boot "$GUEST_BUILD/check-isolated.log" ",obj-max-guest-ranges=16" "$tests_iso" 420 || true
 w1=$(elapsed "$t1")
 report "$GUEST_BUILD/check-isolated.log" "isolated, VM ${w1} s"
+counters "$GUEST_BUILD/check-isolated.log" "isolated"
 t2=$(now)
-boot "$GUEST_BUILD/check-legacy.log" ",legacy-shared=on" isolation-legacy || true
+boot "$GUEST_BUILD/check-legacy.log" ",legacy-shared=on" isolation-legacy,userptr-attack-legacy || true
 w2=$(elapsed "$t2")
 report "$GUEST_BUILD/check-legacy.log" "legacy-shared=on, VM ${w2} s"
+counters "$GUEST_BUILD/check-legacy.log" "legacy-shared=on"
 echo "check-guest: $pass passed, $fail failed (total $(elapsed "$t0") s)"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -40,21 +40,24 @@ ensure_kernel() {
 }
 
 # The driver, the test programs and the initramfs (make-style: rebuilt only
-# when a source is newer).
+# when a source is newer).  AKMC_GUEST_MODULE=PATH boots another build of
+# the driver instead (e.g. an older one, to show a test failing before a
+# fix).
 build_guest() {
 	ensure_kernel
 	mkdir -p "$GUEST_BUILD/bin"
 	make -s -C "$top/guest/linux" KDIR="$KHEADERS" \
 		O_DIR="$GUEST_BUILD/module" >&2 || die "driver build failed"
+	module=${AKMC_GUEST_MODULE:-$GUEST_BUILD/module/amdkfd_mc.ko}
 	make -s -C "$top/tests/guest" O="$GUEST_BUILD/bin" \
 		GUEST_CACHE="$GUEST_CACHE" TOP="$top" >&2 ||
 		die "guest test programs failed to build"
-	stamp=$(cat "$GUEST_BUILD/module/amdkfd_mc.ko" "$GUEST_BUILD"/bin/tests/* \
+	stamp=$(cat "$module" "$GUEST_BUILD"/bin/tests/* \
 		"$top/tests/vm/guest/init.sh" "$top/tests/vm/guest/mkinitramfs.sh" \
 		2>/dev/null | sha256sum | cut -c1-16)
 	if [ ! -f "$INITRD" ] || [ "$(cat "$INITRD.key" 2>/dev/null)" != "$stamp" ]; then
 		"$top/tests/vm/guest/mkinitramfs.sh" "$INITRD" "$BUSYBOX" \
-			"$GUEST_BUILD/module/amdkfd_mc.ko" "$GUEST_BUILD/bin/tests" \
+			"$module" "$GUEST_BUILD/bin/tests" \
 			"$GUEST_BUILD/bin/lib" || die "initramfs build failed"
 		echo "$stamp" > "$INITRD.key"
 	fi
@@ -62,9 +65,14 @@ build_guest() {
 
 # boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: boot the guest with
 # -device amdkfd-mc,backend=sim$DEVICE_OPTS and run TESTS (comma separated).
-# Freed slab objects are poisoned (slub_debug=P), so that a use after free
-# in the driver reads a non-canonical pointer and oopses instead of
-# working by luck.
+# Freed slab objects are poisoned (slub_debug=P), so that a use after
+# free in the driver reads a non-canonical pointer and oopses instead of
+# working by luck.  Guest RAM is a shared memfd (-object
+# memory-backend-memfd,share=on): the device needs a file behind RAM for
+# guest memory objects (USERPTR).  qmp-watch.py follows the device's QOM
+# counters over QMP meanwhile and writes their largest and final values to
+# LOG's .counters file once the guest says @@AKMC-PAUSE (akmc.pause=1:
+# its tests are done and it waits), then quits QEMU.
 boot() {
 	blog=$1 dopts=$2 tests=$3 tmo=${4:-240}
 	[ -x "$QEMU_BIN" ] || die "no QEMU at $QEMU_BIN"
@@ -72,16 +80,26 @@ boot() {
 	for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
 		[ -d "$d" ] && L="$L -L $d"
 	done
+	qsock=${blog%.log}.qmp
+	counters=${blog%.log}.counters
+	rm -f "$qsock" "$counters"
+	python3 "$top/tests/vm/guest/qmp-watch.py" "$qsock" "$blog" "$counters" &
+	watcher=$!
 	# shellcheck disable=SC2086
 	# Multi-threaded TCG, one thread per vCPU, as users run it.  (The
 	# first window, which changed the memory topology at every map, made
 	# it hit QEMU-core assertions; AKMC_TCG_THREAD=single is the fallback
 	# to tell such a QEMU-core problem from ours.)
-	timeout -k 10 "$tmo" "$QEMU_BIN" $L -machine q35 -accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
-		-smp 2 -m 1024 -nographic -nodefaults -serial stdio -no-reboot \
-		-net none -device "amdkfd-mc,backend=sim$dopts" \
+	timeout -k 10 "$tmo" "$QEMU_BIN" $L -accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
+		-smp 2 -m 1024 -object memory-backend-memfd,id=ram,size=1024M,share=on \
+		-machine q35,memory-backend=ram -nographic -nodefaults -serial stdio -no-reboot \
+		-net none -qmp "unix:$qsock,server=on,wait=off" \
+		-device "amdkfd-mc,id=akmc,backend=sim$dopts" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.run=$tests ${AKMC_APPEND:-}" \
+		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.pause=1 akmc.run=$tests ${AKMC_APPEND:-}" \
 		< /dev/null > "$blog" 2>&1 || true
+	kill "$watcher" 2>/dev/null || true
+	wait "$watcher" 2>/dev/null || true
+	rm -f "$qsock"
 	grep -q '^@@AKMC-END' "$blog"
 }

@@ -3,6 +3,9 @@
 #
 # Kernel command line:
 #   akmc.run=T1,T2,...   guest tests to run, each /tests/run-T.sh
+#   akmc.pause=1         after the tests, print "@@AKMC-PAUSE" and wait up
+#                        to 30 s (the host reads the device's counters over
+#                        QMP, then quits QEMU)
 # Prints one "@@AKMC-RESULT NAME PASS|FAIL rc=N t=SECONDS" line per test and
 # "@@AKMC-END" at the end, then powers the VM off.
 /bin/busybox --install -s /bin
@@ -46,4 +49,9 @@ if dmesg | grep -q 'rcu.*stall'; then
 fi
 echo "@@AKMC-END up=$(up)"
 sync
+# The host reads the device's counters and quits QEMU (qmp-watch.py)
+if grep -q 'akmc\.pause=1' /proc/cmdline; then
+	echo "@@AKMC-PAUSE"
+	sleep 30
+fi
 poweroff -f
