@@ -15,4 +15,4 @@ while [ $t -lt 100 ] && [ -n "$(nonzero)" ]; do
 done
 echo "rocm-leaks: $(cat $live)"
 cat /sys/kernel/debug/amdkfd_mc/contexts /sys/kernel/debug/amdkfd_mc/procs
-[ -s $live ] && [ -z "$(nonzero)" ]
+[ -n "$(cat $live)" ] && [ -z "$(nonzero)" ]

@@ -10,61 +10,21 @@
 ROCM_CACHE=${ROCM_CACHE:-$AMDKFD_MC_CACHE/rocm}
 ROCM_BUILD=${ROCM_BUILD:-$top/build/rocm}
 ROCM_INITRD=$ROCM_BUILD/initramfs-rocm.cpio.gz
-# Guest memory: the bookworm root alone is about 230 MB of tmpfs (HIP's
-# code object compiler, libamd_comgr and libLLVM-15, are most of it)
-ROCM_VM_MEM=${ROCM_VM_MEM:-1536}
 
-# Files of the unpacked roots the guest never uses
-ROCM_PRUNE="usr/share/doc usr/share/man usr/share/locale usr/share/lintian
-usr/share/info usr/share/bug usr/share/gcc usr/share/gdb
-usr/lib/x86_64-linux-gnu/gconv usr/lib/x86_64-linux-gnu/cmake"
-
-# rocm_roots: the cpio archive of /bookworm and /sid, cached under
-# $ROCM_CACHE and made again only when a root's packages changed
+# rocm_roots: the cpio archive of /bookworm and /sid ($ROCM_ROOTS), cached
+# under $ROCM_CACHE and packed again only when a root's packages or
+# pack-roots.sh changed
 rocm_roots() {
 	"$top/tests/vm/rocm/fetch-rocm.sh" || die "cannot fetch Debian's ROCm packages"
-	key=$( (cat "$ROCM_CACHE/root-bookworm/.ready" "$ROCM_CACHE/root-sid/.ready" \
-		"$top/tests/vm/rocm/common.sh"; sha256sum "$BUSYBOX") | sha256sum | cut -c1-16)
 	ROCM_ROOTS=$ROCM_CACHE/roots.cpio.gz
+	key=$(cat "$ROCM_CACHE/root-bookworm/.ready" "$ROCM_CACHE/root-sid/.ready" \
+		"$top/tests/vm/rocm/pack-roots.sh" "$BUSYBOX" | sha256sum | cut -c1-16)
 	[ -f "$ROCM_ROOTS" ] && [ "$(cat "$ROCM_ROOTS.key" 2>/dev/null)" = "$key" ] &&
 		return 0
 	log "packing the bookworm and sid roots"
-	st=$ROCM_CACHE/stage
-	rm -rf "$st"
-	mkdir -p "$st"
-	cp -al "$ROCM_CACHE/root-bookworm" "$st/bookworm"
-	cp -al "$ROCM_CACHE/root-sid" "$st/sid"
-	for r in bookworm sid; do
-		rm -f "$st/$r/.ready" "$st/$r/.closed"
-		for p in $ROCM_PRUNE; do
-			rm -rf "${st:?}/$r/$p"
-		done
-		mkdir -p "$st/$r/proc" "$st/$r/sys" "$st/$r/dev" "$st/$r/tmp" \
-			"$st/$r/root" "$st/$r/etc"
-		chmod 1777 "$st/$r/tmp"
-		echo "root:x:0:0:root:/root:/bin/sh" > "$st/$r/etc/passwd"
-		echo "root:x:0:" > "$st/$r/etc/group"
-	done
-	# sid is merged-/usr: the links that its base-files package makes
-	for d in bin sbin lib lib64; do
-		mkdir -p "$st/sid/usr/$d"
-		ln -s "usr/$d" "$st/sid/$d"
-	done
-	# rocminfo 5.2.3 runs "lsmod | grep amdgpu" through /bin/sh (Debian's
-	# package gets them from dash, kmod and grep); busybox-static is the
-	# one shell and lsmod in this image
-	mkdir -p "$st/bookworm/bin"
-	for r in bookworm/bin sid/usr/bin; do
-		cp "$BUSYBOX" "$st/$r/busybox"
-		for a in sh lsmod grep cat ls; do
-			[ -e "$st/$r/$a" ] || ln -s busybox "$st/$r/$a"
-		done
-	done
-	(cd "$st" && find bookworm sid | LC_ALL=C sort |
-		cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$ROCM_ROOTS.tmp"
-	mv "$ROCM_ROOTS.tmp" "$ROCM_ROOTS"
+	sh "$top/tests/vm/rocm/pack-roots.sh" "$ROCM_CACHE" "$BUSYBOX" "$ROCM_ROOTS" ||
+		die "cannot pack the ROCm roots"
 	echo "$key" > "$ROCM_ROOTS.key"
-	rm -rf "$st"
 }
 
 # rocm_programs: tests/rocm built against bookworm's ROCm (headers of its
@@ -106,29 +66,16 @@ build_rocm() {
 	mv "$ROCM_INITRD.tmp" "$ROCM_INITRD"
 }
 
-# rocm_boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: tests/vm/guest's boot() with
-# the ROCm initramfs, and guest RAM ($ROCM_VM_MEM MiB) in a shared memfd
-# backend: ROCm's paged system memory is USERPTR memory, which the device
-# makes of guest RAM pages only when they are in a shared file (spec,
-# OP_ALLOC_GUEST_MEMORY)
+# rocm_boot LOG DEVICE_OPTS TESTS [TIMEOUT_S]: tests/vm/guest's boot() of
+# the ROCm initramfs (its guest RAM is a shared memfd, which ROCm's
+# USERPTR system memory needs)
 rocm_boot() {
-	[ -x "$QEMU_BIN" ] || die "no QEMU at $QEMU_BIN"
-	rb_log=$1 rb_opts=$2 rb_tests=$3 rb_tmo=${4:-600}
-	L=
-	for d in /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu; do
-		[ -d "$d" ] && L="$L -L $d"
-	done
-	# shellcheck disable=SC2086
-	timeout -k 10 "$rb_tmo" "$QEMU_BIN" $L -machine q35 \
-		-accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
-		-smp 2 -m "$ROCM_VM_MEM" \
-		-object "memory-backend-memfd,id=ram,size=${ROCM_VM_MEM}M,share=on" \
-		-machine memory-backend=ram -nographic -nodefaults -serial stdio \
-		-no-reboot -net none -device "amdkfd-mc,backend=sim$rb_opts" \
-		-kernel "$KERNEL" -initrd "$ROCM_INITRD" \
-		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.run=$rb_tests ${AKMC_APPEND:-}" \
-		< /dev/null > "$rb_log" 2>&1 || true
-	grep -q '^@@AKMC-END' "$rb_log"
+	rb_initrd=$INITRD
+	INITRD=$ROCM_INITRD
+	rb_rc=0
+	boot "$@" || rb_rc=$?
+	INITRD=$rb_initrd
+	return $rb_rc
 }
 
 # rocm_outputs LOG: the @@ROCM-OUT blocks of LOG into $ROCM_BUILD/NAME.txt
