@@ -19,6 +19,8 @@
 #                       malloc, free; hipMemcpy returns an error
 #   rocm-leaks          the driver holds nothing afterwards (no file,
 #                       mapping, request or pinned page)
+#   rocm-device-counters  (host side, each boot) the device's QOM counters
+#                       over QMP: guest memory was used, nothing is left
 #   hsa-isolation-legacy  (second boot, legacy-shared=on) the same attack
 #                       reads both secrets
 # Prints one line per test, then "check-rocm: N passed, N failed"; exits
@@ -55,14 +57,35 @@ report() {
 	fi
 }
 
+# counters LOG LABEL: the device's QOM counters that tests/vm/guest's boot()
+# read over QMP while the guest ran: ROCm's system memory was guest memory
+# (max > 0), and once the programs exited the device holds no context,
+# object or guest memory
+counters() {
+	cfile=${1%.log}.counters
+	gm=$(sed -n 's/^guest-memory-bytes //p' "$cfile" 2>/dev/null)
+	lo=$(sed -n 's/^live-objects //p' "$cfile" 2>/dev/null)
+	lc=$(sed -n 's/^live-contexts //p' "$cfile" 2>/dev/null)
+	case "$gm:$lo:$lc" in
+	::) res=FAIL why="no counters were read over QMP" ;;
+	max=0\ *) res=FAIL why="ROCm used no guest memory" ;;
+	*final=0:*final=0:*final=0) res=PASS why="nothing left after the ROCm programs" ;;
+	*) res=FAIL why="left behind after the ROCm programs exited" ;;
+	esac
+	echo "$res rocm-device-counters ($2): guest-memory-bytes $gm, live-objects $lo, live-contexts $lc: $why"
+	if [ "$res" = PASS ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+}
+
 t1=$(now)
 rocm_boot "$ROCM_BUILD/check-isolated.log" "" \
 	rocminfo-bookworm,rocminfo-sid,hsa-isolation,hsa-rocr-abort,hip,rocm-leaks \
 	900 || true
 report "$ROCM_BUILD/check-isolated.log" "isolated, VM $(elapsed "$t1") s"
+counters "$ROCM_BUILD/check-isolated.log" isolated
 t2=$(now)
 rocm_boot "$ROCM_BUILD/check-legacy.log" ",legacy-shared=on" \
 	hsa-isolation-legacy,rocm-leaks 600 || true
 report "$ROCM_BUILD/check-legacy.log" "legacy-shared=on, VM $(elapsed "$t2") s"
+counters "$ROCM_BUILD/check-legacy.log" legacy-shared=on
 echo "check-rocm: $pass passed, $fail failed (total $(elapsed "$t0") s)"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
