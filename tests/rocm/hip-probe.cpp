@@ -3,11 +3,15 @@
  * does on amdkfd-mc's sim backend.
  *
  * hipGetDeviceCount, hipGetDeviceProperties, hipMalloc and hipFree must
- * work.  hipMemcpy needs kernel execution in this HIP (its blit kernels),
- * which the sim cannot do: it must return an error, not hang; the probe
- * prints what it returned (a watchdog ends the probe if it does not
- * return).  One "hip: " line per call; exit status 0 when all of that
- * holds.
+ * work.  hipMemcpy needs kernel execution in this HIP (its blit kernels
+ * run on an AQL queue), which the sim cannot do: the queue stops with an
+ * error instead of hanging.  HIP 5.2.3 does not return from hipMemcpy
+ * then: the queue's error callback prints "Queue at ... inactivated due
+ * to async error" and aborts the process, so hipMemcpy is the probe's
+ * last call, and a watchdog tells a hang (exit 2) from that.  One "hip: "
+ * line per call; exit status 0 when all calls before hipMemcpy worked and
+ * hipMemcpy returned an error; a SIGABRT after the "hip: calling
+ * hipMemcpy" line is the queue error (the run script checks its message).
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -61,9 +65,17 @@ int main()
            "multiProcessorCount %d, totalGlobalMem %zu MiB, "
            "pciBusID %d\n", p.name, p.gcnArchName, p.multiProcessorCount,
            p.totalGlobalMem >> 20, p.pciBusID);
+    if (!p.name[0] || !p.gcnArchName[0] || p.multiProcessorCount < 1 ||
+        !p.totalGlobalMem) {
+        printf("hip: device 0's properties are incomplete\n");
+        bad = 1;
+    }
     bad |= report("hipMalloc", hipMalloc(&d, 1 << 20));
     printf("hip: hipMalloc gave %p\n", d);
+    bad |= report("hipFree", hipFree(d));
+    bad |= report("hipMalloc", hipMalloc(&d, 1 << 20));
     memset(h, 0x5a, sizeof(h));
+    printf("hip: calling hipMemcpy(host to device, 4096 bytes)\n");
     signal(SIGALRM, hang);
     alarm(MEMCPY_WAIT_S);
     hipError_t e = hipMemcpy(d, h, sizeof(h), hipMemcpyHostToDevice);
@@ -73,6 +85,6 @@ int main()
         printf("hip: hipMemcpy unexpectedly succeeded\n");
         bad = 1;
     }
-    bad |= report("hipFree", hipFree(d));
+    hipFree(d);
     return bad;
 }
