@@ -7,7 +7,7 @@
  *   akmc_map.c       window mappings and their revocation
  *   akmc_ioctl.c     marshaling of KFD ioctls into OP_IOCTL payloads
  *   akmc_topology.c  the KFD topology in sysfs
- *   akmc_render.c    the DRM render node stand-ins
+ *   akmc_render.c    the DRM render node of each GPU node
  *   akmc_uptr.c      USERPTR memory: a program's own pages for the GPU
  *
  * Locking, outermost first: mmap_lock of a process, akmc_dev.files_lock,
@@ -31,6 +31,7 @@
 #include <linux/pci.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/semaphore.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -54,6 +55,7 @@ extern bool akmc_userptr;
 
 struct akmc_topo;
 struct akmc_req;
+struct drm_device;
 
 /*
  * Live objects of the driver, shown in debugfs (live): all return to 0
@@ -112,8 +114,17 @@ struct akmc_dev {
 	struct amdkfd_mc_device_info info;
 	u32 num_nodes;
 	struct amdkfd_mc_topology_node nodes[AMDKFD_MC_MAX_NODES];
+	/* The caches and io links of the nodes (their node fields checked) */
+	u32 num_caches;
+	struct amdkfd_mc_topology_cache *caches;
+	u32 num_links;
+	struct amdkfd_mc_topology_link *links;
 	struct akmc_topo *topo;
 	struct device *kfd_dev;
+	/* The render node of each GPU node (akmc_render.c) */
+	struct drm_device *drms[AMDKFD_MC_MAX_NODES];
+	u32 render_minor[AMDKFD_MC_MAX_NODES];
+	struct semaphore drm_sem;	/* AMDGPU_INFO queries in flight */
 
 	/*
 	 * files_lock protects files (every akmc_file whose context is not

@@ -113,6 +113,8 @@ static void akmc_dev_release(struct kref *kref)
 	struct akmc_dev *dev = container_of(kref, struct akmc_dev, kref);
 
 	pci_dev_put(dev->pdev);
+	kfree(dev->caches);
+	kfree(dev->links);
 	kfree(dev->pending);
 	kfree(dev);
 }
@@ -624,11 +626,43 @@ static int akmc_rings_init(struct akmc_dev *dev)
 	return 0;
 }
 
+/* Keeps the caches and links that name a node the device reported */
+static void akmc_query_extras(struct akmc_dev *dev,
+			      const struct amdkfd_mc_topology *hdr, u32 nc,
+			      u32 nl)
+{
+	const struct amdkfd_mc_topology_cache *c =
+		(const void *)((const u8 *)(hdr + 1) +
+			       dev->num_nodes * sizeof(dev->nodes[0]));
+	const struct amdkfd_mc_topology_link *l = (const void *)(c + nc);
+	u32 i, from, to;
+
+	dev->caches = kcalloc(max(nc, 1U), sizeof(*c), GFP_KERNEL);
+	dev->links = kcalloc(max(nl, 1U), sizeof(*l), GFP_KERNEL);
+	if (!dev->caches || !dev->links)
+		return;
+	for (i = 0; i < nc; i++) {
+		if (le32_to_cpu(c[i].node) >= dev->num_nodes ||
+		    le32_to_cpu(c[i].sibling_bits) > 8 * sizeof(c[i].sibling_map))
+			continue;
+		dev->caches[dev->num_caches++] = c[i];
+	}
+	for (i = 0; i < nl; i++) {
+		from = le32_to_cpu(l[i].node_from);
+		to = le32_to_cpu(l[i].node_to);
+		/* a link of a GPU node, to another one or to the CPU */
+		if (from >= dev->num_nodes || from == to ||
+		    (to >= dev->num_nodes && to != AMDKFD_MC_TOPO_CPU))
+			continue;
+		dev->links[dev->num_links++] = l[i];
+	}
+}
+
 static int akmc_query(struct akmc_dev *dev)
 {
 	struct amdkfd_mc_topology *hdr;
 	u32 len = sizeof(*hdr) + sizeof(dev->nodes);
-	u32 i, n;
+	u32 i, n, nc, nl;
 	int ret;
 
 	ret = akmc_cmd(dev, NULL, AMDKFD_MC_OP_DEVICE_INFO, 0, 0, 0,
@@ -643,15 +677,42 @@ static int akmc_query(struct akmc_dev *dev)
 	if (ret)
 		goto out;
 	n = le32_to_cpu(hdr->num_nodes);
+	nc = le32_to_cpu(hdr->num_caches);
+	nl = le32_to_cpu(hdr->num_links);
 	if (n > AMDKFD_MC_MAX_NODES ||
-	    le32_to_cpu(hdr->node_size) != sizeof(dev->nodes[0])) {
+	    le32_to_cpu(hdr->node_size) != sizeof(dev->nodes[0]) ||
+	    nc > AMDKFD_MC_MAX_CACHES || nl > AMDKFD_MC_MAX_LINKS) {
 		ret = -EPROTO;
 		goto out;
+	}
+	if (nc || nl) {
+		/* Again, with room for the caches and links too */
+		kfree(hdr);
+		len = sizeof(*hdr) + n * sizeof(dev->nodes[0]) +
+		      nc * sizeof(struct amdkfd_mc_topology_cache) +
+		      nl * sizeof(struct amdkfd_mc_topology_link);
+		hdr = kzalloc(len, GFP_KERNEL);
+		if (!hdr)
+			return -ENOMEM;
+		ret = akmc_cmd(dev, NULL, AMDKFD_MC_OP_QUERY_TOPOLOGY, 0, 0, 0,
+			       hdr, len, NULL, 0);
+		if (ret)
+			goto out;
+		/* The topology does not change while the device exists */
+		if (le32_to_cpu(hdr->num_nodes) != n ||
+		    le32_to_cpu(hdr->num_caches) != nc ||
+		    le32_to_cpu(hdr->num_links) != nl) {
+			ret = -EPROTO;
+			goto out;
+		}
 	}
 	memcpy(dev->nodes, hdr + 1, n * sizeof(dev->nodes[0]));
 	for (i = 0; i < n; i++)
 		dev->nodes[i].name[sizeof(dev->nodes[i].name) - 1] = 0;
 	dev->num_nodes = n;
+	akmc_query_extras(dev, hdr, nc, nl);
+	if (!dev->caches || !dev->links)
+		ret = -ENOMEM;
 out:
 	kfree(hdr);
 	return ret;
@@ -776,12 +837,13 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = akmc_files_register(dev);
 	if (ret)
 		goto err_irq;
-	ret = akmc_topology_create(dev);
-	if (ret)
-		goto err_files;
+	/* The render nodes first: the topology names their minors */
 	ret = akmc_render_init(dev);
 	if (ret)
-		goto err_topo;
+		goto err_render;
+	ret = akmc_topology_create(dev);
+	if (ret)
+		goto err_render;
 
 	mutex_lock(&akmc_global_lock);
 	akmc_current = dev;
@@ -796,9 +858,8 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		 le32_to_cpu(dev->info.max_contexts), dev->entries);
 	return 0;
 
-err_topo:
-	akmc_topology_destroy(dev);
-err_files:
+err_render:
+	akmc_render_fini(dev);
 	akmc_files_unregister(dev);
 err_irq:
 	free_irq(dev->irq, dev);

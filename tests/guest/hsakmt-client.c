@@ -209,6 +209,44 @@ free_ring:
           NULL);
 }
 
+/* The GPU node's caches and io links, as ROCr reads them */
+static void topology_links(HSAuint32 node)
+{
+    HsaCacheProperties caches[256];
+    HsaIoLinkProperties links[16];
+    HsaNodeProperties np = { 0 };
+    HSAuint32 i, l2 = 0, n;
+    char buf[160];
+    HSAKMT_STATUS st;
+
+    st = hsaKmtGetNodeProperties(node, &np);
+    n = np.NumCaches < 256 ? np.NumCaches : 256;
+    if (!st) {
+        st = n ? hsaKmtGetNodeCacheProperties(node, np.FComputeIdLo, n,
+                                              caches)
+               : HSAKMT_STATUS_ERROR;
+    }
+    for (i = 0; !st && i < n; i++) {
+        if (caches[i].CacheLevel == 2) {
+            l2 = caches[i].CacheSize;
+        }
+    }
+    snprintf(buf, sizeof(buf), "%u caches (ROCr needs some), L2 %u KiB",
+             np.NumCaches, l2);
+    check("hsaKmtGetNodeCacheProperties", st, NULL, buf);
+    n = np.NumIOLinks < 16 ? np.NumIOLinks : 16;
+    st = n ? hsaKmtGetNodeIoLinkProperties(node, n, links) :
+         HSAKMT_STATUS_ERROR;
+    snprintf(buf, sizeof(buf), "%u io links; the first: type %u, %u -> %u, "
+             "%u-%u MB/s", np.NumIOLinks, st ? 0 : links[0].IoLinkType,
+             st ? 0 : links[0].NodeFrom, st ? 0 : links[0].NodeTo,
+             st ? 0 : links[0].MinimumBandwidth,
+             st ? 0 : links[0].MaximumBandwidth);
+    check("hsaKmtGetNodeIoLinkProperties", !st && links[0].NodeFrom == node &&
+          links[0].NodeTo == 0 ? HSAKMT_STATUS_SUCCESS : HSAKMT_STATUS_ERROR,
+          NULL, buf);
+}
+
 int main(void)
 {
     HsaVersionInfo ver = { 0 };
@@ -259,6 +297,7 @@ int main(void)
         check("find a GPU node", HSAKMT_STATUS_ERROR, NULL, "none");
         goto close;
     }
+    topology_links(gpu_node);
 
     /* System memory (GTT) visible to the host and the GPU */
     mf.ui32.PageSize = HSA_PAGE_SIZE_4KB;

@@ -8,7 +8,7 @@ kfd-lifetime hold &
 h=$!
 t=0
 while [ ! -e /tmp/lt.ready ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
-if rmmod amdkfd_mc 2>/dev/null; then
+if rmmod amdgpu 2>/dev/null; then
 	bad "rmmod refused while /dev/kfd is open"
 else
 	ok "rmmod refused while /dev/kfd is open"
@@ -22,9 +22,9 @@ if [ -e /dev/kfd ]; then
 else
 	ok "/dev/kfd gone after removal"
 fi
-rmmod amdkfd_mc && ok "rmmod after the last close" || bad "rmmod after the last close"
+rmmod amdgpu && ok "rmmod after the last close" || bad "rmmod after the last close"
 echo 1 > /sys/bus/pci/rescan
-insmod /amdkfd_mc.ko && ok "insmod again" || bad "insmod again"
+insmod /amdgpu.ko && ok "insmod again" || bad "insmod again"
 t=0
 while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done
 kfd-lifetime use || fail=1

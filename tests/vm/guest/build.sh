@@ -4,5 +4,5 @@
 set -eu
 . "$(dirname "$0")/common.sh"
 build_guest
-echo "$GUEST_BUILD/module/amdkfd_mc.ko"
+echo "$GUEST_BUILD/module/amdgpu.ko"
 echo "$INITRD"

@@ -2,7 +2,10 @@
 # make check-guest: boot Debian's 6.12 kernel under multi-threaded TCG with
 # our QEMU and the amdkfd-mc guest driver, and run the guest tests:
 #   isolation          4 concurrent programs, I1-I6 must hold
-#   hsakmt             a client linked against Debian's libhsakmt
+#   topology           caches and io links in sysfs, in the KFD's formats
+#   hsakmt             a client linked against Debian's libhsakmt, with its
+#                      defaults (paged memory is USERPTR memory): queues,
+#                      registered memory filled by GPU DMA, the topology
 #   race-free, race-close, race-kill, race-mremap
 #                      issue 11's four window races, as unprivileged users:
 #                      no stale CPU mapping reaches another program's memory
@@ -36,12 +39,12 @@ build_guest
 log "built in $(elapsed "$t0") s"
 tests_up=userptr-dma,userptr-attack,userptr-bad,userptr-limit,userptr-race,userptr-nofeature
 tests_rest=$tests_up,race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,leaks,probe-reset,lifetime,userptr-remove
-tests_iso=isolation,hsakmt,$tests_rest
+tests_iso=isolation,rocm-module,topology,drm,hsakmt,$tests_rest
 pass=0 fail=0
 if [ ! -x "$GUEST_BUILD/bin/tests/run-hsakmt.sh" ]; then
 	echo "FAIL hsakmt: the libhsakmt client was not built (Debian's libhsakmt1/libhsakmt-dev could not be downloaded or linked; see above)"
 	fail=1
-	tests_iso=isolation,$tests_rest
+	tests_iso=isolation,rocm-module,topology,$tests_rest
 fi
 
 # report LOG LABEL: one line per guest test result in LOG

@@ -48,7 +48,7 @@ build_guest() {
 	mkdir -p "$GUEST_BUILD/bin"
 	make -s -C "$top/guest/linux" KDIR="$KHEADERS" \
 		O_DIR="$GUEST_BUILD/module" >&2 || die "driver build failed"
-	module=${AKMC_GUEST_MODULE:-$GUEST_BUILD/module/amdkfd_mc.ko}
+	module=${AKMC_GUEST_MODULE:-$GUEST_BUILD/module/amdgpu.ko}
 	make -s -C "$top/tests/guest" O="$GUEST_BUILD/bin" \
 		GUEST_CACHE="$GUEST_CACHE" TOP="$top" >&2 ||
 		die "guest test programs failed to build"
