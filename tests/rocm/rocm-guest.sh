@@ -121,7 +121,19 @@ rocm_rocminfo() {
 		"$cus compute units, caches: ${caches:-none}, $pools pools" \
 		"($gpools global), ISA $isa"
 	case "$name" in gfx9*) ;; *) echo "rocminfo ($label): no gfx9 GPU agent"; bad=1 ;; esac
-	[ -n "$mkt" ] || { echo "rocminfo ($label): empty marketing name"; bad=1; }
+	# The marketing name is libdrm's, from amdgpu.ids by the device id and
+	# revision that the render node's AMDGPU_INFO gave: it must be one of
+	# the names listed for this chip id (libdrm says "AMD Radeon
+	# Graphics" when the revision matches no entry)
+	chip=$(printf '%04X' "$(field "Chip ID" | sed 's/(.*//')" 2>/dev/null)
+	names=$(grep "^$chip," "$r/usr/share/libdrm/amdgpu.ids" 2>/dev/null | cut -f3)
+	if [ -z "$mkt" ]; then
+		echo "rocminfo ($label): empty marketing name"
+		bad=1
+	elif ! echo "$names" | grep -qxF "$mkt"; then
+		echo "rocminfo ($label): marketing name \"$mkt\" is not amdgpu.ids' for chip $chip:" $names
+		bad=1
+	fi
 	[ "${cus:-0}" -gt 0 ] 2>/dev/null || { echo "rocminfo ($label): no compute units"; bad=1; }
 	case "$caches" in *L1*L2*) ;; *) echo "rocminfo ($label): L1 and L2 caches missing"; bad=1 ;; esac
 	[ "$gpools" -gt 0 ] || { echo "rocminfo ($label): no global memory pool"; bad=1; }
