@@ -1,14 +1,17 @@
 #!/bin/sh
-# make demo: boot the guest (sim backend) and run three guest programs:
-# alice and bob keep a secret in GPU memory, mallory tries to read both
-# through GPU DMA.  First with isolated contexts (the attack faults), then
-# with legacy-shared=on, which behaves like a pre-7.0 host kernel (one KFD
-# process for the whole VM): there the attack reads the secrets.
+# make demo: boot the guest (sim backend) and run three guest programs on
+# Debian's unmodified ROCm (bookworm's ROCr 5.2.3): alice and bob keep a
+# secret in device memory, mallory tries to read both through GPU DMA
+# (ROCr's SDMA copy).  First with isolated contexts (ROCr reports the GPU
+# memory fault to mallory), then with legacy-shared=on, which behaves like
+# a pre-7.0 host kernel (one KFD process for the whole VM): there the
+# attack reads the secrets.  The guest image is check-rocm's
+# (tests/vm/rocm).
 set -eu
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/../rocm/common.sh"
 
 t0=$(now)
-build_guest
+build_rocm
 fail=0
 for mode in isolated legacy; do
 	opts=
@@ -17,12 +20,12 @@ for mode in isolated legacy; do
 	echo
 	echo "=== -device amdkfd-mc,backend=sim$opts ==="
 	t1=$(now)
-	if ! boot "$log" "$opts" demo 120; then
+	if ! rocm_boot "$log" "$opts" demo 300; then
 		echo "demo: the VM did not finish; see $log"
 		fail=1
 		continue
 	fi
-	tr -d '\r' < "$log" | sed -n 's/^demo: //p' | grep -v '^RESULT' | sed 's/^/  /'
+	tr -d '\r' < "$log" | sed -n 's/^rocm: //p' | sed 's/^/  /'
 	res=$(tr -d '\r' < "$log" | sed -n 's/^demo: RESULT //p')
 	echo "  => $res   (VM boot to result: $(elapsed "$t1") s)"
 	case "$mode:$res" in
@@ -33,8 +36,9 @@ for mode in isolated legacy; do
 done
 echo
 if [ "$fail" -eq 0 ]; then
-	echo "demo: each program got its own host KFD context and mallory's DMA faulted;"
-	echo "demo: with one shared context (legacy-shared=on) the same DMA read both secrets."
+	echo "demo: each ROCm program got its own host KFD context and mallory's SDMA copy"
+	echo "demo: faulted (ROCr reported it to mallory); with one shared context"
+	echo "demo: (legacy-shared=on) the same unmodified-ROCr program read both secrets."
 fi
 echo "demo: done in $(elapsed "$t0") s"
 exit "$fail"
