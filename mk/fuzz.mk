@@ -1,0 +1,25 @@
+# Fuzzing of amdkfd-mc (docs/devel/amdkfd-mc-fuzzing.rst)
+#
+#   make fuzz                 both fuzzers, FUZZ_SECONDS in all (600)
+#   make fuzz-build           only the libFuzzer build of QEMU
+#   make fuzz-smoke           the in-tree corpus through both (make check)
+#
+# The fuzz build is a QEMU build of its own (clang, libFuzzer, ASan and
+# UBSan) in $(QEMU_FUZZ_BUILD), cached with ccache like the others.
+
+QEMU_FUZZ_BUILD := $(BUILD)/qemu-fuzz
+QEMU_FUZZ_BIN := $(QEMU_FUZZ_BUILD)/qemu-fuzz-x86_64
+FUZZ_SECONDS ?= 600
+FUZZ_OUT ?= $(BUILD)/fuzz
+export QEMU_FUZZ_BUILD QEMU_FUZZ_BIN FUZZ_SECONDS FUZZ_OUT
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+fuzz-build: deps
+	@nice tests/fuzz/build.sh $(QEMU_FUZZ_BUILD)
+
+fuzz: fuzz-build
+	@nice tests/fuzz/run.sh campaign
+
+fuzz-smoke: fuzz-build
+	@nice tests/fuzz/run.sh smoke
