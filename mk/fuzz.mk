@@ -15,7 +15,11 @@ export QEMU_FUZZ_BUILD QEMU_FUZZ_BIN FUZZ_SECONDS FUZZ_OUT
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 
-fuzz-build: deps
+# clang's libFuzzer and sanitizer runtimes, and llvm-symbolizer for reports
+FUZZ_DEPS := clang libclang-rt-14-dev llvm-14
+
+fuzz-build:
+	@scripts/install-deps.sh $(FUZZ_DEPS)
 	@nice tests/fuzz/build.sh $(QEMU_FUZZ_BUILD)
 
 fuzz: fuzz-build
