@@ -99,6 +99,7 @@ static struct {
     uint64_t window;
     uint32_t gpu_id;
     uint64_t inputs;
+    bool trace;                 /* AMDKFD_MC_FUZZ_TRACE: print commands */
 
     /* the input being run */
     AkfCmd cmds[AKF_MAX_RECS];
@@ -447,6 +448,32 @@ static void akf_fixup(AkfCmd *c)
     }
 }
 
+/* For turning an input into a qtest: the command as submitted */
+static void akf_trace_cmd(AkfCmd *c)
+{
+    const struct amdkfd_mc_cmd *cmd = &c->cmd;
+    uint32_t i, n;
+
+    fprintf(stderr, "akf: cmd %u: opcode 0x%x flags 0x%x ctx 0x%x "
+            "payload 0x%" PRIx64 "+0x%x arg0 0x%x arg1 0x%" PRIx64
+            " arg2 0x%" PRIx64 " reserved 0x%" PRIx64 ",0x%" PRIx64 "\n",
+            (unsigned)(c - akf.cmds), cmd->opcode, cmd->flags, cmd->ctx_id,
+            cmd->payload_addr, cmd->payload_len, cmd->arg0, cmd->arg1,
+            cmd->arg2, cmd->reserved[0], cmd->reserved[1]);
+    if (c->rec.mode != AKF_AT_SLOT) {
+        return;
+    }
+    n = MIN(cmd->payload_len, akf.scratch_used -
+            MIN(akf.scratch_used, cmd->payload_addr - AKF_SCRATCH_GPA));
+    for (i = 0; i < n; i++) {
+        fprintf(stderr, "%s%02x", i % 32 ? "" : "akf:   ",
+                akf.ram[cmd->payload_addr + i]);
+        if (i % 32 == 31 || i == n - 1) {
+            fprintf(stderr, "\n");
+        }
+    }
+}
+
 static void akf_submit(AkfCmd *c)
 {
     const AkfRec *r = &c->rec;
@@ -485,6 +512,9 @@ static void akf_submit(AkfCmd *c)
     le.arg2 = cpu_to_le64(cmd->arg2);
     le.reserved[0] = cpu_to_le64(cmd->reserved[0]);
     le.reserved[1] = cpu_to_le64(cmd->reserved[1]);
+    if (akf.trace) {
+        akf_trace_cmd(c);
+    }
     memcpy(akf.ram + AKF_SQ_GPA + akf.sq_tail * sizeof(le), &le, sizeof(le));
     akf.sq_tail = (akf.sq_tail + 1) % AKF_ENTRIES;
     c->submitted = true;
@@ -715,6 +745,11 @@ static bool akf_reap(void)
         c->cpl.result = (int32_t)ldl_le_p(p + 12);
         c->cpl.value = ldq_le_p(p + 16);
         c->cpl.sq_head = ldl_le_p(p + 24);
+        if (akf.trace) {
+            fprintf(stderr, "akf: cpl %u: status 0x%x result %d value 0x%"
+                    PRIx64 "\n", idx, c->cpl.status, c->cpl.result,
+                    c->cpl.value);
+        }
         akf_check_cpl(c);
         akf_learn(c);
         akf.outstanding--;
@@ -1053,6 +1088,7 @@ static void akf_pre_fuzz(QTestState *s)
     const char *seeds = getenv("AMDKFD_MC_FUZZ_SEEDS");
 
     akf.qts = s;
+    akf.trace = getenv("AMDKFD_MC_FUZZ_TRACE");
     akf.dev = object_resolve_path("/machine/peripheral/kfd", NULL);
     g_assert(akf.dev);
     akf.ram = memory_region_get_ram_ptr(ms->ram);
