@@ -409,11 +409,15 @@ fail_backend:
  */
 static void amdkfd_mc_workers_quiesce(AmdkfdMcState *s)
 {
+    bool reaped;
+
     do {
         amdkfd_mc_workers_drain(&s->workers);
         amdkfd_mc_workers_drain(&s->waiters);
-    } while (amdkfd_mc_workers_reap(&s->workers) |
-             amdkfd_mc_workers_reap(&s->waiters));
+        /* both pools, every time */
+        reaped = amdkfd_mc_workers_reap(&s->workers);
+        reaped = amdkfd_mc_workers_reap(&s->waiters) || reaped;
+    } while (reaped);
 }
 
 /*
