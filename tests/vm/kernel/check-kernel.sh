@@ -157,7 +157,7 @@ fi
 
 # --- 6.12 patched
 python3 "$here/mkinitramfs.py" --moddir "$mods612" --busybox "$root612/bin/busybox" \
-	--prog "$prog" --amdgpu "$ko" --args "$args" --out "$out/patched-6.12.cpio.gz" \
+	--prog "$prog" --amdgpu "$ko" --args="$args" --out "$out/patched-6.12.cpio.gz" \
 	2>>"$out/initramfs.log" || { bad "initramfs (patched 6.12)"; finish; }
 if run_vm patched-6.12 "$vmlinuz612" "$out/patched-6.12.cpio.gz"; then
 	s=$(summary "$out/patched-6.12.log")
@@ -245,7 +245,7 @@ fi
 
 # stock 7.x: fails exactly the known defects, agrees on everything else
 python3 "$here/mkinitramfs.py" --moddir "$mods7" --busybox "$root612/bin/busybox" \
-	--prog "$prog" --extra "$tko" --args "$args" --out "$out/stock-7.x.cpio.gz" \
+	--prog "$prog" --extra "$tko" --args="$args" --out "$out/stock-7.x.cpio.gz" \
 	2>>"$out/initramfs.log" || { bad "initramfs (stock 7.x)"; finish; }
 if run_vm stock-7.x "$KCACHE/7.x/$KV7/vmlinuz" "$out/stock-7.x.cpio.gz"; then
 	for id in $defects7; do
@@ -273,7 +273,7 @@ fi
 # fixed 7.x: passes everything, agrees with patched 6.12 on every check
 [ -n "$fko" ] || finish
 python3 "$here/mkinitramfs.py" --moddir "$mods7" --busybox "$root612/bin/busybox" \
-	--prog "$prog" --amdgpu "$fko" --extra "$tko" --args "$args" \
+	--prog "$prog" --amdgpu "$fko" --extra "$tko" --args="$args" \
 	--out "$out/fixed-7.x.cpio.gz" 2>>"$out/initramfs.log" ||
 	{ bad "initramfs (fixed 7.x)"; finish; }
 if run_vm fixed-7.x "$KCACHE/7.x/$KV7/vmlinuz" "$out/fixed-7.x.cpio.gz"; then
