@@ -15,7 +15,7 @@
 # must fail exhaustion-reuse) and fixed 7.x; about 45 minutes under TCG.
 #
 # Environment: AMDKFD_MC_CACHE (cache root), SKIP_7X=1 (skip the 7.x runs,
-# counted as a failed check), VM_TIMEOUT (seconds per VM, default 900, 3600
+# counted as a failed check), VM_TIMEOUT (seconds per VM, default 900, 5400
 # with --long), KV7 (Debian 7.x kernel, default: the one
 # kernel-patches/linux-7.x/DEBIAN-VERSION names).
 # Prints one line per check of its own and "N passed, N failed"; exits non-zero
@@ -31,7 +31,7 @@ if [ "${1:-}" = --long ]; then
 fi
 qemu=${1:?usage: check-kernel.sh [--long] QEMU_BIN}
 if [ $long = 1 ]; then
-	tmo=${VM_TIMEOUT:-3600}
+	tmo=${VM_TIMEOUT:-5400}
 	out=$KCACHE/out-long
 	args=--long
 else
