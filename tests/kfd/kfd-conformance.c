@@ -24,20 +24,45 @@
  *    work, which can trail close() by a few milliseconds after many
  *    closes; the backport removes it before close() returns. The checks
  *    allow up to 2 s and print the time taken.
+ *  - PASID-bound checks (context-limit, limit-*, create-cost-flat,
+ *    pasid-freed-at-close, the PASID part of leak-cycles): they apply where
+ *    every context takes a PASID (the primary's pasid file is non-zero, the
+ *    6.12 design) and pass as not applicable otherwise (7.x). Where they
+ *    apply, the number of contexts per process must be bounded by the
+ *    amdgpu parameter kfd_max_contexts.
+ *  - exhaustion (--long): a process stops at kfd_max_contexts contexts on
+ *    the backport and at 65535 (ids 0..0xFFFE) on 7.x, both with ENOSPC.
+ *  - CREATE_PROCESS on a primary fd kept across exec(): the backport
+ *    refuses it (ESRCH), 7.x makes a context of the new image; both pass.
+ *
+ * Usage: kfd-conformance [--long]. --long runs only the exhaustion checks
+ * (create contexts until the kernel refuses: 65535 on 7.x, about 18 minutes
+ * under TCG). "--stage ..." is how the exec() checks re-execute the
+ * program; it is not for direct use.
+ *
+ * The program must run as root in a throw-away VM: it reads /dev/kmsg to
+ * hold every check to a clean kernel log, enables amdgpu's PASID trace
+ * events in tracefs, and unloads amdgpu at the end (rmmod check).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -169,13 +194,20 @@ static int open_pair(int fds[2])
 	return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Sorted list of context ids in proc/<pid>/, count returned. */
 static int list_contexts(pid_t pid, int *ids, int max)
 {
 	char path[64];
 	struct dirent *de;
 	DIR *d;
-	int n = 0, i, j;
+	int n = 0;
 
 	snprintf(path, sizeof(path), PROC_DIR "/%d", pid);
 	d = opendir(path);
@@ -188,13 +220,7 @@ static int list_contexts(pid_t pid, int *ids, int max)
 			ids[n++] = id;
 	}
 	closedir(d);
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && ids[j - 1] > ids[j]; j--) {
-			int t = ids[j];
-
-			ids[j] = ids[j - 1];
-			ids[j - 1] = t;
-		}
+	qsort(ids, n, sizeof(*ids), cmp_int);
 	return n;
 }
 
@@ -692,6 +718,12 @@ static void check_refusals(void)
 	result(r == -EOPNOTSUPP, "refuse-userptr",
 	       "ALLOC_MEMORY_OF_GPU(USERPTR) on a secondary = %s (primary: %s)",
 	       err_name(r), err_name(rp));
+	/* upstream checks the size first: EINVAL on every context */
+	am.size = 0;
+	r = xioctl(fd, AMDKFD_IOC_ALLOC_MEMORY_OF_GPU, &am);
+	result(have_contexts && r == -EINVAL, "userptr-zero-size",
+	       "zero-size ALLOC_MEMORY_OF_GPU(USERPTR) on a secondary = %s (want EINVAL, as upstream)",
+	       err_name(r));
 
 	memset(&dbg, 0, sizeof(dbg));
 	dbg.pid = getpid();
@@ -717,14 +749,1281 @@ static void check_refusals(void)
 	close(prim);
 }
 
-int main(void)
+/* ------------------------------------------------- kernel log and sysfs */
+
+/*
+ * Kernel log lines that must never appear while a check runs: warnings,
+ * oopses, and the messages of a sysfs name clash or a bad IDA free.
+ */
+static const char *const kmsg_bad_words[] = {
+	"WARNING:", "BUG:", "Oops", "Call Trace", "general protection",
+	"cannot create duplicate", "kobject_add_internal failed",
+	"Creating procfs", "Failed to create sysfs", "ida_free called",
+	"refcount_t:", "list_del corruption", "UBSAN:", "KASAN:",
+};
+
+static int kmsg_fd = -1;
+
+/* Start collecting kernel log lines from now on. */
+static void kmsg_mark(void)
+{
+	if (kmsg_fd < 0)
+		kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg_fd >= 0)
+		lseek(kmsg_fd, 0, SEEK_END);
+}
+
+/*
+ * Number of bad kernel log lines since kmsg_mark(); the first few are
+ * printed as INFO lines. -1 when the log cannot be read.
+ */
+static int kmsg_bad(const char *check)
+{
+	char rec[1024];
+	int bad = 0;
+	ssize_t n;
+	size_t i;
+
+	if (kmsg_fd < 0)
+		return -1;
+	for (;;) {
+		char *msg;
+
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;	/* overwritten records: skip ahead */
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		msg[strcspn(msg, "\n")] = 0;
+		for (i = 0; i < sizeof(kmsg_bad_words) / sizeof(*kmsg_bad_words); i++)
+			if (strstr(msg, kmsg_bad_words[i]))
+				break;
+		if (i == sizeof(kmsg_bad_words) / sizeof(*kmsg_bad_words))
+			continue;
+		if (bad++ < 4)
+			info("%s: kernel: %s", check, msg);
+	}
+	return bad;
+}
+
+static int path_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int pid_dir_exists(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), PROC_DIR "/%d", pid);
+	return path_exists(path);
+}
+
+/* Milliseconds until proc/<pid>/ is gone, -1 after 2 s. */
+static int wait_pid_dir_gone(pid_t pid)
+{
+	int ms;
+
+	for (ms = 0; ms <= 2000; ms += 5) {
+		if (!pid_dir_exists(pid))
+			return ms;
+		usleep(5000);
+	}
+	return -1;
+}
+
+/* Context directories created at the sysfs root (a missing parent). */
+static int root_contexts(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/sys");
+	int n = 0;
+
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "context_", 8))
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int status_code(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 255;
+}
+
+/* ------------------------------------------------------------ tracefs */
+
+static char trace_dir[64];
+
+/* The tracing directory, mounted if needed; 0 when tracing is missing. */
+static int trace_init(void)
+{
+	static const char *const dirs[] = {
+		"/sys/kernel/tracing", "/sys/kernel/debug/tracing",
+	};
+	char path[128];
+	size_t i;
+
+	if (trace_dir[0])
+		return 1;
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/trace", dirs[i]);
+		if (!path_exists(path) && i == 0)
+			mount("tracefs", dirs[0], "tracefs", 0, NULL);
+		if (path_exists(path)) {
+			snprintf(trace_dir, sizeof(trace_dir), "%s", dirs[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int trace_write(const char *file, const char *val)
+{
+	char path[192];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/%s", trace_dir, file);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, strlen(val)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+/*
+ * Record amdgpu's PASID allocations and frees (trace events
+ * amdgpu:amdgpu_pasid_allocated/freed) from now on. 0 on success.
+ */
+static int trace_pasids(int on)
+{
+	int r;
+
+	if (!trace_init())
+		return -ENOENT;
+	r = trace_write("events/amdgpu/amdgpu_pasid_allocated/enable", on ? "1" : "0");
+	if (!r)
+		r = trace_write("events/amdgpu/amdgpu_pasid_freed/enable", on ? "1" : "0");
+	if (!r && on)
+		r = trace_write("trace", "");
+	return r;
+}
+
+/* Traced PASID events: allocations and frees, optionally of one PASID. */
+static void trace_count(long pasid, long *allocated, long *freed)
+{
+	char path[128], line[512], want[32];
+	FILE *f;
+
+	*allocated = *freed = 0;
+	snprintf(path, sizeof(path), "%s/trace", trace_dir);
+	snprintf(want, sizeof(want), "pasid=%ld", pasid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (line[0] == '#')
+			continue;
+		if (pasid >= 0) {
+			p = strstr(line, want);
+			if (!p || (p[strlen(want)] >= '0' && p[strlen(want)] <= '9'))
+				continue;
+		}
+		if (strstr(line, "amdgpu_pasid_allocated:"))
+			(*allocated)++;
+		else if (strstr(line, "amdgpu_pasid_freed:"))
+			(*freed)++;
+	}
+	fclose(f);
+}
+
+/* ---------------------------------------------------------- exec stages */
+
+/*
+ * The image that a check exec()s runs one of these instead of the suite.
+ * It prints only INFO lines and reports through its exit status.
+ */
+static int stage_exec_cloexec(int contexts)
+{
+	int fd = open_kfd(), code = 0;
+
+	if (fd < 0)
+		return 1;
+	if (contexts && create_context(fd))
+		code |= 2;
+	if (!pid_dir_exists(getpid()))
+		code |= 4;
+	if (contexts && !has_context(getpid(), 0))
+		code |= 8;
+	close(fd);
+	return code;
+}
+
+static int distinct(const int *ids, int n)
+{
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (ids[i] == ids[i - 1])
+			return 0;
+	return 1;
+}
+
+static int stage_exec_kept(int prim, int sec)
+{
+	int before[16], after[16], nb, na, i, j, r, fds[3], code = 0, live;
+
+	/* The new image's own first context: proc/<pid>/context_0. */
+	fds[0] = open_context();
+	if (fds[0] < 0 || !has_context(getpid(), 0))
+		code |= 1;
+	if (root_contexts())
+		code |= 2;
+
+	/*
+	 * The old image's primary fd: refused, or a context of this image,
+	 * with an id of this image's primary: the next context created
+	 * through a fresh open must get another id, both in proc/<pid>/.
+	 */
+	nb = list_contexts(getpid(), before, 16);
+	r = create_context(prim);
+	na = list_contexts(getpid(), after, 16);
+	info("exec stage: CREATE_PROCESS on the kept primary fd = %s, contexts %d -> %d",
+	     err_name(r), nb, na);
+	fds[1] = open_context();
+	live = list_contexts(getpid(), after, 16);
+	if (r == 0 && (na != nb + 1 || live != na + 1 || !distinct(after, live)))
+		code |= 4;
+	if (r != 0 && live != nb + 1)
+		code |= 16;
+
+	/* The kept secondary closed, then another context. */
+	close(sec);
+	usleep(50000);
+	fds[2] = open_context();
+	na = list_contexts(getpid(), after, 16);
+	if (!distinct(after, na))
+		code |= 8;
+	j = fds[2] >= 0;
+	info("exec stage: %d contexts in proc/%d at the end (want %d), %d at the sysfs root",
+	     na, getpid(), live + j, root_contexts());
+	if (fds[1] < 0 || !j || na != live + j || root_contexts())
+		code |= 16;
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	close(prim);
+	return code;
+}
+
+static int run_stage(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 4 && !strcmp(argv[2], "exec-cloexec"))
+		return stage_exec_cloexec(atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[2], "exec-kept"))
+		return stage_exec_kept(atoi(argv[3]), atoi(argv[4]));
+	return 127;
+}
+
+static void exec_self(const char *stage, int a, int b)
+{
+	char sa[16], sb[16];
+
+	snprintf(sa, sizeof(sa), "%d", a);
+	snprintf(sb, sizeof(sb), "%d", b);
+	execl("/proc/self/exe", "kfd-conformance", "--stage", stage, sa, sb,
+	      (char *)NULL);
+	_exit(126);
+}
+
+/* --------------------------------------------------------- exec, exit */
+
+static void check_exec(void)
+{
+	int status, code, bad, ms;
+	pid_t child;
+
+	/*
+	 * Not without contexts: stock 6.12 already fails here (proc/<pid>
+	 * still taken by the old image, then a use-after-free of the kobject
+	 * that failed, which kills the release worker and hangs the VM).
+	 */
+	if (!have_contexts) {
+		result(0, "exec-cloexec", "no contexts");
+		result(0, "exec-kept-fds", "no contexts");
+		result(0, "exec-kept-primary-create", "no contexts");
+		return;
+	}
+
+	/* O_CLOEXEC contexts, then the new image opens /dev/kfd at once. */
+	kmsg_mark();
+	child = fork();
+	if (child == 0) {
+		int prim = open_kfd(), a = open_context(), b = open_context();
+
+		if (prim < 0 || a < 0 || b < 0)
+			_exit(64);
+		exec_self("exec-cloexec", 1, 0);
+	}
+	waitpid(child, &status, 0);
+	code = status_code(status);
+	ms = wait_pid_dir_gone(child);
+	bad = kmsg_bad("exec-cloexec");
+	result(have_contexts && code == 0 && ms >= 0 && !bad, "exec-cloexec",
+	       "after exec with O_CLOEXEC contexts the new image gets proc/<pid>/context_0 (code %d), dir gone %d ms after exit, %d bad kernel lines",
+	       code, ms, bad);
+
+	/* A primary and a secondary fd kept across exec (no O_CLOEXEC). */
+	kmsg_mark();
+	child = fork();
+	if (child == 0) {
+		int prim = open(KFD_DEV, O_RDWR), sec = open(KFD_DEV, O_RDWR);
+
+		if (prim < 0 || sec < 0 || create_context(sec))
+			_exit(64);
+		exec_self("exec-kept", prim, sec);
+	}
+	waitpid(child, &status, 0);
+	code = status_code(status);
+	ms = wait_pid_dir_gone(child);
+	bad = kmsg_bad("exec-kept-fds");
+	result(have_contexts && code != 255 && code < 64 && !(code & ~4) &&
+	       ms >= 0 && !bad, "exec-kept-fds",
+	       "after exec with kept fds the new image's contexts live in proc/<pid>/, unique, none at the sysfs root (code %d), dir gone %d ms after exit, %d bad kernel lines",
+	       code, ms, bad);
+	result(have_contexts && code < 64 && !(code & 4), "exec-kept-primary-create",
+	       "CREATE_PROCESS on a primary fd kept across exec is refused or makes a context of the new image (code %d)",
+	       code);
+}
+
+struct leader_exit {
+	int fd;
+	int r;
+};
+
+static void *after_leader_exit(void *arg)
+{
+	struct leader_exit *le = arg;
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);	/* let the leader exit first */
+	le->r = create_context(le->fd);
+	/* exit_group: the status of the whole process */
+	_exit(le->r == 0 ? 1 : le->r == -ESRCH ? 0 : 2);
+	return NULL;
+}
+
+static void check_exit(void)
+{
+	int status, code, bad, ms, pfd[2], i;
+	char c;
+	pid_t child;
+
+	/* The thread-group leader exits, a worker creates a context. */
+	kmsg_mark();
+	child = fork();
+	if (child == 0) {
+		static struct leader_exit le;
+		pthread_t t;
+
+		le.fd = open_kfd();
+		if (le.fd < 0 || pthread_create(&t, NULL, after_leader_exit, &le))
+			_exit(64);
+		syscall(SYS_exit, 0);	/* only the leader */
+	}
+	waitpid(child, &status, 0);
+	code = status_code(status);
+	bad = kmsg_bad("exit-leader-create");
+	result(have_contexts && (code == 0 || code == 2) && !bad,
+	       "exit-leader-create",
+	       "CREATE_PROCESS by a worker after the thread-group leader exited is refused (code %d: %s), %d bad kernel lines",
+	       code, code == 0 ? "ESRCH" : code == 1 ? "created" : "other error",
+	       bad);
+
+	/* SIGKILL a child holding contexts with mapped event pages. */
+	kmsg_mark();
+	if (pipe(pfd))
+		pfd[0] = pfd[1] = -1;
+	child = fork();
+	if (child == 0) {
+		for (i = 0; i < 8; i++) {
+			struct kfd_ioctl_create_event_args ev;
+			int fd = open_context();
+
+			if (fd < 0 || create_event(fd, &ev) ||
+			    mmap(NULL, EVENT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+				 MAP_SHARED, fd, ev.event_page_offset) == MAP_FAILED)
+				_exit(64);
+		}
+		if (write(pfd[1], "r", 1) != 1)
+			_exit(65);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	code = read(pfd[0], &c, 1) == 1 ? 0 : -1;
+	close(pfd[0]);
+	kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	ms = wait_pid_dir_gone(child);
+	bad = kmsg_bad("exit-killed");
+	result(have_contexts && code == 0 && ms >= 0 && !bad, "exit-killed",
+	       "a SIGKILLed child with 8 contexts and mapped event pages leaves no proc/<pid> (%d ms), %d bad kernel lines",
+	       ms, bad);
+
+	/* A forked child keeps its parent's secondary after the parent exits. */
+	kmsg_mark();
+	if (pipe(pfd))
+		pfd[0] = pfd[1] = -1;
+	child = fork();
+	if (child == 0) {
+		int fd = open_context(), rc;
+		pid_t parent = getpid(), grandchild;
+
+		if (fd < 0)
+			_exit(64);
+		grandchild = fork();
+		if (grandchild == 0) {
+			struct kfd_ioctl_get_version_args v;
+
+			close(pfd[0]);
+			while (getppid() == parent)
+				usleep(5000);
+			rc = xioctl(fd, AMDKFD_IOC_GET_VERSION, &v) == -EBADF ? 0 : 1;
+			close(fd);
+			if (wait_pid_dir_gone(parent) < 0)
+				rc |= 2;
+			c = '0' + rc;
+			if (write(pfd[1], &c, 1) != 1)
+				_exit(1);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	waitpid(child, &status, 0);
+	code = read(pfd[0], &c, 1) == 1 ? c - '0' : -1;
+	close(pfd[0]);
+	bad = kmsg_bad("exit-child-outlives-parent");
+	result(have_contexts && code == 0 && !bad, "exit-child-outlives-parent",
+	       "a forked child holding its parent's secondary outlives the parent: EBADF on it, close clean, parent's dir gone (code %d), %d bad kernel lines",
+	       code, bad);
+
+	/* A mapping keeps its context alive until munmap. */
+	kmsg_mark();
+	{
+		struct kfd_ioctl_create_event_args ev;
+		volatile uint64_t *page = MAP_FAILED;
+		int fd, id, alive = 0, gone;
+
+		id = new_context(&fd);
+		if (fd >= 0 && id >= 0 && !create_event(fd, &ev))
+			page = mmap(NULL, EVENT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_SHARED, fd, ev.event_page_offset);
+		if (fd >= 0)
+			close(fd);
+		if (page != MAP_FAILED) {
+			usleep(100000);
+			alive = has_context(getpid(), id);
+			page[ev.event_slot_index] = 0;
+			munmap((void *)page, EVENT_PAGE_SIZE);
+		}
+		gone = id >= 0 ? wait_gone(id) : -1;
+		bad = kmsg_bad("exit-mapping");
+		result(have_contexts && alive && gone >= 0 && !bad,
+		       "exit-mapping-keeps-context",
+		       "context_%d stays while its event page is mapped after close (%s), gone %d ms after munmap",
+		       id, alive ? "yes" : "no", gone);
+	}
+}
+
+/* ---------------------------------------------------------- concurrency */
+
+#define RACE_THREADS 8
+#define CHURN_THREADS 4
+#define CHURN_READERS 2
+#define CHURN_SECONDS 4
+
+struct racer {
+	pthread_barrier_t *start;
+	int fd;
+	int r;
+};
+
+static void *race_create(void *arg)
+{
+	struct racer *rc = arg;
+
+	pthread_barrier_wait(rc->start);
+	rc->r = create_context(rc->fd);
+	return NULL;
+}
+
+/* RACE_THREADS threads call CREATE_PROCESS at once, on @shared_fd or,
+ * when it is negative, each on a fd of its own (left in @fds).
+ */
+static void race(int shared_fd, int *fds, int *r)
+{
+	struct racer rc[RACE_THREADS];
+	pthread_barrier_t start;
+	pthread_t t[RACE_THREADS];
+	int i;
+
+	pthread_barrier_init(&start, NULL, RACE_THREADS);
+	for (i = 0; i < RACE_THREADS; i++) {
+		rc[i].start = &start;
+		rc[i].fd = shared_fd >= 0 ? shared_fd : (fds[i] = open_kfd());
+		rc[i].r = -1;
+	}
+	for (i = 0; i < RACE_THREADS; i++)
+		pthread_create(&t[i], NULL, race_create, &rc[i]);
+	for (i = 0; i < RACE_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		r[i] = rc[i].r;
+	}
+	pthread_barrier_destroy(&start);
+}
+
+struct churn {
+	volatile int stop;
+	int failures;
+	long cycles;
+	long reads;
+};
+
+struct churner {
+	struct churn *ch;
+	int keep[2];
+};
+
+static void *churn_thread(void *arg)
+{
+	struct churner *c = arg;
+	int fd, slot = 0;
+
+	while (!c->ch->stop) {
+		fd = open_context();
+		if (fd < 0) {
+			__sync_fetch_and_add(&c->ch->failures, 1);
+			usleep(1000);
+			continue;
+		}
+		/* keep the newest two contexts, close the one before */
+		if (c->keep[slot] >= 0)
+			close(c->keep[slot]);
+		c->keep[slot] = fd;
+		slot ^= 1;
+		__sync_fetch_and_add(&c->ch->cycles, 1);
+	}
+	return NULL;
+}
+
+static void *sysfs_reader(void *arg)
+{
+	struct churn *ch = arg;
+	char path[128];
+	int ids[MANY_CONTEXTS * 2], n, i;
+
+	while (!ch->stop) {
+		n = list_contexts(getpid(), ids, MANY_CONTEXTS * 2);
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), PROC_DIR "/%d/context_%d",
+				 getpid(), ids[i]);
+			read_pasid(path);
+			__sync_fetch_and_add(&ch->reads, 1);
+		}
+	}
+	return NULL;
+}
+
+static void check_concurrency(void)
+{
+	struct churner cs[CHURN_THREADS];
+	pthread_t t[CHURN_THREADS + CHURN_READERS];
+	int ids[MANY_CONTEXTS * 2], fds[RACE_THREADS], r[RACE_THREADS];
+	int i, ok, einval, nb, na, dup, bad, fd, left, live, ms;
+	static struct churn ch;
+	double t0, t1;
+
+	/* 8 threads race CREATE_PROCESS on one fd. */
+	kmsg_mark();
+	fd = open_kfd();
+	nb = list_contexts(getpid(), ids, MANY_CONTEXTS * 2);
+	race(fd, NULL, r);
+	na = list_contexts(getpid(), ids, MANY_CONTEXTS * 2);
+	for (i = ok = einval = 0; i < RACE_THREADS; i++) {
+		ok += r[i] == 0;
+		einval += r[i] == -EINVAL;
+	}
+	if (fd >= 0)
+		close(fd);
+	wait_gone(-1);
+	bad = kmsg_bad("race-create-same-fd");
+	result(have_contexts && ok == 1 && einval == RACE_THREADS - 1 &&
+	       na == nb + 1 && !bad, "race-create-same-fd",
+	       "%d threads CREATE_PROCESS on one fd: %d succeeded, %d EINVAL, %d new dirs, %d bad kernel lines",
+	       RACE_THREADS, ok, einval, na - nb, bad);
+
+	/* 8 threads, each on its own fd. */
+	kmsg_mark();
+	race(-1, fds, r);
+	na = list_contexts(getpid(), ids, MANY_CONTEXTS * 2);
+	for (i = ok = 0; i < RACE_THREADS; i++)
+		ok += r[i] == 0;
+	for (i = 1, dup = 0; i < na; i++)
+		dup += ids[i] == ids[i - 1];
+	for (i = 0; i < RACE_THREADS; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	wait_gone(-1);
+	bad = kmsg_bad("race-separate-fds");
+	result(have_contexts && ok == RACE_THREADS && na == RACE_THREADS &&
+	       !dup && !bad, "race-separate-fds",
+	       "%d threads CREATE_PROCESS on their own fds: %d succeeded, %d dirs, %d duplicates, %d bad kernel lines",
+	       RACE_THREADS, ok, na, dup, bad);
+
+	/*
+	 * Create/destroy churn on several threads while others read every
+	 * context's pasid file, for a bounded time. Afterwards every live
+	 * context has its directory and, once all are closed, none is left.
+	 */
+	kmsg_mark();
+	memset(&ch, 0, sizeof(ch));
+	for (i = 0; i < CHURN_THREADS; i++) {
+		cs[i].ch = &ch;
+		cs[i].keep[0] = cs[i].keep[1] = -1;
+		pthread_create(&t[i], NULL, churn_thread, &cs[i]);
+	}
+	for (i = 0; i < CHURN_READERS; i++)
+		pthread_create(&t[CHURN_THREADS + i], NULL, sysfs_reader, &ch);
+	t0 = now_us();
+	sleep(CHURN_SECONDS);
+	ch.stop = 1;
+	for (i = 0; i < CHURN_THREADS + CHURN_READERS; i++)
+		pthread_join(t[i], NULL);
+	t1 = now_us();
+	for (i = live = 0; i < CHURN_THREADS; i++)
+		live += (cs[i].keep[0] >= 0) + (cs[i].keep[1] >= 0);
+	/* 7.x removes directories from its release work: let it settle */
+	for (ms = 0; ms < 2000; ms += 10) {
+		na = list_contexts(getpid(), ids, MANY_CONTEXTS * 2);
+		if (na == live)
+			break;
+		usleep(10000);
+	}
+	for (i = 1, dup = 0; i < na; i++)
+		dup += ids[i] == ids[i - 1];
+	for (i = 0; i < CHURN_THREADS; i++) {
+		if (cs[i].keep[0] >= 0)
+			close(cs[i].keep[0]);
+		if (cs[i].keep[1] >= 0)
+			close(cs[i].keep[1]);
+	}
+	wait_gone(-1);
+	left = list_contexts(getpid(), ids, MANY_CONTEXTS * 2);
+	bad = kmsg_bad("race-churn-sysfs");
+	info("churn: %ld cycles, %ld pasid reads, %d failed creates in %.1f s",
+	     ch.cycles, ch.reads, ch.failures, (t1 - t0) / 1e6);
+	result(have_contexts && ch.cycles > 0 && !ch.failures && na == live &&
+	       !dup && !left && !bad, "race-churn-sysfs",
+	       "%d threads churning contexts, %d reading pasid files: %d of %d live contexts have a dir, %d left after close, %d bad kernel lines",
+	       CHURN_THREADS, CHURN_READERS, na, live, left, bad);
+}
+
+/* ----------------------------------------------- limits and exhaustion */
+
+#define LIMIT_PARAM "/sys/module/amdgpu/parameters/kfd_max_contexts"
+#define COST_BATCH 256
+
+static long read_long(const char *path)
+{
+	char buf[32];
+	long v = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = 0;
+		v = strtol(buf, NULL, 0);
+	}
+	return v;
+}
+
+/* Whether every context takes a PASID of its own (6.12: the primary's
+ * pasid file is non-zero; 7.x: PASIDs belong to process-devices).
+ */
+static int pasid_per_context(void)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), PROC_DIR "/%d", getpid());
+	return read_pasid(dir) > 0;
+}
+
+struct fill {
+	int *fds;
+	int n;		/* contexts created */
+	int err;	/* the failure that stopped it, 0 at @max */
+	/* median create cost (open + CREATE_PROCESS) of the first and of
+	 * the last full batch of COST_BATCH creates: medians, so that a
+	 * busy host's hiccups do not count as cost growth
+	 */
+	double first_us, last_us;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+/* Create contexts until one fails or @max exist. */
+static void fill_contexts(struct fill *f, int max)
+{
+	double t, batch[COST_BATCH];
+	int fd;
+
+	f->n = 0;
+	f->err = 0;
+	f->first_us = f->last_us = 0;
+	while (f->n < max) {
+		t = now_us();
+		fd = open_context();
+		t = now_us() - t;
+		if (fd < 0) {
+			f->err = fd;
+			break;
+		}
+		batch[f->n % COST_BATCH] = t;
+		f->fds[f->n++] = fd;
+		if (f->n % COST_BATCH == 0) {
+			f->last_us = median(batch, COST_BATCH);
+			if (f->n == COST_BATCH)
+				f->first_us = f->last_us;
+		}
+		if (f->n % 8192 == 0)
+			info("fill: %d contexts, %.0f us per create", f->n, t);
+	}
+}
+
+static void close_contexts(struct fill *f)
+{
+	int i;
+
+	for (i = 0; i < f->n; i++)
+		if (f->fds[i] >= 0)
+			close(f->fds[i]);
+	f->n = 0;
+}
+
+/* Wait until no context of this process is left, up to @secs. */
+static int wait_all_gone(int secs)
+{
+	static int ids[1];
+	int ms;
+
+	for (ms = 0; ms <= secs * 1000; ms += 20) {
+		if (!list_contexts(getpid(), ids, 1))
+			return ms;
+		usleep(20000);
+	}
+	return -1;
+}
+
+/* Another process can still get a context: 0 if so. */
+static int other_process_creates(void)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child == 0) {
+		int fd = open_kfd();
+
+		_exit(fd < 0 ? 1 : create_context(fd) ? 2 : 0);
+	}
+	waitpid(child, &status, 0);
+	return status_code(status);
+}
+
+/*
+ * With every context at the limit: close the one holding @idx and create
+ * again at once. 0 when the new context got the freed id, no duplicate
+ * directory appeared and the count is unchanged. Where contexts take a
+ * PASID (6.12) the create must succeed at once; 7.x frees the id from its
+ * release work, so there it may take up to 2 s (documented difference).
+ */
+static int reuse_at_once(struct fill *f, int *ids, int max, int idx)
+{
+	int n, i, dup, fd, ms, wait = !pasid_per_context();
+
+	close(f->fds[idx]);
+	f->fds[idx] = -1;
+	for (ms = 0;; ms += 10) {
+		fd = open_context();
+		if (fd != -ENOSPC || !wait || ms >= 2000)
+			break;
+		usleep(10000);
+	}
+	if (fd < 0) {
+		info("reuse: create right after close = %s (%d ms)", err_name(fd), ms);
+		return 1;
+	}
+	if (ms)
+		info("reuse: create succeeded %d ms after the close", ms);
+	f->fds[idx] = fd;
+	/* 7.x frees the id from its release work; its directory trails */
+	usleep(200000);
+	n = list_contexts(getpid(), ids, max);
+	for (i = 1, dup = 0; i < n; i++)
+		dup += ids[i] == ids[i - 1];
+	info("reuse: %d dirs for %d contexts, %d duplicate ids, context_%d %s",
+	     n, f->n, dup, idx, has_context(getpid(), idx) ? "present" : "missing");
+	return n != f->n || dup || !has_context(getpid(), idx) ? 2 : 0;
+}
+
+static void check_limit(void)
+{
+	long limit = read_long(LIMIT_PARAM);
+	int pasids = pasid_per_context(), max, lockout, reuse, bad;
+	struct fill f;
+	int *ids;
+	double ratio;
+
+	if (!have_contexts) {
+		result(0, "context-limit", "no contexts");
+		result(0, "limit-no-lockout", "no contexts");
+		result(0, "limit-reuse-at-once", "no contexts");
+		result(0, "create-cost-flat", "no contexts");
+		return;
+	}
+	if (limit < 0 && !pasids) {
+		/* 7.x: the id space bounds contexts; see --long */
+		result(1, "context-limit", "no per-process bound; contexts take no PASID (checked to exhaustion in --long)");
+		result(1, "limit-no-lockout", "contexts take no PASID: others cannot be locked out");
+		result(1, "limit-reuse-at-once", "checked to exhaustion in --long");
+		result(1, "create-cost-flat", "checked to exhaustion in --long");
+		return;
+	}
+	max = limit > 0 ? limit + 16 : 4096;
+	f.fds = calloc(max, sizeof(int));
+	ids = calloc(max, sizeof(int));
+	kmsg_mark();
+	fill_contexts(&f, max);
+	ratio = f.first_us > 0 ? f.last_us / f.first_us : 0;
+	info("limit: %ld (%s); created %d, then %s; median create %.0f us (first %d) vs %.0f us (last %d)",
+	     limit, LIMIT_PARAM, f.n, f.err ? err_name(f.err) : "stopped",
+	     f.first_us, COST_BATCH, f.last_us, COST_BATCH);
+	result(limit > 0 && f.n == limit && f.err == -ENOSPC, "context-limit",
+	       limit > 0 ? "a process holds at most kfd_max_contexts=%ld secondaries (made %d, then %s)" :
+	       "contexts take PASIDs of a shared 16-bit space but nothing bounds them per process (param %ld, made %d, %s)",
+	       limit, f.n, f.err ? err_name(f.err) : "stopped");
+	result(f.first_us > 0 && ratio <= 2.0, "create-cost-flat",
+	       "create cost with %d live contexts %.0f us vs %.0f us with few (ratio %.2f, want <= 2)",
+	       f.n - COST_BATCH, f.last_us, f.first_us, ratio);
+	if (limit > 0 && f.n == limit) {
+		lockout = other_process_creates();
+		reuse = reuse_at_once(&f, ids, max, f.n / 2);
+	} else {
+		lockout = reuse = -1;
+	}
+	result(lockout == 0, "limit-no-lockout",
+	       "at the limit another process still gets a context (code %d)", lockout);
+	result(reuse == 0, "limit-reuse-at-once",
+	       "at the limit, close one and create at once: same id, no duplicate (code %d)",
+	       reuse);
+	close_contexts(&f);
+	wait_all_gone(30);
+	bad = kmsg_bad("context-limit");
+	if (bad)
+		result(0, "limit-kernel-log", "%d bad kernel lines", bad);
+	free(f.fds);
+	free(ids);
+}
+
+/* Create until failure (--long: up to 70 000 contexts). */
+static void check_exhaustion(void)
+{
+	struct rlimit rl = { 72000, 72000 };
+	long limit = read_long(LIMIT_PARAM);
+	int pasids = pasid_per_context(), max = 70000, want, lockout = -1;
+	int reuse = -1, bad, ms, n;
+	struct fill f;
+	double t0;
+	int *ids;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		info("exhaustion: setrlimit(NOFILE, %ld): %s", (long)rl.rlim_cur,
+		     strerror(errno));
+	f.fds = calloc(max, sizeof(int));
+	ids = calloc(max, sizeof(int));
+	kmsg_mark();
+	t0 = now_us();
+	fill_contexts(&f, max);
+	n = list_contexts(getpid(), ids, max);
+	info("exhaustion: %d contexts in %.0f s, then %s; %d dirs, ids %d..%d; create %.0f us first vs %.0f us last",
+	     f.n, (now_us() - t0) / 1e6, f.err ? err_name(f.err) : "stopped", n,
+	     n ? ids[0] : -1, n ? ids[n - 1] : -1, f.first_us, f.last_us);
+	/* ids 0..0xFFFE, or the module's bound; 6.12 without a bound stops
+	 * where the PASID space runs out (documented difference)
+	 */
+	want = limit > 0 ? limit : pasids ? -1 : 0xFFFF;
+	result(have_contexts && f.err == -ENOSPC && n == f.n &&
+	       (want < 0 ? f.n > 1000 : f.n == want), "exhaustion",
+	       "created %d contexts (want %d), then %s", f.n, want,
+	       err_name(f.err));
+	if (f.err) {
+		lockout = other_process_creates();
+		reuse = f.n > 100 ? reuse_at_once(&f, ids, max, 100) : -1;
+	}
+	result(lockout == 0, "exhaustion-no-lockout",
+	       "with one process exhausted another still gets a context (code %d)",
+	       lockout);
+	result(reuse == 0, "exhaustion-reuse",
+	       "after exhaustion, close context_100 and create at once: it is reused, no duplicate (code %d)",
+	       reuse);
+	t0 = now_us();
+	close_contexts(&f);
+	ms = wait_all_gone(300);
+	bad = kmsg_bad("exhaustion");
+	result(ms >= 0 && !bad, "exhaustion-teardown",
+	       "all closed: dirs gone after %.0f s, %d bad kernel lines",
+	       (now_us() - t0) / 1e6, bad);
+	free(f.fds);
+	free(ids);
+}
+
+/* ---------------------------------------------------------------- leaks */
+
+/* Bytes of slab objects in use, from /proc/slabinfo. */
+static long long slab_bytes(void)
+{
+	char line[512], name[64];
+	long long sum = 0;
+	FILE *f = fopen("/proc/slabinfo", "re");
+	unsigned long active, total, size;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lu %lu %lu", name, &active, &total, &size) == 4)
+			sum += (long long)active * size;
+	fclose(f);
+	return sum;
+}
+
+static long long mem_available(void)
+{
+	char line[256];
+	long long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+#define LEAK_CYCLES 10000
+
+static void check_leaks(void)
+{
+	long long s0, s1, m0, m1;
+	long allocated = 0, freed = 0;
+	int i, fd, failures = 0, traced, bad, pasids = pasid_per_context();
+	double t0;
+
+	if (!have_contexts) {
+		result(0, "leak-cycles", "no contexts");
+		return;
+	}
+	kmsg_mark();
+	/* warm up caches, then measure */
+	for (i = 0; i < 200; i++) {
+		fd = open_context();
+		if (fd >= 0)
+			close(fd);
+	}
+	wait_all_gone(10);
+	sleep(1);
+	traced = trace_pasids(1) == 0;
+	s0 = slab_bytes();
+	m0 = mem_available();
+	t0 = now_us();
+	for (i = 0; i < LEAK_CYCLES; i++) {
+		fd = open_context();
+		if (fd < 0) {
+			failures++;
+			continue;
+		}
+		close(fd);
+	}
+	t0 = now_us() - t0;
+	wait_all_gone(60);
+	sleep(1);
+	s1 = slab_bytes();
+	m1 = mem_available();
+	if (traced) {
+		trace_count(-1, &allocated, &freed);
+		trace_pasids(0);
+	}
+	bad = kmsg_bad("leak-cycles");
+	info("leaks: %d cycles in %.1f s (%.0f us each), %d failed; slab %+lld KiB, MemAvailable %+lld KiB; PASIDs traced %s: %ld allocated, %ld freed",
+	     LEAK_CYCLES, t0 / 1e6, t0 / LEAK_CYCLES, failures,
+	     (s1 - s0) / 1024, (m1 - m0) / 1024, traced ? "yes" : "no",
+	     allocated, freed);
+	result(!failures && s0 > 0 && s1 - s0 < 2048 * 1024 &&
+	       m0 - m1 < 16 * 1024 * 1024 && !bad &&
+	       (!pasids || (traced && allocated >= LEAK_CYCLES && allocated == freed)),
+	       "leak-cycles",
+	       "%d create/destroy cycles: slab %+lld KiB, MemAvailable %+lld KiB, PASIDs %ld allocated / %ld freed%s, %d bad kernel lines",
+	       LEAK_CYCLES, (s1 - s0) / 1024, (m1 - m0) / 1024, allocated, freed,
+	       pasids ? "" : " (no PASID per context)", bad);
+}
+
+/*
+ * A context's PASID is free again when close() returns (6.12: PASID per
+ * context; 7.x contexts without a GPU have none).
+ */
+static void check_pasid_free(void)
+{
+	char dir[96];
+	long pasid, allocated, freed;
+	int fd, id, traced;
+
+	if (!have_contexts) {
+		result(0, "pasid-freed-at-close", "no contexts");
+		return;
+	}
+	if (!pasid_per_context()) {
+		result(1, "pasid-freed-at-close", "contexts take no PASID (process-device PASIDs)");
+		return;
+	}
+	traced = trace_pasids(1) == 0;
+	id = new_context(&fd);
+	snprintf(dir, sizeof(dir), PROC_DIR "/%d/context_%d", getpid(), id);
+	pasid = read_pasid(dir);
+	if (fd >= 0)
+		close(fd);
+	allocated = freed = 0;
+	if (traced)
+		trace_count(pasid, &allocated, &freed);
+	if (traced)
+		trace_pasids(0);
+	result(traced && pasid > 0 && allocated == 1 && freed == 1,
+	       "pasid-freed-at-close",
+	       "PASID %ld of context_%d freed before close() returned (traced: %s, allocated %ld, freed %ld)",
+	       pasid, id, traced ? "yes" : "no", allocated, freed);
+}
+
+/* ------------------------------------------- primary, foreign callers */
+
+static void check_primary_secondary(void)
+{
+	struct kfd_ioctl_create_event_args ev;
+	int prim = open_kfd(), prim2 = open_kfd(), sec, r1 = -1, r2 = -1, r3, r4 = -1;
+	uint32_t wr = 0;
+
+	sec = have_contexts ? open_context() : open_kfd();
+	if (prim < 0 || prim2 < 0 || sec < 0) {
+		result(0, "primary-secondary-events", "no fds");
+		result(0, "two-opens-share-primary", "no fds");
+		goto out;
+	}
+	/* an event of the secondary, named through the primary */
+	if (!create_event(sec, &ev)) {
+		r1 = event_op(prim, AMDKFD_IOC_SET_EVENT, ev.event_id);
+		event_op(sec, AMDKFD_IOC_DESTROY_EVENT, ev.event_id);
+	}
+	/* an event of the primary, named through the secondary */
+	if (!create_event(prim, &ev)) {
+		r2 = event_op(sec, AMDKFD_IOC_SET_EVENT, ev.event_id);
+		/* two plain opens share one primary */
+		r3 = event_op(prim2, AMDKFD_IOC_SET_EVENT, ev.event_id);
+		r4 = wait_event(prim, ev.event_id, 0, &wr);
+		event_op(prim, AMDKFD_IOC_DESTROY_EVENT, ev.event_id);
+		if (r3 || r4 || wr != KFD_IOC_WAIT_RESULT_COMPLETE)
+			r4 = r3 ? r3 : r4 ? r4 : -1;
+	}
+	result(r1 == -EINVAL && r2 == -EINVAL, "primary-secondary-events",
+	       "events do not cross primary <-> secondary (secondary's via primary: %s, primary's via secondary: %s)",
+	       err_name(r1), err_name(r2));
+	result(r4 == 0, "two-opens-share-primary",
+	       "two plain opens share one primary: an event created on one is set through the other (%s)",
+	       err_name(r4));
+out:
+	if (prim >= 0)
+		close(prim);
+	if (prim2 >= 0)
+		close(prim2);
+	if (sec >= 0)
+		close(sec);
+}
+
+static int send_fd(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], c = 'f';
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], c;
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = { 0 };
+	struct cmsghdr *cm;
+	int fd = -1;
+
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (cm && cm->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+static void check_foreign(void)
+{
+	struct kfd_ioctl_create_event_args ev;
+	int fd, status, code, sv[2], id, alive, gone, bad;
+	char c;
+	pid_t child;
+
+	/* CREATE_PROCESS from a forked child on the parent's fd */
+	fd = open_kfd();
+	child = fork();
+	if (child == 0)
+		_exit(create_context(fd) == -EBADF && !pid_dir_exists(getpid()) ? 0 : 1);
+	waitpid(child, &status, 0);
+	code = status_code(status);
+	result(code == 0, "foreign-fork-create",
+	       "CREATE_PROCESS by a forked child on its parent's fd = EBADF, no proc/<child> (code %d)",
+	       code);
+	if (fd >= 0)
+		close(fd);
+
+	/* a secondary passed to another process with SCM_RIGHTS */
+	kmsg_mark();
+	id = new_context(&fd);
+	if (fd < 0 || create_event(fd, &ev) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		result(0, "foreign-scm-rights", "no context or socket");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	child = fork();
+	if (child == 0) {
+		struct kfd_ioctl_get_version_args v;
+		int rfd = recv_fd(sv[1]), rc = 0;
+		void *m;
+
+		if (rfd < 0)
+			_exit(64);
+		if (xioctl(rfd, AMDKFD_IOC_GET_VERSION, &v) != -EBADF)
+			rc |= 1;
+		m = mmap(NULL, EVENT_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, rfd, ev.event_page_offset);
+		if (m != MAP_FAILED)
+			rc |= 2;
+		/* tell the sender, then wait until it closed its copy */
+		c = 'r';
+		if (write(sv[1], &c, 1) != 1 || read(sv[1], &c, 1) != 1)
+			rc |= 4;
+		close(rfd);
+		c = 'c';
+		if (write(sv[1], &c, 1) != 1)
+			rc |= 8;
+		_exit(rc);
+	}
+	send_fd(sv[0], fd);
+	code = read(sv[0], &c, 1) == 1 ? 0 : -1;
+	close(fd);
+	usleep(100000);
+	alive = has_context(getpid(), id);
+	c = 'g';
+	if (write(sv[0], &c, 1) != 1 || read(sv[0], &c, 1) != 1)
+		code = -1;
+	waitpid(child, &status, 0);
+	gone = wait_gone(id);
+	close(sv[0]);
+	close(sv[1]);
+	bad = kmsg_bad("foreign-scm-rights");
+	code = code ? code : status_code(status);
+	result(have_contexts && code == 0 && alive && gone >= 0 && !bad,
+	       "foreign-scm-rights",
+	       "a secondary passed by SCM_RIGHTS: EBADF on ioctl and mmap (code %d), alive while only the receiver holds it (%s), gone %d ms after it closes, %d bad kernel lines",
+	       code, alive ? "yes" : "no", gone, bad);
+}
+
+/* Last: unload amdgpu with everything closed. */
+static void check_rmmod(void)
+{
+	int r, bad;
+
+	kmsg_mark();
+	if (syscall(SYS_delete_module, "test_only_kfd_fake_gpu", O_NONBLOCK) &&
+	    errno != ENOENT)
+		info("rmmod test_only_kfd_fake_gpu: %s", strerror(errno));
+	r = syscall(SYS_delete_module, "amdgpu", O_NONBLOCK) ? -errno : 0;
+	usleep(200000);
+	bad = kmsg_bad("rmmod");
+	result(r == 0 && !bad, "rmmod",
+	       "rmmod amdgpu at the end = %s, %d bad kernel lines", err_name(r), bad);
+}
+
+int main(int argc, char **argv)
 {
 	struct rlimit rl = { 4096, 4096 };
-	int primary;
+	int primary, long_run;
 
+	if (argc > 1 && !strcmp(argv[1], "--stage"))
+		return run_stage(argc, argv);
+	long_run = argc > 1 && !strcmp(argv[1], "--long");
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	rl.rlim_cur = rl.rlim_max = 8192;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	printf("kfd-conformance: pid %d\n", getpid());
+	printf("kfd-conformance: pid %d%s\n", getpid(), long_run ? " (long)" : "");
 
 	check_version();
 	/* Hold the primary for the whole run, as real users do. */
@@ -737,6 +2036,11 @@ int main(void)
 	check_create();
 	if (!have_contexts)
 		info("no multiple contexts: isolation checks use two plain opens (negative control)");
+	if (long_run) {
+		check_exhaustion();
+		report_left("exhaustion");
+		goto out;
+	}
 	check_sysfs();
 	report_left("sysfs");
 	check_id_reuse();
@@ -750,7 +2054,23 @@ int main(void)
 	check_many();
 	check_refusals();
 	report_left("refusals");
+	check_primary_secondary();
+	report_left("primary-secondary");
+	check_foreign();
+	report_left("foreign");
+	check_concurrency();
+	report_left("concurrency");
+	check_exec();
+	check_exit();
+	report_left("exit");
+	check_pasid_free();
+	check_limit();
+	report_left("limit");
+	check_leaks();
+	report_left("leaks");
+out:
 	close(primary);
+	check_rmmod();
 
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -2,25 +2,59 @@
 # Verification rung 4 (ARCHITECTURE.md section 4): the kernel-patches/linux-6.12
 # series builds, loads into Debian's matching 6.12 kernel, and the tests/kfd
 # conformance program passes there; on the stock 6.12 modules (negative
-# control) its isolation checks fail; on Debian's Linux 7.x from sid with the
-# test-only fake-GPU module (upstream reference) every check agrees with the
-# patched 6.12.
+# control) its isolation checks fail. On Debian's Linux 7.x from sid with the
+# test-only fake-GPU module, the stock amdgpu (upstream reference) must show
+# exactly the known 7.x defects and agree with patched 6.12 on every other
+# check, and the amdgpu built with kernel-patches/linux-7.x must pass all of
+# them and agree with patched 6.12 on every check.
 #
-#   check-kernel.sh QEMU_BIN
+#   check-kernel.sh [--long] QEMU_BIN
 #
-# Environment: AMDKFD_MC_CACHE (cache root), SKIP_7X=1 (skip the reference,
-# counted as a failed check), VM_TIMEOUT (seconds per VM, default 900).
+# --long runs the exhaustion checks instead (kfd-conformance --long: create
+# contexts until the kernel refuses), on patched 6.12, stock 7.x (control:
+# must fail exhaustion-reuse) and fixed 7.x; about 45 minutes under TCG.
+#
+# Environment: AMDKFD_MC_CACHE (cache root), SKIP_7X=1 (skip the 7.x runs,
+# counted as a failed check), VM_TIMEOUT (seconds per VM, default 900, 5400
+# with --long), KV7 (Debian 7.x kernel, default: the one
+# kernel-patches/linux-7.x/DEBIAN-VERSION names).
 # Prints one line per check of its own and "N passed, N failed"; exits non-zero
-# on failure. Logs: $AMDKFD_MC_CACHE/kernel/out/*.log
+# on failure. Logs: $AMDKFD_MC_CACHE/kernel/out/*.log (--long: out-long/)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 top=$(cd "$here/../../.." && pwd)
-qemu=${1:?usage: check-kernel.sh QEMU_BIN}
-tmo=${VM_TIMEOUT:-900}
-out=$KCACHE/out
+long=0
+if [ "${1:-}" = --long ]; then
+	long=1
+	shift
+fi
+qemu=${1:?usage: check-kernel.sh [--long] QEMU_BIN}
+if [ $long = 1 ]; then
+	tmo=${VM_TIMEOUT:-5400}
+	out=$KCACHE/out-long
+	args=--long
+else
+	tmo=${VM_TIMEOUT:-900}
+	out=$KCACHE/out
+	args=
+fi
 mkdir -p "$out"
 passed=0 failed=0
+: "${KV7:=$(sed -n 's/^kernel-release: *//p' "$top/kernel-patches/linux-7.x/DEBIAN-VERSION" | sed 's/-amd64$//')}"
+export KV7
+
+# The defects of stock Linux 7.x that kernel-patches/linux-7.x fixes: the
+# checks that must fail on stock 7.x (the control) and pass once fixed
+# (defects7), and checks of a race that stock 7.x may or may not lose in
+# one run, so only the fixed 7.x is held to them (racy7).
+if [ $long = 1 ]; then
+	defects7="exhaustion-reuse exhaustion-teardown"
+	racy7=
+else
+	defects7="race-churn-sysfs exec-kept-fds exec-kept-primary-create"
+	racy7="exec-cloexec"
+fi
 
 ok() { echo "PASS check-kernel: $*"; passed=$((passed + 1)); }
 bad() { echo "FAIL check-kernel: $*"; failed=$((failed + 1)); }
@@ -46,6 +80,16 @@ timing() {
 		/kfd-vm: done, up/ { sub("s", "", $4); d = $4 }
 		END { if (l != "") printf "boot to modules loaded %.1f s, to result %.1f s (guest clock)", l, d }'
 }
+# status LOG ID: PASS, FAIL or "missing"
+status() {
+	s=$(results "$1" | awk -v id="$2" '$1 == id { print $2 }' | head -n1)
+	echo "${s:-missing}"
+}
+# warnings NAME: kernel warnings in the log of run NAME (printed by /init)
+warnings() {
+	tr -d '\r' < "$out/$1.log" |
+		grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection' >"$out/$1.warn"
+}
 
 # run_vm NAME KERNEL INITRD: boots, leaves $out/NAME.log, prints timings
 run_vm() {
@@ -58,10 +102,26 @@ run_vm() {
 	return $r
 }
 
+# agree NAME [IDS...]: results of run NAME equal patched 6.12's on every
+# check but IDS; prints the differences
+agree() {
+	n=$1
+	shift
+	results "$out/$n.log" | sort > "$out/$n.results"
+	skip=" $* "
+	awk -v skip="$skip" 'index(skip, " " $1 " ") == 0' "$out/patched-6.12.results" > "$out/$n.want"
+	awk -v skip="$skip" 'index(skip, " " $1 " ") == 0' "$out/$n.results" > "$out/$n.got"
+	if [ -s "$out/$n.got" ] && cmp -s "$out/$n.want" "$out/$n.got"; then
+		return 0
+	fi
+	diff "$out/$n.want" "$out/$n.got" | sed 's/^/  /'
+	return 1
+}
+
 [ -x "$qemu" ] || { bad "QEMU binary $qemu not found (QEMU_BIN)"; finish; }
 # Host tools (Debian packages): gcc-12 make patch perl python3 cpio
-# binutils dpkg, dwarves (pahole), and for the 7.x reference module bc flex
-# bison libelf-dev libssl-dev.
+# binutils dpkg, dwarves (pahole), and for the 7.x builds bc flex bison
+# libelf-dev libssl-dev.
 need=
 for t in gcc-12 make patch perl python3 cpio strip dpkg-deb pahole timeout; do
 	command -v "$t" >/dev/null 2>&1 || need="$need $t"
@@ -78,11 +138,13 @@ prog=$out/kfd-conformance
 root612=$KCACHE/6.12/root
 mods612=$root612/lib/modules/$KV612
 vmlinuz612=$root612/boot/vmlinuz-$KV612
-if "$here/checkpatch-series.sh" >"$out/checkpatch.log" 2>&1; then
-	ok "series is checkpatch --strict clean"
-else
-	cat "$out/checkpatch.log"
-	bad "checkpatch --strict reports problems"
+if [ $long = 0 ]; then
+	if "$here/checkpatch-series.sh" >"$out/checkpatch.log" 2>&1; then
+		ok "6.12 series is checkpatch --strict clean"
+	else
+		cat "$out/checkpatch.log"
+		bad "6.12 series: checkpatch --strict reports problems"
+	fi
 fi
 t0=$(date +%s)
 if ko=$("$here/build-amdgpu.sh" 2>"$out/build.log"); then
@@ -95,8 +157,8 @@ fi
 
 # --- 6.12 patched
 python3 "$here/mkinitramfs.py" --moddir "$mods612" --busybox "$root612/bin/busybox" \
-	--prog "$prog" --amdgpu "$ko" --out "$out/patched-6.12.cpio.gz" 2>>"$out/initramfs.log" ||
-	{ bad "initramfs (patched 6.12)"; finish; }
+	--prog "$prog" --amdgpu "$ko" --args="$args" --out "$out/patched-6.12.cpio.gz" \
+	2>>"$out/initramfs.log" || { bad "initramfs (patched 6.12)"; finish; }
 if run_vm patched-6.12 "$vmlinuz612" "$out/patched-6.12.cpio.gz"; then
 	s=$(summary "$out/patched-6.12.log")
 	if grep -q '@@KFD-CONFORMANCE-END rc=0@@' "$out/patched-6.12.log" &&
@@ -107,76 +169,135 @@ if run_vm patched-6.12 "$vmlinuz612" "$out/patched-6.12.cpio.gz"; then
 		bad "patched 6.12: conformance fails ($s)"
 	fi
 	# /init prints the kernel's warnings after the run
-	if tr -d '\r' < "$out/patched-6.12.log" |
-		grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection' >"$out/patched-6.12.warn"; then
+	if warnings patched-6.12; then
 		sed 's/^/  /' "$out/patched-6.12.warn"
 		bad "patched 6.12: kernel warnings during the run"
 	else
 		ok "patched 6.12: no kernel warnings, oopses or BUGs"
 	fi
+	results "$out/patched-6.12.log" | sort > "$out/patched-6.12.results"
 else
 	sed 's/^/  /' "$out/patched-6.12.err"
 	bad "patched 6.12: VM gave no result (log: $out/patched-6.12.log)"
+	: > "$out/patched-6.12.results"
 fi
 
 # --- 6.12 stock: negative control
-python3 "$here/mkinitramfs.py" --moddir "$mods612" --busybox "$root612/bin/busybox" \
-	--prog "$prog" --out "$out/stock-6.12.cpio.gz" 2>>"$out/initramfs.log" ||
-	{ bad "initramfs (stock 6.12)"; finish; }
-if run_vm stock-6.12 "$vmlinuz612" "$out/stock-6.12.cpio.gz"; then
-	# The isolation claims that must visibly fail without the series.
-	must_fail="create event-set-other event-reset-other event-wait-other
-		event-destroy-other event-unchanged event-ids-per-context
-		event-page-own sysfs-appears id-reuse refuse-svm refuse-userptr
-		refuse-dbg-trap"
-	missing=
-	for id in $must_fail; do
-		results "$out/stock-6.12.log" | grep -qx "$id FAIL" || missing="$missing $id"
-	done
-	s=$(summary "$out/stock-6.12.log")
-	if [ -z "$missing" ] && ! grep -q '@@KFD-CONFORMANCE-END rc=0@@' "$out/stock-6.12.log"; then
-		ok "stock 6.12 (negative control) failed as expected ($s)"
+if [ $long = 0 ]; then
+	python3 "$here/mkinitramfs.py" --moddir "$mods612" --busybox "$root612/bin/busybox" \
+		--prog "$prog" --out "$out/stock-6.12.cpio.gz" 2>>"$out/initramfs.log" ||
+		{ bad "initramfs (stock 6.12)"; finish; }
+	if run_vm stock-6.12 "$vmlinuz612" "$out/stock-6.12.cpio.gz"; then
+		# The isolation claims that must visibly fail without the series.
+		must_fail="create event-set-other event-reset-other event-wait-other
+			event-destroy-other event-unchanged event-ids-per-context
+			event-page-own sysfs-appears id-reuse refuse-svm refuse-userptr
+			refuse-dbg-trap primary-secondary-events foreign-scm-rights"
+		missing=
+		for id in $must_fail; do
+			[ "$(status "$out/stock-6.12.log" "$id")" = FAIL ] || missing="$missing $id"
+		done
+		s=$(summary "$out/stock-6.12.log")
+		if [ -z "$missing" ] && ! grep -q '@@KFD-CONFORMANCE-END rc=0@@' "$out/stock-6.12.log"; then
+			ok "stock 6.12 (negative control) failed as expected ($s)"
+		else
+			bad "stock 6.12 (negative control) did not fail:$missing ($s)"
+		fi
 	else
-		bad "stock 6.12 (negative control) did not fail:$missing ($s)"
+		sed 's/^/  /' "$out/stock-6.12.err"
+		bad "stock 6.12: VM gave no result (log: $out/stock-6.12.log)"
 	fi
-else
-	sed 's/^/  /' "$out/stock-6.12.err"
-	bad "stock 6.12: VM gave no result (log: $out/stock-6.12.log)"
 fi
 
-# --- 7.x reference
+# --- 7.x: stock (upstream reference and control), fixed
 if [ "${SKIP_7X:-0}" = 1 ]; then
-	bad "7.x reference skipped (SKIP_7X=1)"
+	bad "7.x runs skipped (SKIP_7X=1)"
 	finish
 fi
 if ! KV7=$("$here/fetch-7.x.sh" 2>"$out/fetch-7.x.log"); then
 	cat "$out/fetch-7.x.log"
-	bad "7.x reference: cannot fetch Debian's 7.x packages from sid"
+	bad "7.x: cannot fetch Debian's $KV7 packages from sid"
 	finish
 fi
 if ! tko=$("$here/build-7x-test-module.sh" 2>"$out/build-7.x.log"); then
 	tail -n 30 "$out/build-7.x.log"
-	bad "7.x reference: test-only module does not build (log: $out/build-7.x.log)"
+	bad "7.x: test-only module does not build (log: $out/build-7.x.log)"
 	finish
 fi
 root7=$KCACHE/7.x/$KV7/root
 mods7=$(find "$root7" -maxdepth 4 -type d -path "*/modules/$KV7-amd64" | head -n1)
-python3 "$here/mkinitramfs.py" --moddir "$mods7" --busybox "$root612/bin/busybox" \
-	--prog "$prog" --extra "$tko" --out "$out/ref-7.x.cpio.gz" 2>>"$out/initramfs.log" ||
-	{ bad "initramfs (7.x reference)"; finish; }
-if run_vm ref-7.x "$KCACHE/7.x/$KV7/vmlinuz" "$out/ref-7.x.cpio.gz"; then
-	results "$out/patched-6.12.log" | sort > "$out/patched-6.12.results"
-	results "$out/ref-7.x.log" | sort > "$out/ref-7.x.results"
-	s=$(summary "$out/ref-7.x.log")
-	if [ -s "$out/ref-7.x.results" ] &&
-		cmp -s "$out/patched-6.12.results" "$out/ref-7.x.results"; then
-		ok "patched 6.12 and $KV7 agree on all $(wc -l < "$out/ref-7.x.results") checks (7.x: $s)"
+if [ $long = 0 ]; then
+	if "$here/checkpatch-series.sh" --7x >"$out/checkpatch-7.x.log" 2>&1; then
+		ok "7.x series is checkpatch --strict clean"
 	else
-		diff "$out/patched-6.12.results" "$out/ref-7.x.results" | sed 's/^/  /'
-		bad "patched 6.12 and $KV7 disagree (7.x: $s)"
+		cat "$out/checkpatch-7.x.log"
+		bad "7.x series: checkpatch --strict reports problems"
+	fi
+fi
+t0=$(date +%s)
+if fko=$("$here/build-amdgpu-7x.sh" 2>"$out/build-fixed-7.x.log"); then
+	ok "fixed $KV7 amdgpu.ko built ($(($(date +%s) - t0)) s; $(tail -n1 "$out/build-fixed-7.x.log"))"
+else
+	tail -n 30 "$out/build-fixed-7.x.log"
+	bad "fixed $KV7 amdgpu.ko does not build (log: $out/build-fixed-7.x.log)"
+	fko=
+fi
+
+# stock 7.x: fails exactly the known defects, agrees on everything else
+python3 "$here/mkinitramfs.py" --moddir "$mods7" --busybox "$root612/bin/busybox" \
+	--prog "$prog" --extra "$tko" --args="$args" --out "$out/stock-7.x.cpio.gz" \
+	2>>"$out/initramfs.log" || { bad "initramfs (stock 7.x)"; finish; }
+if run_vm stock-7.x "$KCACHE/7.x/$KV7/vmlinuz" "$out/stock-7.x.cpio.gz"; then
+	for id in $defects7; do
+		if [ "$(status "$out/stock-7.x.log" "$id")" = FAIL ]; then
+			ok "stock $KV7 fails $id (control of a fixed defect)"
+		else
+			bad "stock $KV7 does not fail $id: $(status "$out/stock-7.x.log" "$id") (control)"
+		fi
+	done
+	s=$(summary "$out/stock-7.x.log")
+	for id in $racy7; do
+		echo "INFO check-kernel: stock $KV7 $id: $(status "$out/stock-7.x.log" "$id") (a race; not compared)"
+	done
+	# shellcheck disable=SC2086
+	if agree stock-7.x $defects7 $racy7; then
+		ok "stock $KV7 and patched 6.12 agree on the other $(wc -l < "$out/stock-7.x.got") checks (7.x: $s)"
+	else
+		bad "stock $KV7 and patched 6.12 disagree (7.x: $s)"
 	fi
 else
-	sed 's/^/  /' "$out/ref-7.x.err"
-	bad "7.x reference: VM gave no result (log: $out/ref-7.x.log)"
+	sed 's/^/  /' "$out/stock-7.x.err"
+	bad "stock 7.x: VM gave no result (log: $out/stock-7.x.log)"
+fi
+
+# fixed 7.x: passes everything, agrees with patched 6.12 on every check
+[ -n "$fko" ] || finish
+python3 "$here/mkinitramfs.py" --moddir "$mods7" --busybox "$root612/bin/busybox" \
+	--prog "$prog" --amdgpu "$fko" --extra "$tko" --args="$args" \
+	--out "$out/fixed-7.x.cpio.gz" 2>>"$out/initramfs.log" ||
+	{ bad "initramfs (fixed 7.x)"; finish; }
+if run_vm fixed-7.x "$KCACHE/7.x/$KV7/vmlinuz" "$out/fixed-7.x.cpio.gz"; then
+	for id in $defects7; do
+		if [ "$(status "$out/fixed-7.x.log" "$id")" = PASS ]; then
+			ok "fixed $KV7 passes $id"
+		else
+			bad "fixed $KV7 does not pass $id: $(status "$out/fixed-7.x.log" "$id")"
+		fi
+	done
+	s=$(summary "$out/fixed-7.x.log")
+	if agree fixed-7.x; then
+		ok "fixed $KV7 and patched 6.12 agree on all $(wc -l < "$out/fixed-7.x.got") checks (7.x: $s)"
+	else
+		bad "fixed $KV7 and patched 6.12 disagree (7.x: $s)"
+	fi
+	if warnings fixed-7.x; then
+		sed 's/^/  /' "$out/fixed-7.x.warn"
+		bad "fixed $KV7: kernel warnings during the run"
+	else
+		ok "fixed $KV7: no kernel warnings, oopses or BUGs"
+	fi
+else
+	sed 's/^/  /' "$out/fixed-7.x.err"
+	bad "fixed 7.x: VM gave no result (log: $out/fixed-7.x.log)"
 fi
 finish

@@ -5,12 +5,14 @@ Debian kernel and runs the KFD conformance program once.
     mkinitramfs.py --moddir ROOT/lib/modules/KVER --busybox BUSYBOX
                    --prog kfd-conformance --out image.cpio.gz
                    [--amdgpu PATCHED.ko] [--extra TEST-ONLY.ko ...]
+                   [--args "ARGUMENTS"]
 
 Dependencies come from the "depends=" field of each module's .modinfo
 (no depmod needed); Debian's modules are xz-compressed and are stored
 decompressed, in load order. Without --amdgpu the distribution's own
 amdgpu.ko is used (stock kernel: the negative control). --extra modules
-are loaded after amdgpu (test-only helpers).
+are loaded after amdgpu (test-only helpers). --args are passed to the
+program (e.g. --long).
 
 The /init prints the program's output between the markers
 @@KFD-CONFORMANCE-BEGIN@@ and @@KFD-CONFORMANCE-END rc=N@@ on the
@@ -40,7 +42,7 @@ t=0
 while [ ! -e /dev/kfd ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
 echo "kfd-vm: modules loaded, up $(cut -d' ' -f1 /proc/uptime)s"
 echo "@@KFD-CONFORMANCE-BEGIN@@"
-/kfd-conformance
+/kfd-conformance @ARGS@
 rc=$?
 echo "@@KFD-CONFORMANCE-END rc=$rc@@"
 echo "kfd-vm: done, up $(cut -d' ' -f1 /proc/uptime)s"
@@ -93,6 +95,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--amdgpu')
     ap.add_argument('--extra', action='append', default=[])
+    ap.add_argument('--args', default='')
     a = ap.parse_args()
 
     idx = module_index(a.moddir)
@@ -132,7 +135,7 @@ def main():
         shutil.copy(a.busybox, os.path.join(tmp, 'bin/busybox'))
         shutil.copy(a.prog, os.path.join(tmp, 'kfd-conformance'))
         with open(os.path.join(tmp, 'init'), 'w') as fh:
-            fh.write(INIT)
+            fh.write(INIT.replace('@ARGS@', a.args))
         for p in ('init', 'bin/busybox', 'kfd-conformance'):
             os.chmod(os.path.join(tmp, p), 0o755)
         with open(os.path.join(tmp, 'modules/order'), 'w') as fh:
