@@ -42,11 +42,14 @@ deps:
 qemu: deps
 	@scripts/build-qemu.sh $(QEMU_BUILD)
 
-# The sanitizer build runs only qtests, which need no TCG: leaving it out
-# shortens a cold build a lot (KVM is the accelerator QEMU then requires
-# to be built; the qtests use none).
+# The sanitizer build runs only qtests and the fuzzers, which need no TCG:
+# leaving it out shortens a cold build a lot (KVM is the accelerator QEMU
+# then requires to be built; the qtests use none).  It is clang's with
+# libFuzzer's coverage hooks, so that one build serves the ASan/UBSan
+# qtests and qemu-fuzz-x86_64 (mk/fuzz.mk).
 qemu-asan: deps
-	@scripts/build-qemu.sh $(QEMU_ASAN_BUILD) --enable-asan --enable-ubsan \
+	@scripts/build-qemu.sh $(QEMU_ASAN_BUILD) --cc=clang --cxx=clang++ \
+		--host-cc=clang --enable-fuzzing --enable-asan --enable-ubsan \
 		--disable-tcg --enable-kvm
 
 # Rungs 3 to 5 of the verification ladder and the libvirt boot: VM tests
@@ -55,12 +58,16 @@ include mk/check-guest.mk
 include mk/check-kernel.mk
 include mk/check-host.mk
 include mk/check-libvirt.mk
+include mk/check-rocm.mk
+include mk/fuzz.mk
 include mk/bench.mk
 
 VM_SUITES := "$(MAKE) -s --no-print-directory check-guest" \
 	"$(MAKE) -s --no-print-directory check-kernel" \
 	"$(MAKE) -s --no-print-directory check-host" \
-	"$(MAKE) -s --no-print-directory check-libvirt"
+	"$(MAKE) -s --no-print-directory check-libvirt" \
+	"$(MAKE) -s --no-print-directory check-rocm" \
+	"tests/fuzz/run.sh smoke"
 
 # Every test is run by scripts/run-tests.sh, which prints one result line
 # per test and the summary line.

@@ -1,4 +1,4 @@
-# check-kernel: verification rung 4 (ARCHITECTURE.md section 4).
+# check-kernel: verification rung 4 (docs/devel/amdkfd-mc.rst, Tests).
 #
 # Builds the patched Linux 6.12 amdgpu.ko from kernel-patches/linux-6.12
 # (cached by series content), boots Debian's matching 6.12 kernel under TCG

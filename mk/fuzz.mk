@@ -7,23 +7,18 @@
 #   make fuzz-build             only the libFuzzer build of QEMU
 #   make fuzz-seeds             write tests/fuzz/corpus/ anew
 #
-# The fuzz build is a QEMU build of its own (clang, libFuzzer, ASan and
-# UBSan) in $(QEMU_FUZZ_BUILD), cached with ccache like the others.
+# qemu-fuzz-x86_64 comes from the sanitizer build (clang, libFuzzer's
+# coverage hooks, ASan and UBSan; the top Makefile's qemu-asan), so the
+# fuzzers cost no build of their own.
 
-QEMU_FUZZ_BUILD := $(BUILD)/qemu-fuzz
-QEMU_FUZZ_BIN := $(QEMU_FUZZ_BUILD)/qemu-fuzz-x86_64
+QEMU_FUZZ_BIN := $(QEMU_ASAN_BUILD)/qemu-fuzz-x86_64
 FUZZ_SECONDS ?= 600
 FUZZ_OUT ?= $(BUILD)/fuzz
 export QEMU_FUZZ_BIN FUZZ_SECONDS FUZZ_OUT
 
-# clang's libFuzzer and sanitizer runtimes, llvm-symbolizer for reports
-FUZZ_DEPS := clang libclang-rt-14-dev llvm-14
-
 .PHONY: fuzz fuzz-build fuzz-smoke fuzz-seeds
 
-fuzz-build:
-	@scripts/install-deps.sh $(FUZZ_DEPS)
-	@nice tests/fuzz/build.sh $(QEMU_FUZZ_BUILD)
+fuzz-build: qemu-asan
 
 fuzz: fuzz-build
 	@tests/fuzz/run.sh campaign

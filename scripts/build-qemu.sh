@@ -40,10 +40,15 @@ fi
 echo "build: $build"
 log=$build/amdkfd-mc-build.log
 start=$(date +%s)
-if ! ninja -C "$build" qemu-system-x86_64 tests/qtest/amdkfd-mc-test \
-	tests/unit/test-amdkfd-mc-sim tests/unit/test-amdkfd-mc-range \
-	>"$log" 2>&1; then
-	grep -A25 -E '^FAILED:' "$log" | grep -v '^cc ' | head -80
+targets="qemu-system-x86_64 tests/qtest/amdkfd-mc-test
+tests/unit/test-amdkfd-mc-sim tests/unit/test-amdkfd-mc-range"
+# The libFuzzer binary comes from the same objects
+case $opts in
+*--enable-fuzzing*) targets="$targets qemu-fuzz-x86_64" ;;
+esac
+# shellcheck disable=SC2086
+if ! ninja -C "$build" $targets >"$log" 2>&1; then
+	grep -A25 -E '^FAILED:' "$log" | grep -v -E '^(cc|clang) ' | head -80
 	exit 1
 fi
 # Run from its build tree, QEMU looks for data under qemu-bundle/; point

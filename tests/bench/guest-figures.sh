@@ -68,7 +68,7 @@ EOF
 chmod 755 "$out/tests/run-bench-window.sh" "$out/tests/run-bench-programs.sh"
 initrd=$out/initramfs.cpio.gz
 "$top/tests/vm/guest/mkinitramfs.sh" "$initrd" "$BUSYBOX" \
-	"$out/module/amdkfd_mc.ko" "$out/tests" >&2 ||
+	"$out/module/amdgpu.ko" "$out/tests" >&2 ||
 	unavailable "initramfs build failed"
 
 L=

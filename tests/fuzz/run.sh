@@ -19,7 +19,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-bin=${QEMU_FUZZ_BIN:-$top/build/qemu-fuzz/qemu-fuzz-x86_64}
+bin=${QEMU_FUZZ_BIN:-$top/build/qemu-asan/qemu-fuzz-x86_64}
 out=${FUZZ_OUT:-$top/build/fuzz}
 corpus=$here/corpus
 mode=${1:-campaign}

@@ -2,7 +2,7 @@
 /*
  * kfd-conformance: checks a host /dev/kfd against the multiple-context ABI
  * (AMDKFD_IOC_CREATE_PROCESS, KFD 1.19) as far as it is observable without
- * a GPU. See docs: ARCHITECTURE.md section 2.
+ * a GPU. The ABI and its 6.12 backport: kernel-patches/linux-6.12/README.md.
  *
  * Output: one line per check, "PASS <id> ..." or "FAIL <id> ...", "INFO"
  * lines for measurements, and a final "N passed, N failed". Exit status 0

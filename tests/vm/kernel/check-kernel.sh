@@ -1,5 +1,5 @@
 #!/bin/sh
-# Verification rung 4 (ARCHITECTURE.md section 4): the kernel-patches/linux-6.12
+# Verification rung 4 (docs/devel/amdkfd-mc.rst, Tests): kernel-patches/linux-6.12
 # series builds, loads into Debian's matching 6.12 kernel, and the tests/kfd
 # conformance program passes there; on the stock 6.12 modules (negative
 # control) its isolation checks fail. On Debian's Linux 7.x from sid with the
