@@ -36,11 +36,11 @@ fi
 lib=$root/usr/lib/x86_64-linux-gnu
 bin=$out/tests/hsakmt-client
 if [ ! -x "$bin" ] || [ "$here/hsakmt-client.c" -nt "$bin" ] ||
-	[ "$here/../../hw/misc/amdkfd-mc/sim-kfd.h" -nt "$bin" ]; then
+	[ "$here/../../hw/misc/amdkfd-mc/sim/sim-kfd.h" -nt "$bin" ]; then
 	# a failed build must not leave an old client behind
 	rm -f "$bin"
 	${CC:-gcc} -O2 -g -Wall -I"$root/usr/include" \
-		-I"$here/../../hw/misc/amdkfd-mc" -I"$here/../../include" -o "$bin" \
+		-I"$here/../../hw/misc/amdkfd-mc/sim" -I"$here/../../include" -o "$bin" \
 		"$here/hsakmt-client.c" -L"$lib" -lhsakmt \
 		-Wl,-rpath-link,"$lib"
 fi

@@ -12,6 +12,9 @@
 #   fair-contexts, fair-inflight, fair-share
 #                      one busy program starves neither the others nor
 #                      its own cleanup (per-process shares)
+#   fuzz               kfd-fuzz as an unprivileged user: random ioctls,
+#                      sizes, counts and mmap offsets; the driver lets go
+#                      of everything and the kernel log stays clean
 #   leaks              the driver holds nothing once the programs exited
 #   probe-reset        the driver resets a device left in use at probe
 #   userptr-dma, userptr-attack, userptr-bad, userptr-limit, userptr-race,
@@ -38,7 +41,7 @@ t0=$(now)
 build_guest
 log "built in $(elapsed "$t0") s"
 tests_up=userptr-dma,userptr-attack,userptr-bad,userptr-limit,userptr-race,userptr-nofeature
-tests_rest=$tests_up,race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,leaks,probe-reset,lifetime,userptr-remove
+tests_rest=$tests_up,race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,fuzz,leaks,probe-reset,lifetime,userptr-remove
 tests_iso=isolation,rocm-module,topology,drm,hsakmt,$tests_rest
 pass=0 fail=0
 if [ ! -x "$GUEST_BUILD/bin/tests/run-hsakmt.sh" ]; then
