@@ -35,14 +35,15 @@
  *  - CREATE_PROCESS on a primary fd kept across exec(): the backport
  *    refuses it (ESRCH), 7.x makes a context of the new image; both pass.
  *
- * Usage: kfd-conformance [--long]. --long runs only the exhaustion checks
+ * Usage: kfd-conformance [--long] [--keep-loaded]. --long runs only the exhaustion checks
  * (create contexts until the kernel refuses: 65535 on 7.x, about 18 minutes
  * under TCG). "--stage ..." is how the exec() checks re-execute the
  * program; it is not for direct use.
  *
  * The program must run as root in a throw-away VM: it reads /dev/kmsg to
  * hold every check to a clean kernel log, enables amdgpu's PASID trace
- * events in tracefs, and unloads amdgpu at the end (rmmod check).
+ * events in tracefs, and unloads amdgpu at the end (rmmod check; not with
+ * --keep-loaded, for runs that use the KFD afterwards).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -1638,8 +1639,12 @@ static void check_limit(void)
 	       limit > 0 ? "a process holds at most kfd_max_contexts=%ld secondaries (made %d, then %s)" :
 	       "contexts take PASIDs of a shared 16-bit space but nothing bounds them per process (param %ld, made %d, %s)",
 	       limit, f.n, f.err ? err_name(f.err) : "stopped");
-	result(f.first_us > 0 && ratio <= 2.0, "create-cost-flat",
-	       "create cost with %d live contexts %.0f us vs %.0f us with few (ratio %.2f, want <= 2)",
+	/*
+	 * A create that walks the live contexts costs several times more at
+	 * 3840 of them under TCG; a busy host moves medians by up to 2x.
+	 */
+	result(f.first_us > 0 && ratio <= 3.0, "create-cost-flat",
+	       "create cost with %d live contexts %.0f us vs %.0f us with few (ratio %.2f, want <= 3)",
 	       f.n - COST_BATCH, f.last_us, f.first_us, ratio);
 	if (limit > 0 && f.n == limit) {
 		lockout = other_process_creates();
@@ -2015,11 +2020,21 @@ static void check_rmmod(void)
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 4096, 4096 };
-	int primary, long_run;
+	int primary, long_run = 0, unload = 1, i;
 
 	if (argc > 1 && !strcmp(argv[1], "--stage"))
 		return run_stage(argc, argv);
-	long_run = argc > 1 && !strcmp(argv[1], "--long");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--long")) {
+			long_run = 1;
+		} else if (!strcmp(argv[i], "--keep-loaded")) {
+			/* the KFD is used after this program (check-host) */
+			unload = 0;
+		} else {
+			fprintf(stderr, "usage: %s [--long] [--keep-loaded]\n", argv[0]);
+			return 2;
+		}
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rl.rlim_cur = rl.rlim_max = 8192;
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -2070,7 +2085,8 @@ int main(int argc, char **argv)
 	report_left("leaks");
 out:
 	close(primary);
-	check_rmmod();
+	if (unload)
+		check_rmmod();
 
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -14,7 +14,7 @@ cd /tmp || exit 1
 echo "akmc-vm: mode $mode, $(uname -r), up $(up)s"
 rc=0
 if [ "$mode" = patched ]; then
-	/akmc/kfd-conformance > /tmp/conf.out 2>&1
+	/akmc/kfd-conformance --keep-loaded > /tmp/conf.out 2>&1
 	crc=$?
 	sed 's/^/CONF /' /tmp/conf.out
 	echo "CONF-RC $crc"
