@@ -6,15 +6,25 @@
 # QEMU comes from Debian's qemu source package, extracted into build/ and
 # overlaid with this repository's files.  Downloads and the compiler cache
 # live in $(AMDKFD_MC_CACHE), outside the work tree.
+#
+# QEMU_SERIES picks the QEMU line that make qemu, qemu-asan, demo and the
+# VM suites use: 10 (the default) is Debian trixie's 10.0.x in build/qemu,
+# 11 is sid's 11.x in build/qemu11.  make check tests both lines: the
+# qtests and unit tests also run in a plain 11.x build (make qemu11).
 
 AMDKFD_MC_CACHE ?= $(HOME)/.cache/amdkfd-mc
 export AMDKFD_MC_CACHE
 
 TOP := $(CURDIR)
 BUILD := $(TOP)/build
-QEMU_SRC := $(BUILD)/qemu-src
-QEMU_BUILD := $(BUILD)/qemu
-QEMU_ASAN_BUILD := $(BUILD)/qemu-asan
+QEMU_SERIES ?= 10
+export QEMU_SERIES
+QEMU_DIR := qemu$(filter-out 10,$(QEMU_SERIES))
+QEMU_SRC := $(BUILD)/$(QEMU_DIR)-src
+QEMU_BUILD := $(BUILD)/$(QEMU_DIR)
+QEMU_ASAN_BUILD := $(BUILD)/$(QEMU_DIR)-asan
+QEMU11_SRC := $(BUILD)/qemu11-src
+QEMU11_BUILD := $(BUILD)/qemu11
 QEMU_BIN := $(QEMU_BUILD)/qemu-system-x86_64
 QEMU_ASAN_BIN := $(QEMU_ASAN_BUILD)/qemu-system-x86_64
 export QEMU_BIN QEMU_BUILD
@@ -31,7 +41,7 @@ export CCACHE_MAXSIZE := 5G
 export FIRMWARE_PATH := /usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu
 export QEMU_SRC
 
-.PHONY: all deps qemu qemu-asan check demo clean distclean
+.PHONY: all deps qemu qemu-asan qemu11 check demo clean distclean
 
 all: qemu
 
@@ -41,6 +51,10 @@ deps:
 # ninja decides what is out of date, so these always run.
 qemu: deps
 	@scripts/build-qemu.sh $(QEMU_BUILD)
+
+# The plain build of the 11.x line, whatever QEMU_SERIES says
+qemu11: deps
+	@QEMU_SERIES=11 QEMU_SRC=$(QEMU11_SRC) scripts/build-qemu.sh $(QEMU11_BUILD)
 
 # The sanitizer build runs only qtests and the fuzzers, which need no TCG:
 # leaving it out shortens a cold build a lot (KVM is the accelerator QEMU
@@ -71,15 +85,16 @@ VM_SUITES := "$(MAKE) -s --no-print-directory check-guest" \
 
 # Every test is run by scripts/run-tests.sh, which prints one result line
 # per test and the summary line.
-check: qemu qemu-asan
-	@scripts/run-tests.sh $(QEMU_BUILD) $(QEMU_ASAN_BUILD) $(VM_SUITES)
+check: qemu qemu-asan qemu11
+	@QEMU11_BUILD=$(QEMU11_BUILD) \
+		scripts/run-tests.sh $(QEMU_BUILD) $(QEMU_ASAN_BUILD) $(VM_SUITES)
 
 # Boots a small guest with the sim backend: three programs, one attacker.
 demo: qemu
 	@QEMU_BIN=$(QEMU_BIN) sh tests/vm/guest/demo.sh
 
 clean:
-	rm -rf $(QEMU_BUILD) $(QEMU_ASAN_BUILD)
+	rm -rf $(QEMU_BUILD) $(QEMU_ASAN_BUILD) $(QEMU11_BUILD)
 
 distclean:
 	rm -rf $(BUILD)

@@ -4,7 +4,8 @@
 #
 #   build-qemu.sh BUILD_DIR [extra configure options...]
 #
-# Environment: QEMU_SRC (extracted tree), FIRMWARE_PATH.
+# Environment: QEMU_SRC (extracted tree), FIRMWARE_PATH, QEMU_SERIES (10,
+# the default, for trixie's 10.0.x; 11 for sid's 11.x).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1
@@ -20,6 +21,13 @@ if [ $rc = 3 ]; then
 	"$here/qemu-overlay.sh" "$src"
 elif [ $rc != 0 ]; then
 	exit $rc
+fi
+
+# The Python packages 11.x's configure checks for (and meson, when it
+# reconfigures from ninja)
+if [ "${QEMU_SERIES:-10}" != 10 ]; then
+	PYTHONPATH=$("$here/qemu-pydeps.sh")${PYTHONPATH:+:$PYTHONPATH}
+	export PYTHONPATH
 fi
 
 opts="--python=/usr/bin/python3 --disable-download --disable-install-blobs

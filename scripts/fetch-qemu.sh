@@ -1,28 +1,45 @@
 #!/bin/sh
-# Fetch Debian trixie's qemu source package (10.0.x) into the download cache
-# and extract it, with Debian's patches applied, into DEST.
+# Fetch a Debian qemu source package into the download cache and extract
+# it, with Debian's patches applied, into DEST.
 #
 #   fetch-qemu.sh DEST
 #
-# The archive may list versions whose files are already gone, so the
-# candidates are tried in a fixed order and what arrives is verified against
-# its .dsc before it is used.
+# QEMU_SERIES picks the line: 10 (the default) is trixie's 10.0.x, 11 is
+# sid's 11.x.  The archive may list versions whose files are already gone,
+# so the candidates are tried in a fixed order, cached versions are used
+# when the archive has none, and what arrives is verified against its .dsc
+# before it is used.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dest=$1
 cache=${AMDKFD_MC_CACHE:-$HOME/.cache/amdkfd-mc}
-src=$cache/src
+series=${QEMU_SERIES:-10}
+case $series in
+10)
+	src=$cache/src
+	glob=10.0.*
+	suites="trixie trixie-updates trixie-backports bookworm-backports"
+	;;
+11)
+	src=$cache/src11
+	glob=11.*
+	suites="sid"
+	;;
+*)
+	echo "fetch-qemu: unknown QEMU_SERIES '$series' (10 or 11)" >&2
+	exit 1
+	;;
+esac
 mkdir -p "$src"
 
 if [ -f "$dest/.amdkfd-mc-extracted" ]; then
 	exit 0
 fi
 
-# Extract the first cached .dsc whose files are complete; dpkg-source checks
-# every checksum the .dsc lists.
+# Extract the newest cached .dsc whose files are complete; dpkg-source
+# checks every checksum the .dsc lists.
 extract() {
-	for f in "$src"/qemu_10.0.*.dsc; do
-		[ -f "$f" ] || continue
+	for f in $(ls -1 "$src"/qemu_$glob.dsc 2>/dev/null | sort -rV); do
 		rm -rf "$dest"
 		mkdir -p "$(dirname "$dest")"
 		echo "fetch-qemu: extracting $(basename "$f")"
@@ -36,33 +53,38 @@ extract() {
 	return 1
 }
 
-if ! extract; then
-	ok=0
-	for suite in trixie trixie-updates trixie-backports bookworm-backports; do
-		echo "fetch-qemu: fetching the qemu source package from $suite"
+# A suite may have moved on to a version the cache lacks; it is fetched
+# once, and a cached older version serves when the download fails.
+fetched=$src/.fetched
+if [ -z "$(find "$fetched" -mmin -1440 2>/dev/null)" ]; then
+	for suite in $suites; do
 		# The second field is the file name, which is not URL-encoded
 		ver=$("$here/apt-private.sh" "$suite" -qq --print-uris source qemu \
 			2>/dev/null | awk '$2 ~ /^qemu_.*\.dsc$/ {
 				sub(/^qemu_/, "", $2); sub(/\.dsc$/, "", $2); print $2 }')
+		# shellcheck disable=SC2254
 		case $ver in
-		10.0.*) ;;
+		$glob) ;;
 		*)
-			echo "fetch-qemu: $suite has no qemu 10.0.x (found '${ver:-none}')"
+			echo "fetch-qemu: $suite has no qemu $glob (found '${ver:-none}')"
 			continue
 			;;
 		esac
+		[ -f "$src/qemu_$ver.dsc" ] && break
+		echo "fetch-qemu: fetching qemu $ver from $suite"
 		if (cd "$src" && "$here/apt-private.sh" "$suite" -qq \
-			source --download-only qemu >/dev/null 2>&1) &&
-			extract; then
-			ok=1
+			source --download-only qemu >/dev/null 2>&1); then
 			break
 		fi
 		echo "fetch-qemu: qemu $ver from $suite did not download completely"
+		rm -f "$src/qemu_$ver.dsc"
 	done
-	if [ $ok = 0 ]; then
-		echo "fetch-qemu: no complete qemu 10.0.x source package could be fetched" >&2
-		echo "fetch-qemu: needed: qemu_10.0.*.dsc, .orig.tar.xz and" \
-			".debian.tar.xz in $src" >&2
-		exit 1
-	fi
+	touch "$fetched"
+fi
+
+if ! extract; then
+	echo "fetch-qemu: no complete qemu $glob source package could be fetched" >&2
+	echo "fetch-qemu: needed: qemu_$glob.dsc, .orig.tar.xz and" \
+		".debian.tar.xz in $src" >&2
+	exit 1
 fi

@@ -5,11 +5,17 @@
 # they are.
 #
 #   qemu-overlay.sh QEMU_SRC
+#
+# The hooks patch is per QEMU series (QEMU_SERIES, 10 by default):
+# qemu-hooks.patch for 10.0, qemu-hooks-SERIES.patch for the others.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 src=$1
-patch=$here/qemu-hooks.patch
+case ${QEMU_SERIES:-10} in
+10) patch=$here/qemu-hooks.patch ;;
+*) patch=$here/qemu-hooks-$QEMU_SERIES.patch ;;
+esac
 
 applied=$src/.amdkfd-mc-hooks.patch
 if [ -f "$applied" ] && ! cmp -s "$applied" "$patch"; then

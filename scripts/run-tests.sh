@@ -5,6 +5,9 @@
 #
 #   run-tests.sh QEMU_BUILD QEMU_ASAN_BUILD [SUITE-COMMAND...]
 #
+# QEMU11_BUILD, when set, is a plain build of QEMU 11.x whose unit tests
+# and qtests run too (tagged [qemu11]).
+#
 # Each further argument is a shell command of a suite that prints its own
 # "N passed, N failed" line (the VM suites); its counts join the total.
 set -u
@@ -44,16 +47,20 @@ run_tap() {
 	rm -f "$out" "$out.err"
 }
 
-for b in "$build" "$asan_build"; do
-	case $b in
-	"$asan_build") tag=asan ;;
-	*) tag=plain ;;
-	esac
-	run_tap "unit-sim[$tag]" "$b/tests/unit/test-amdkfd-mc-sim"
-	run_tap "unit-range[$tag]" "$b/tests/unit/test-amdkfd-mc-range"
-	QTEST_QEMU_BINARY=$b/qemu-system-x86_64 \
-		run_tap "qtest[$tag]" "$b/tests/qtest/amdkfd-mc-test"
-done
+# run_qemu_tests TAG BUILD: the unit tests and qtests of one QEMU build
+run_qemu_tests() {
+	run_tap "unit-sim[$1]" "$2/tests/unit/test-amdkfd-mc-sim"
+	run_tap "unit-range[$1]" "$2/tests/unit/test-amdkfd-mc-range"
+	QTEST_QEMU_BINARY=$2/qemu-system-x86_64 \
+		run_tap "qtest[$1]" "$2/tests/qtest/amdkfd-mc-test"
+}
+
+run_qemu_tests plain "$build"
+run_qemu_tests asan "$asan_build"
+# The other QEMU line, when it is not the one just tested
+if [ -n "${QEMU11_BUILD:-}" ] && [ "$QEMU11_BUILD" != "$build" ]; then
+	run_qemu_tests qemu11 "$QEMU11_BUILD"
+fi
 
 # run_counted COMMAND: a suite with its own summary line; a non-zero exit
 # with no failure counted is one failure more.
