@@ -271,9 +271,9 @@ static void test_wait_max_events(void)
         ev[i].event_id = id;
         if (i == 1) {
             uint64_t win;
+            uint64_t off = 2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT;
 
-            g_assert_cmpuint(akmc_map_window(d, a.ctx,
-                                             2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT,
+            g_assert_cmpuint(akmc_map_window(d, a.ctx, off,
                                              KFD_SIGNAL_EVENT_LIMIT * 8, &win,
                                              NULL, &result), ==,
                              AMDKFD_MC_S_OK);

@@ -22,6 +22,7 @@
 #define AMDKFD_MC_RANGE_NONE    UINT64_MAX
 
 typedef struct AmdkfdMcRangeBlock AmdkfdMcRangeBlock;
+typedef QTAILQ_HEAD(AmdkfdMcRangeList, AmdkfdMcRangeBlock) AmdkfdMcRangeList;
 
 typedef struct AmdkfdMcRangeAlloc {
     uint64_t pages;
@@ -30,8 +31,7 @@ typedef struct AmdkfdMcRangeAlloc {
     GHashTable *by_end;         /* page after the last -> free range */
     uint64_t fl_map;            /* first levels with a free range */
     uint8_t sl_map[AMDKFD_MC_RANGE_FL];
-    QTAILQ_HEAD(AmdkfdMcRangeList, AmdkfdMcRangeBlock)
-        free[AMDKFD_MC_RANGE_FL * AMDKFD_MC_RANGE_SL];
+    AmdkfdMcRangeList free[AMDKFD_MC_RANGE_FL * AMDKFD_MC_RANGE_SL];
 } AmdkfdMcRangeAlloc;
 
 void amdkfd_mc_range_init(AmdkfdMcRangeAlloc *a, uint64_t pages);

@@ -304,11 +304,12 @@ static void amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
     /* the phase goes last: a guest that sees it sees the whole record */
     if (r->mapped) {
         amdkfd_mc_dma_buf_write(&r->cq_buf, off, &le, body);
-        smp_wmb();
+        smp_wmb(); /* the body before the phase */
         amdkfd_mc_dma_buf_write(&r->cq_buf, off + body, &le.flags,
                                 sizeof(le.flags));
     } else if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), r->cq_base + off, &le,
                                     body) ||
+               /* the body before the phase, as above */
                (smp_wmb(), !amdkfd_mc_dma_write(amdkfd_mc_pci(s),
                                                 r->cq_base + off + body,
                                                 &le.flags,
