@@ -1,1 +1,3 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+
 #include "trace/trace-hw_misc_amdkfd_mc.h"
