@@ -5,7 +5,8 @@
 #   fetch-qemu.sh DEST
 #
 # QEMU_SERIES picks the line: 10 (the default) is trixie's 10.0.x, 11 is
-# sid's 11.x.  The archive may list versions whose files are already gone,
+# sid's 11.x.  QEMU_PRISTINE=1 extracts the upstream source alone, without
+# Debian's patches and debian/ (what a patch for qemu-devel applies to).  The archive may list versions whose files are already gone,
 # so the candidates are tried in a fixed order, cached versions are used
 # when the archive has none, and what arrives is verified against its .dsc
 # before it is used.
@@ -31,6 +32,8 @@ case $series in
 	;;
 esac
 mkdir -p "$src"
+skip=
+[ "${QEMU_PRISTINE:-0}" = 0 ] || skip=--skip-patches
 
 if [ -f "$dest/.amdkfd-mc-extracted" ]; then
 	exit 0
@@ -43,7 +46,8 @@ extract() {
 		rm -rf "$dest"
 		mkdir -p "$(dirname "$dest")"
 		echo "fetch-qemu: extracting $(basename "$f")"
-		if dpkg-source -x "$f" "$dest" >"$src/extract.log" 2>&1; then
+		if dpkg-source $skip -x "$f" "$dest" >"$src/extract.log" 2>&1; then
+			[ -z "$skip" ] || rm -rf "$dest/debian" "$dest/.pc"
 			touch "$dest/.amdkfd-mc-extracted"
 			return 0
 		fi

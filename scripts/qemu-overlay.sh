@@ -47,3 +47,16 @@ find hw/misc/amdkfd-mc include/hw/misc tests/qtest tests/unit \
 		mkdir -p "$src/$(dirname "$f")"
 		ln -sfn "$top/$f" "$src/$f"
 	done
+
+# 10.0 gets the QEMU 11 names of the headers the device uses, forwarding to
+# 10.0's own (compat/qemu-10.0/README); none may shadow a file of the tree
+if [ "${QEMU_SERIES:-10}" = 10 ]; then
+	(cd compat/qemu-10.0 && find include -type f) | while read -r f; do
+		if [ -e "$src/$f" ] && [ ! -L "$src/$f" ]; then
+			echo "qemu-overlay: $src/$f exists; compat/qemu-10.0/$f is obsolete" >&2
+			exit 1
+		fi
+		mkdir -p "$src/$(dirname "$f")"
+		ln -sfn "$top/compat/qemu-10.0/$f" "$src/$f"
+	done
+fi

@@ -13,7 +13,7 @@
 #include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "hw/pci/msix.h"
-#include "hw/qdev-properties.h"
+#include "hw/core/qdev-properties.h"
 #include "migration/blocker.h"
 #include "qapi/visitor.h"
 #include "amdkfd-mc-internal.h"

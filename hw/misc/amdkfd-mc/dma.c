@@ -8,7 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/rcu.h"
-#include "exec/memory.h"
+#include "system/memory.h"
 #include "dma.h"
 
 /* The kind of memory the device may touch */

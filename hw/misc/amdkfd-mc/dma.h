@@ -16,7 +16,7 @@
 #ifndef HW_MISC_AMDKFD_MC_DMA_H
 #define HW_MISC_AMDKFD_MC_DMA_H
 
-#include "exec/memory.h"
+#include "system/memory.h"
 #include "hw/pci/pci_device.h"
 
 /* Accesses to MMIO fail at the memory API already */

@@ -31,8 +31,8 @@
 #include "qemu/atomic.h"
 #include "qemu/error-report.h"
 #include "qemu/rcu.h"
-#include "exec/memory.h"
-#include "exec/ramblock.h"
+#include "system/memory.h"
+#include "system/ramblock.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
 
