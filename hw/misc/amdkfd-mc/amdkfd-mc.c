@@ -15,6 +15,7 @@
 #include "hw/pci/msix.h"
 #include "hw/core/qdev-properties.h"
 #include "migration/blocker.h"
+#include "system/ram-discard-manager.h"
 #include "qapi/visitor.h"
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
@@ -632,7 +633,7 @@ static const Property amdkfd_mc_properties[] = {
     DEFINE_PROP_UINT32("x-first-context-id", AmdkfdMcState, first_ctx_id, 1),
 };
 
-static void amdkfd_mc_class_init(ObjectClass *klass, void *data)
+static void amdkfd_mc_class_init(ObjectClass *klass, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
@@ -701,7 +702,7 @@ static const TypeInfo amdkfd_mc_info = {
     .interfaces = (InterfaceInfo[]) {
         { INTERFACE_PCIE_DEVICE },
         { INTERFACE_CONVENTIONAL_PCI_DEVICE },
-        { TYPE_RAM_DISCARD_MANAGER },
+        { TYPE_RAM_DISCARD_SOURCE },
         { },
     },
 };

@@ -17,6 +17,7 @@
 #define HW_MISC_AMDKFD_MC_DMA_H
 
 #include "system/memory.h"
+#include "system/memory_cached.h"
 #include "hw/pci/pci_device.h"
 
 /* Accesses to MMIO fail at the memory API already */

@@ -12,8 +12,9 @@
  * cost O(1) whatever the number of live mappings.
  *
  * Pages change under the region without telling any memory listener, so
- * no listener may keep a translation of them: the window is its own
- * RamDiscardManager and reports nothing populated, which keeps VFIO and
+ * no listener may keep a translation of them: the window is a
+ * RamDiscardSource of its region that reports nothing populated, which
+ * keeps VFIO and
  * iommufd from pinning or IOMMU-mapping any of it (a device assigned to
  * the guest cannot DMA into the window; a vIOMMU mapping of it is refused
  * too).  Pages of the window that nothing is mapped at are private
@@ -39,6 +40,7 @@
 #include "qemu/units.h"
 #include "qemu/rcu.h"
 #include "qapi/error.h"
+#include "system/ram-discard-manager.h"
 #include <sys/mman.h>
 #include "amdkfd-mc-internal.h"
 #include "trace.h"
@@ -130,6 +132,7 @@ bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp)
 {
     Object *owner = OBJECT(s);
     bool traps = s->be_ops->mmap_traps != NULL;
+    int ret;
 
     s->window_trap_size = traps ? s->window_size / 8 : 0;
     s->window_ram_size = s->window_size - s->window_trap_size;
@@ -147,8 +150,10 @@ bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp)
     memory_region_init_ram_device_ptr(&s->window_ram, owner,
                                       "amdkfd-mc-window", s->window_ram_size,
                                       s->window_host);
-    memory_region_set_ram_discard_manager(&s->window_ram,
-                                          RAM_DISCARD_MANAGER(s));
+    /* a new region has no other source and no listener that could object */
+    ret = memory_region_add_ram_discard_source(&s->window_ram,
+                                               RAM_DISCARD_SOURCE(s));
+    assert(ret == 0);
     memory_region_add_subregion(&s->window, 0, &s->window_ram);
     amdkfd_mc_range_init(&s->ram_ranges, s->window_ram_size / PAGE);
     amdkfd_mc_range_init(&s->trap_ranges, s->window_trap_size / PAGE);
@@ -181,6 +186,8 @@ void amdkfd_mc_window_exit(AmdkfdMcState *s)
         memory_region_del_subregion(&s->window, &s->window_traps);
     }
     memory_region_del_subregion(&s->window, &s->window_ram);
+    memory_region_del_ram_discard_source(&s->window_ram,
+                                         RAM_DISCARD_SOURCE(s));
 }
 
 /*
@@ -197,9 +204,9 @@ void amdkfd_mc_window_finalize(AmdkfdMcState *s)
     }
 }
 
-/* ---- the window as a RamDiscardManager that has nothing populated ---- */
+/* ---- the window as a RamDiscardSource that has nothing populated ---- */
 
-static uint64_t amdkfd_mc_rdm_granularity(const RamDiscardManager *rdm,
+static uint64_t amdkfd_mc_rds_granularity(const RamDiscardSource *rds,
                                           const MemoryRegion *mr)
 {
     uint64_t size = int128_get64(mr->size);
@@ -208,50 +215,18 @@ static uint64_t amdkfd_mc_rdm_granularity(const RamDiscardManager *rdm,
     return size & -size;
 }
 
-static bool amdkfd_mc_rdm_is_populated(const RamDiscardManager *rdm,
+static bool amdkfd_mc_rds_is_populated(const RamDiscardSource *rds,
                                        const MemoryRegionSection *section)
 {
     return false;
 }
 
-static int amdkfd_mc_rdm_replay_populated(const RamDiscardManager *rdm,
-                                          MemoryRegionSection *section,
-                                          ReplayRamPopulate replay_fn,
-                                          void *opaque)
-{
-    return 0;
-}
-
-static void amdkfd_mc_rdm_replay_discarded(const RamDiscardManager *rdm,
-                                           MemoryRegionSection *section,
-                                           ReplayRamDiscard replay_fn,
-                                           void *opaque)
-{
-    replay_fn(section, opaque);
-}
-
-static void amdkfd_mc_rdm_register(RamDiscardManager *rdm,
-                                   RamDiscardListener *rdl,
-                                   MemoryRegionSection *section)
-{
-    /* nothing will ever be populated: nothing to tell the listener */
-}
-
-static void amdkfd_mc_rdm_unregister(RamDiscardManager *rdm,
-                                     RamDiscardListener *rdl)
-{
-}
-
 void amdkfd_mc_window_class_init(ObjectClass *klass)
 {
-    RamDiscardManagerClass *rdmc = RAM_DISCARD_MANAGER_CLASS(klass);
+    RamDiscardSourceClass *rdsc = RAM_DISCARD_SOURCE_CLASS(klass);
 
-    rdmc->get_min_granularity = amdkfd_mc_rdm_granularity;
-    rdmc->is_populated = amdkfd_mc_rdm_is_populated;
-    rdmc->replay_populated = amdkfd_mc_rdm_replay_populated;
-    rdmc->replay_discarded = amdkfd_mc_rdm_replay_discarded;
-    rdmc->register_listener = amdkfd_mc_rdm_register;
-    rdmc->unregister_listener = amdkfd_mc_rdm_unregister;
+    rdsc->get_min_granularity = amdkfd_mc_rds_granularity;
+    rdsc->is_populated = amdkfd_mc_rds_is_populated;
 }
 
 /* ---- which mmap offsets a guest may map ---- */
