@@ -172,7 +172,7 @@ bool amdkfd_mc_window_init(AmdkfdMcState *s, Error **errp);
 /* Unrealize: every mapping is gone; finalize: the host memory goes */
 void amdkfd_mc_window_exit(AmdkfdMcState *s);
 void amdkfd_mc_window_finalize(AmdkfdMcState *s);
-/* The window's RamDiscardManager methods, in the device's class */
+/* The window's RamDiscardSource methods, in the device's class */
 void amdkfd_mc_window_class_init(ObjectClass *klass);
 uint32_t amdkfd_mc_window_map(AmdkfdMcContext *ctx, uint64_t mmap_offset,
                               uint64_t size, uint64_t *win_offset,
