@@ -18,12 +18,12 @@ series=${QEMU_SERIES:-10}
 case $series in
 10)
 	src=$cache/src
-	glob=10.0.*
+	glob='10.0.*'
 	suites="trixie trixie-updates trixie-backports bookworm-backports"
 	;;
 11)
 	src=$cache/src11
-	glob=11.*
+	glob='11.*'
 	suites="sid"
 	;;
 *)
@@ -42,7 +42,7 @@ fi
 # Extract the newest cached .dsc whose files are complete; dpkg-source
 # checks every checksum the .dsc lists.
 extract() {
-	for f in $(ls -1 "$src"/qemu_$glob.dsc 2>/dev/null | sort -rV); do
+	for f in $(find "$src" -maxdepth 1 -name "qemu_$glob.dsc" | sort -rV); do
 		rm -rf "$dest"
 		mkdir -p "$(dirname "$dest")"
 		echo "fetch-qemu: extracting $(basename "$f")"

@@ -16,8 +16,7 @@ pkgs="python3-pycotap python3-qemu-qmp"
 if [ ! -f "$dir/.amdkfd-mc-unpacked" ]; then
 	mkdir -p "$debs"
 	for p in $pkgs; do
-		ls "$debs/${p}_"*.deb >/dev/null 2>&1 && continue
-		# shellcheck disable=SC2086
+		[ -n "$(find "$debs" -maxdepth 1 -name "${p}_*.deb")" ] && continue
 		(cd "$debs" && "$here/apt-private.sh" sid -qq download "$p") >&2 || {
 			echo "qemu-pydeps: cannot fetch $p from sid" >&2
 			exit 1
@@ -25,7 +24,8 @@ if [ ! -f "$dir/.amdkfd-mc-unpacked" ]; then
 	done
 	rm -rf "$dir"
 	for p in $pkgs; do
-		deb=$(ls -1 "$debs/${p}_"*.deb | sort -V | tail -n 1)
+		deb=$(find "$debs" -maxdepth 1 -name "${p}_*.deb" | sort -V |
+			tail -n 1)
 		dpkg-deb -x "$deb" "$dir"
 	done
 	touch "$dir/.amdkfd-mc-unpacked"

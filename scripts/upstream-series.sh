@@ -160,5 +160,5 @@ for p in "$out"/[0-9]*.patch; do
 		;;
 	esac
 done
-echo "upstream-series: $(ls "$out" | wc -l) files in $out"
+echo "upstream-series: $(find "$out" -name '*.patch' | wc -l) files in $out"
 exit $fail
