@@ -478,7 +478,7 @@ static void akf_submit(AkfCmd *c)
 {
     const AkfRec *r = &c->rec;
     struct amdkfd_mc_cmd *cmd = &c->cmd, le;
-    uint64_t cookie = akf.inputs << 16 | (c - akf.cmds) + 1;
+    uint64_t cookie = (akf.inputs << 16) | ((c - akf.cmds) + 1);
 
     memset(cmd, 0, sizeof(*cmd));
     cmd->opcode = r->op;
