@@ -121,8 +121,10 @@ static void guest_memory_isolation(const void *opaque)
     } else {
         g_assert_cmpmem(got, 13, zero, 13);
     }
-    /* A's page is intact (the second copy came after the fault, or wrote
-     * B's zeros over it in the shared context) */
+    /*
+     * A's page is intact (the second copy came after the fault, or wrote
+     * B's zeros over it in the shared context)
+     */
     qtest_memread(d->qts, pa, got, 13);
     if (legacy) {
         g_assert_cmpmem(got, 13, zero, 13);

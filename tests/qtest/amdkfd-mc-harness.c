@@ -999,7 +999,7 @@ uint64_t akmc_qemu_rss(AkmcDev *d)
 
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     g_assert_cmpint(sscanf(text, "%lu %lu", &size, &rss), ==, 2);
-    return (uint64_t)rss * getpagesize();
+    return (uint64_t)rss * qemu_real_host_page_size();
 }
 
 bool akmc_qemu_has_asan(AkmcDev *d)

@@ -314,7 +314,8 @@ static void test_topology_caches_links(void)
     g_assert_cmpuint(akmc_exec(d, &cmd, &cpl), ==, AMDKFD_MC_S_OK);
     buf = g_malloc(len);
     qtest_memread(d->qts, d->payload, buf, len);
-    c = (void *)(buf + sizeof(hdr) + 2 * sizeof(struct amdkfd_mc_topology_node));
+    c = (void *)(buf + sizeof(hdr) +
+                 2 * sizeof(struct amdkfd_mc_topology_node));
     l = (void *)(c + nc);
     for (i = 0; i < nc; i++) {
         g_assert_cmpuint(le32_to_cpu(c[i].node), <, 2);

@@ -497,9 +497,9 @@ static uint32_t host_caches(AmdkfdMcBackend *be,
 
     for (i = 0; i < be->num_nodes; i++) {
         for (k = 0; n < max; k++) {
-            g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d/caches"
-                                                   "/%d", be->nodes[i].host_node,
-                                                   k);
+            g_autofree char *dir =
+                g_strdup_printf(HOST_TOPOLOGY "/%d/caches/%d",
+                                be->nodes[i].host_node, k);
             struct amdkfd_mc_topology_cache *e = &c[n];
 
             if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
@@ -531,9 +531,9 @@ static uint32_t host_links(AmdkfdMcBackend *be,
 
     for (i = 0; i < be->num_nodes; i++) {
         for (k = 0; n < max; k++) {
-            g_autofree char *dir = g_strdup_printf(HOST_TOPOLOGY "/%d/io_links"
-                                                   "/%d", be->nodes[i].host_node,
-                                                   k);
+            g_autofree char *dir =
+                g_strdup_printf(HOST_TOPOLOGY "/%d/io_links/%d",
+                                be->nodes[i].host_node, k);
             struct amdkfd_mc_topology_link *e = &l[n];
             uint64_t to;
             int idx;

@@ -62,6 +62,9 @@ typedef enum AmdkfdMcRun {
     AMDKFD_MC_RUN_WAIT,         /* may never return */
 } AmdkfdMcRun;
 
+/* The uapi's 64-bit fields: unsigned long long, not uint64_t's long */
+typedef __u64 AmdkfdMcUapiU64;
+
 /* One forwarded request, from the guest's payload to its completion */
 typedef struct AmdkfdMcCall {
     AmdkfdMcAsync async;        /* requests that leave the bottom half */
@@ -75,7 +78,7 @@ typedef struct AmdkfdMcCall {
     uint32_t len;               /* payload length */
     uint64_t payload_addr;
     /* embedded pointers the marshaling rewrote, and their guest values */
-    __u64 *ptr_field[2];        /* uapi type */
+    AmdkfdMcUapiU64 *ptr_field[2];
     uint64_t guest_ptr[2];
     unsigned nr_ptrs;
     /* kfd_event_data_ext of WAIT_EVENTS, cleared for the backend */

@@ -23,6 +23,8 @@
 
 typedef struct AmdkfdMcRangeBlock AmdkfdMcRangeBlock;
 
+typedef QTAILQ_HEAD(, AmdkfdMcRangeBlock) AmdkfdMcRangeList;
+
 typedef struct AmdkfdMcRangeAlloc {
     uint64_t pages;
     uint64_t free_pages;
@@ -30,8 +32,7 @@ typedef struct AmdkfdMcRangeAlloc {
     GHashTable *by_end;         /* page after the last -> free range */
     uint64_t fl_map;            /* first levels with a free range */
     uint8_t sl_map[AMDKFD_MC_RANGE_FL];
-    QTAILQ_HEAD(AmdkfdMcRangeList, AmdkfdMcRangeBlock)
-        free[AMDKFD_MC_RANGE_FL * AMDKFD_MC_RANGE_SL];
+    AmdkfdMcRangeList free[AMDKFD_MC_RANGE_FL * AMDKFD_MC_RANGE_SL];
 } AmdkfdMcRangeAlloc;
 
 void amdkfd_mc_range_init(AmdkfdMcRangeAlloc *a, uint64_t pages);
