@@ -3,11 +3,13 @@
  * amdkfd-mc guest driver: KFD ioctls forwarded as OP_IOCTL
  *
  * Any 'K' request is copied into a payload: the argument structure, then,
- * 8-byte aligned, the array behind its embedded pointer for the requests
- * that have one (GET_PROCESS_APERTURES_NEW, MAP/UNMAP_MEMORY_TO_GPU,
- * WAIT_EVENTS), with the pointer replaced by the array's byte offset in
- * the payload.  The reply is copied back whatever the KFD's result, as
- * the kernel does, with the caller's pointer restored.  The device is the
+ * each 8-byte aligned, the arrays behind its embedded pointers for the
+ * requests that have them (GET_PROCESS_APERTURES_NEW,
+ * MAP/UNMAP_MEMORY_TO_GPU, WAIT_EVENTS: one; GET_TILE_CONFIG: two), with
+ * each pointer replaced by its array's byte offset in the payload.  The
+ * reply is copied back whatever the KFD's result, as the kernel does,
+ * with the caller's pointers restored; of an array the KFD fills, as many
+ * elements as its count says on return.  The device is the
  * policy point (allowlist, refusals); here only sizes are bounded.
  * USERPTR allocations, and FREE/MAP/UNMAP of their handles, are made in
  * akmc_uptr.c instead.
@@ -38,9 +40,30 @@ struct akmc_ptr_desc {
 	bool clamp;	/* a larger count is cut to max, not refused */
 };
 
-static bool akmc_ptr_of(unsigned int cmd, struct akmc_ptr_desc *d)
+/* Embedded pointers of one request at most */
+#define AKMC_MAX_PTRS		2
+/* Tile mode words asked for at most (the KFD has 32 and 16 on GFX9) */
+#define AKMC_MAX_TILE_CONFIGS	64
+
+/* The embedded pointers of @cmd in @d (AKMC_MAX_PTRS); how many */
+static unsigned int akmc_ptrs_of(unsigned int cmd, struct akmc_ptr_desc *d)
 {
 	switch (cmd) {
+	case AMDKFD_IOC_GET_TILE_CONFIG:
+		/* The KFD fills at most as many words as it has */
+		d[0] = (struct akmc_ptr_desc) {
+			offsetof(struct kfd_ioctl_get_tile_config_args,
+				 tile_config_ptr),
+			offsetof(struct kfd_ioctl_get_tile_config_args,
+				 num_tile_configs),
+			sizeof(u32), AKMC_MAX_TILE_CONFIGS, false, true, true };
+		d[1] = (struct akmc_ptr_desc) {
+			offsetof(struct kfd_ioctl_get_tile_config_args,
+				 macro_tile_config_ptr),
+			offsetof(struct kfd_ioctl_get_tile_config_args,
+				 num_macro_tile_configs),
+			sizeof(u32), AKMC_MAX_TILE_CONFIGS, false, true, true };
+		return 2;
 	case AMDKFD_IOC_GET_PROCESS_APERTURES_NEW:
 		/* The KFD fills at most as many records as nodes exist */
 		*d = (struct akmc_ptr_desc) {
@@ -50,7 +73,7 @@ static bool akmc_ptr_of(unsigned int cmd, struct akmc_ptr_desc *d)
 				 num_of_nodes),
 			sizeof(struct kfd_process_device_apertures),
 			AMDKFD_MC_MAX_NODES, false, true, true };
-		return true;
+		return 1;
 	case AMDKFD_IOC_MAP_MEMORY_TO_GPU:
 	case AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU:
 		*d = (struct akmc_ptr_desc) {
@@ -59,7 +82,7 @@ static bool akmc_ptr_of(unsigned int cmd, struct akmc_ptr_desc *d)
 			offsetof(struct kfd_ioctl_map_memory_to_gpu_args,
 				 n_devices),
 			sizeof(u32), 64, true, false, false };
-		return true;
+		return 1;
 	case AMDKFD_IOC_WAIT_EVENTS:
 		/* 24 + 4096 * 48 bytes: within AMDKFD_MC_MAX_PAYLOAD */
 		*d = (struct akmc_ptr_desc) {
@@ -67,9 +90,9 @@ static bool akmc_ptr_of(unsigned int cmd, struct akmc_ptr_desc *d)
 			offsetof(struct kfd_ioctl_wait_events_args, num_events),
 			sizeof(struct kfd_event_data), KFD_SIGNAL_EVENT_LIMIT,
 			true, true, false };
-		return true;
+		return 1;
 	default:
-		return false;
+		return 0;
 	}
 }
 
@@ -78,41 +101,55 @@ static_assert(ALIGN(sizeof(struct kfd_ioctl_wait_events_args), 8) +
 	      AMDKFD_MC_MAX_PAYLOAD);
 
 /* Where the array goes and how big the payload is */
-struct akmc_layout {
+/* One array of a request in the payload */
+struct akmc_arr {
 	struct akmc_ptr_desc pd;
-	bool has_ptr;
 	void __user *uptr;
 	u32 count;
-	u32 arr_off;
-	u32 arr_len;
+	u32 off;
 	u32 len;
 };
 
-/* Lays out the payload for the argument @arg of @size bytes */
+struct akmc_layout {
+	struct akmc_arr arr[AKMC_MAX_PTRS];
+	unsigned int n;
+	u32 len;
+};
+
+/*
+ * Lays out the payload for the argument @arg of @size bytes; a pointer
+ * that a shorter argument does not reach is none (the device zero-extends
+ * the argument, so it reads NULL and a count of 0)
+ */
 static int akmc_layout(unsigned int cmd, u8 *arg, u32 size,
 		       struct akmc_layout *l)
 {
+	struct akmc_ptr_desc pd[AKMC_MAX_PTRS];
+	unsigned int i, n = akmc_ptrs_of(cmd, pd);
+	struct akmc_arr *r;
 	u32 *pcount;
 
 	memset(l, 0, sizeof(*l));
 	l->len = size;
-	if (!akmc_ptr_of(cmd, &l->pd) || size < l->pd.ptr_off + 8 ||
-	    size < l->pd.count_off + 4)
-		return 0;
-	l->has_ptr = true;
-	l->uptr = u64_to_user_ptr(*(u64 *)(arg + l->pd.ptr_off));
-	pcount = (u32 *)(arg + l->pd.count_off);
-	if (*pcount > l->pd.max) {
-		if (!l->pd.clamp)
+	for (i = 0; i < n; i++) {
+		if (size < pd[i].ptr_off + 8 || size < pd[i].count_off + 4)
+			continue;
+		r = &l->arr[l->n++];
+		r->pd = pd[i];
+		r->uptr = u64_to_user_ptr(*(u64 *)(arg + pd[i].ptr_off));
+		pcount = (u32 *)(arg + pd[i].count_off);
+		if (*pcount > pd[i].max) {
+			if (!pd[i].clamp)
+				return -EINVAL;
+			*pcount = pd[i].max;
+		}
+		r->count = *pcount;
+		r->off = ALIGN(l->len, 8);
+		r->len = r->count * pd[i].elem;
+		l->len = r->off + r->len;
+		if (l->len > AMDKFD_MC_MAX_PAYLOAD)
 			return -EINVAL;
-		*pcount = l->pd.max;
 	}
-	l->count = *pcount;
-	l->arr_off = ALIGN(size, 8);
-	l->arr_len = l->count * l->pd.elem;
-	l->len = l->arr_off + l->arr_len;
-	if (l->len > AMDKFD_MC_MAX_PAYLOAD)
-		return -EINVAL;
 	return 0;
 }
 
@@ -138,7 +175,7 @@ enum akmc_outcome akmc_req_outcome(struct akmc_req *req, int run_ret)
 
 /*
  * Forwards the KFD request @cmd with a kernel copy of its argument (@arg,
- * @size bytes) and, for a request with an embedded pointer, of its array
+ * @size bytes) and, for a request with one embedded pointer, of its array
  * (@arr, @arr_len bytes), as akmc_ioctl() does for user space.  Returns
  * the KFD's result when the device ran it, else an errno; *@how says what
  * became of it.  @arg holds the reply (with the pointer as it was).
@@ -151,8 +188,9 @@ int akmc_kfd_call(struct akmc_file *kf, unsigned int cmd, void *arg,
 		.opcode = AMDKFD_MC_OP_IOCTL, .ctx_id = kf->ctx_id, .arg0 = cmd,
 	};
 	const struct amdkfd_mc_cpl *cpl;
-	struct akmc_ptr_desc pd;
-	bool has_ptr = akmc_ptr_of(cmd, &pd) && size >= pd.ptr_off + 8;
+	struct akmc_ptr_desc pds[AKMC_MAX_PTRS];
+	bool has_ptr = akmc_ptrs_of(cmd, pds) == 1 &&
+		       size >= pds[0].ptr_off + 8;
 	u32 arr_off = ALIGN(size, 8);
 	struct akmc_req *req;
 	u64 uptr = 0;
@@ -168,9 +206,9 @@ int akmc_kfd_call(struct akmc_file *kf, unsigned int cmd, void *arg,
 	buf = akmc_req_payload(req);
 	memcpy(buf, arg, size);
 	if (has_ptr) {
-		memcpy(&uptr, buf + pd.ptr_off, 8);
+		memcpy(&uptr, buf + pds[0].ptr_off, 8);
 		memcpy(buf + arr_off, arr, arr_len);
-		*(u64 *)(buf + pd.ptr_off) = arr_len ? arr_off : 0;
+		*(u64 *)(buf + pds[0].ptr_off) = arr_len ? arr_off : 0;
 	}
 	ret = akmc_req_run(req, kf->proc, &c, AKMC_RUN_KILLABLE);
 	*how = akmc_req_outcome(req, ret);
@@ -182,7 +220,7 @@ int akmc_kfd_call(struct akmc_file *kf, unsigned int cmd, void *arg,
 		goto out;
 	ret = cpl->result < 0 && cpl->result >= -MAX_ERRNO ? cpl->result : 0;
 	if (has_ptr)
-		*(u64 *)(buf + pd.ptr_off) = uptr;
+		*(u64 *)(buf + pds[0].ptr_off) = uptr;
 	memcpy(arg, buf, size);
 out:
 	akmc_req_put(req);
@@ -205,8 +243,11 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	struct akmc_req *req = NULL;
 	struct akmc_layout l;
 	u8 *a = argbuf, *buf;
+	struct akmc_arr *r;
+	unsigned int i;
 	bool handled;
 	long ret;
+	u32 n;
 
 	if (_IOC_TYPE(cmd) != AMDKFD_IOCTL_BASE)
 		return -ENOTTY;
@@ -246,13 +287,14 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	buf = akmc_req_payload(req);
 	if (size)
 		memcpy(buf, a, size);
-	if (l.has_ptr) {
-		if (l.pd.copy_in && l.arr_len &&
-		    copy_from_user(buf + l.arr_off, l.uptr, l.arr_len)) {
+	for (i = 0; i < l.n; i++) {
+		r = &l.arr[i];
+		if (r->pd.copy_in && r->len &&
+		    copy_from_user(buf + r->off, r->uptr, r->len)) {
 			ret = -EFAULT;
 			goto out;
 		}
-		*(u64 *)(buf + l.pd.ptr_off) = l.count ? l.arr_off : 0;
+		*(u64 *)(buf + r->pd.ptr_off) = r->count ? r->off : 0;
 	}
 
 	ret = akmc_req_run(req, kf->proc, &c, AKMC_RUN_KILLABLE |
@@ -269,10 +311,13 @@ long akmc_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		goto out;
 
 	/* Copied back whatever the result, as the kernel does */
-	if (l.has_ptr) {
-		*(u64 *)(buf + l.pd.ptr_off) = (u64)(uintptr_t)l.uptr;
-		if (l.pd.copy_out && l.arr_len &&
-		    copy_to_user(l.uptr, buf + l.arr_off, l.arr_len))
+	for (i = 0; i < l.n; i++) {
+		r = &l.arr[i];
+		/* as many elements as the KFD says it filled, no more */
+		n = min(*(u32 *)(buf + r->pd.count_off), r->count);
+		*(u64 *)(buf + r->pd.ptr_off) = (u64)(uintptr_t)r->uptr;
+		if (r->pd.copy_out && n &&
+		    copy_to_user(r->uptr, buf + r->off, n * r->pd.elem))
 			ret = -EFAULT;
 	}
 	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uarg, buf, size))

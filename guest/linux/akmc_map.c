@@ -244,9 +244,19 @@ int akmc_map_create(struct akmc_file *kf, struct vm_area_struct *vma,
 	/* As the KFD does: a child cannot use its parent's context */
 	if (!akmc_same_process(kf))
 		return -EBADF;
-	/* Window pages are shared device memory, never copied on write */
-	if (!(vma->vm_flags & VM_SHARED))
-		return -EINVAL;
+	/*
+	 * Window pages are shared device memory, never copied on write.  A
+	 * private mapping is taken only without any access, as amdgpu
+	 * takes it: libhsakmt maps memory the CPU must not touch that way
+	 * (PROT_NONE, MAP_PRIVATE) to hold its address.  Without
+	 * VM_MAYWRITE it can never become writable, so it is no
+	 * copy-on-write mapping either.
+	 */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))
+			return -EINVAL;
+		vm_flags_clear(vma, VM_MAYWRITE);
+	}
 	if (!len || len > dev->win_size)
 		return -ENOMEM;
 	m = kzalloc(sizeof(*m), GFP_KERNEL);

@@ -27,6 +27,20 @@
 /* The KFD's (CRAT) io-link flag for a link the CPU also has */
 #define AKMC_IOLINK_BI_DIRECTIONAL	BIT(31)
 
+/*
+ * A cache record carries the CRAT's cache flags; the KFD prints the HSA
+ * cache type it derives from them (kfd_topology.c), which is what ROCr
+ * filters on: it keeps only GPU caches that have the HSACU bit.
+ */
+#define AKMC_CRAT_CACHE_DATA	BIT(1)
+#define AKMC_CRAT_CACHE_INST	BIT(2)
+#define AKMC_CRAT_CACHE_CPU	BIT(3)
+#define AKMC_CRAT_CACHE_SIMD	BIT(4)
+#define AKMC_HSA_CACHE_DATA	BIT(0)
+#define AKMC_HSA_CACHE_INST	BIT(1)
+#define AKMC_HSA_CACHE_CPU	BIT(2)
+#define AKMC_HSA_CACHE_HSACU	BIT(3)
+
 /* HSA heap types of mem_banks/N/properties */
 #define AKMC_HEAP_SYSTEM	0
 #define AKMC_HEAP_FB_PUBLIC	1
@@ -163,6 +177,14 @@ static char *akmc_bank_props(u32 heap, u64 size)
 			 heap == AKMC_HEAP_SYSTEM ? 1600 : 1000);
 }
 
+static u32 akmc_cache_type(u32 crat)
+{
+	return (crat & AKMC_CRAT_CACHE_DATA ? AKMC_HSA_CACHE_DATA : 0) |
+	       (crat & AKMC_CRAT_CACHE_INST ? AKMC_HSA_CACHE_INST : 0) |
+	       (crat & AKMC_CRAT_CACHE_CPU ? AKMC_HSA_CACHE_CPU : 0) |
+	       (crat & AKMC_CRAT_CACHE_SIMD ? AKMC_HSA_CACHE_HSACU : 0);
+}
+
 /* caches/N/properties, as the KFD's kfd_cache_show() prints them */
 static char *akmc_cache_props(const struct amdkfd_mc_topology_cache *c)
 {
@@ -178,7 +200,7 @@ static char *akmc_cache_props(const struct amdkfd_mc_topology_cache *c)
 		      le32_to_cpu(c->size_kib), le32_to_cpu(c->line_size),
 		      le32_to_cpu(c->lines_per_tag),
 		      le32_to_cpu(c->associativity), le32_to_cpu(c->latency),
-		      le32_to_cpu(c->type));
+		      akmc_cache_type(le32_to_cpu(c->type)));
 	for (i = 0; i < bits; i++)
 		l += scnprintf(p + l, AKMC_TOPO_TEXT - l, "%d,",
 			       (c->sibling_map[i / 8] >> (i % 8)) & 1);

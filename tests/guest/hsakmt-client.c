@@ -3,12 +3,14 @@
  *
  * Calls the thunk's public API on the guest's /dev/kfd, with the thunk's
  * defaults (paged system memory is USERPTR memory): open, version,
- * topology, GTT allocation mapped to the GPU and touched by the CPU,
- * paged allocations, an SDMA queue (its ring and the thunk's own read and
- * write pointers are paged, so USERPTR, memory), a malloc'd buffer
- * registered with hsaKmtRegisterMemory, mapped with hsaKmtMapMemoryToGPU
- * and filled by the GPU's DMA (real SDMA v4 packets, as the sim runs
- * them), events, close.  Prints one line per call with the HSAKMT_STATUS,
+ * topology (caches ROCr keeps), GTT allocation mapped to the GPU and
+ * touched by the CPU, VRAM without host access (libhsakmt's PROT_NONE
+ * private mapping), the tile configuration, paged allocations, an SDMA
+ * queue (its ring and the thunk's own read and write pointers are paged,
+ * so USERPTR, memory), a malloc'd buffer registered with
+ * hsaKmtRegisterMemory, mapped with hsaKmtMapMemoryToGPU and filled by
+ * the GPU's DMA (real SDMA v4 packets, as the sim runs them), events,
+ * close.  Prints one line per call with the HSAKMT_STATUS,
  * and exits non-zero if any call fails.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
@@ -215,7 +217,7 @@ static void topology_links(HSAuint32 node)
     HsaCacheProperties caches[256];
     HsaIoLinkProperties links[16];
     HsaNodeProperties np = { 0 };
-    HSAuint32 i, l2 = 0, n;
+    HSAuint32 i, l2 = 0, n, kept = 0;
     char buf[160];
     HSAKMT_STATUS st;
 
@@ -230,10 +232,16 @@ static void topology_links(HSAuint32 node)
         if (caches[i].CacheLevel == 2) {
             l2 = caches[i].CacheSize;
         }
+        /* what ROCr keeps of a GPU's caches: compute-unit data caches */
+        if (caches[i].CacheType.ui32.HSACU &&
+            !caches[i].CacheType.ui32.Instruction) {
+            kept++;
+        }
     }
-    snprintf(buf, sizeof(buf), "%u caches (ROCr needs some), L2 %u KiB",
-             np.NumCaches, l2);
-    check("hsaKmtGetNodeCacheProperties", st, NULL, buf);
+    snprintf(buf, sizeof(buf), "%u caches, %u that ROCr keeps (HSACU data "
+             "caches; it needs some), L2 %u KiB", np.NumCaches, kept, l2);
+    check("hsaKmtGetNodeCacheProperties", !st && !kept ?
+          HSAKMT_STATUS_ERROR : st, NULL, buf);
     n = np.NumIOLinks < 16 ? np.NumIOLinks : 16;
     st = n ? hsaKmtGetNodeIoLinkProperties(node, n, links) :
          HSAKMT_STATUS_ERROR;
@@ -245,6 +253,58 @@ static void topology_links(HSAuint32 node)
     check("hsaKmtGetNodeIoLinkProperties", !st && links[0].NodeFrom == node &&
           links[0].NodeTo == 0 ? HSAKMT_STATUS_SUCCESS : HSAKMT_STATUS_ERROR,
           NULL, buf);
+}
+
+/*
+ * VRAM the CPU may not touch, as libhsakmt makes every AQL queue's EOP
+ * buffer: it maps such memory PROT_NONE and MAP_PRIVATE through the
+ * render node (only to hold the address), which amdgpu accepts
+ */
+static void device_only_vram(HSAuint32 gpu_node)
+{
+    HsaMemFlags mf = { 0 };
+    HSAuint64 va = 0;
+    void *mem = NULL;
+    char buf[160];
+    HSAKMT_STATUS st;
+
+    mf.ui32.PageSize = HSA_PAGE_SIZE_4KB;
+    mf.ui32.NonPaged = 1;
+    mf.ui32.CoarseGrain = 1;
+    st = hsaKmtAllocMemory(gpu_node, 4096, mf, &mem);
+    snprintf(buf, sizeof(buf), "VRAM without host access at %p", mem);
+    if (check("hsaKmtAllocMemory (device only)", st, NULL, buf)) {
+        return;
+    }
+    st = hsaKmtMapMemoryToGPU(mem, 4096, &va);
+    snprintf(buf, sizeof(buf), "GPU VA 0x%llx", (unsigned long long)va);
+    check("hsaKmtMapMemoryToGPU (device only)", st, NULL, buf);
+    if (!st) {
+        check("hsaKmtUnmapMemoryToGPU (device only)",
+              hsaKmtUnmapMemoryToGPU(mem), NULL, NULL);
+    }
+    check("hsaKmtFreeMemory (device only)", hsaKmtFreeMemory(mem, 4096),
+          NULL, NULL);
+}
+
+/* GET_TILE_CONFIG with its two arrays, as ROCr's image manager asks */
+static void tile_config(HSAuint32 gpu_node)
+{
+    HSAuint32 tile[32], macro[16];
+    HsaGpuTileConfig cfg = {
+        .TileConfig = tile, .MacroTileConfig = macro,
+        .NumTileConfigs = 32, .NumMacroTileConfigs = 16,
+    };
+    char buf[160];
+    HSAKMT_STATUS st;
+
+    st = hsaKmtGetTileConfig(gpu_node, &cfg);
+    snprintf(buf, sizeof(buf), "%u tile and %u macro-tile words, "
+             "GB_ADDR_CONFIG 0x%x", cfg.NumTileConfigs,
+             cfg.NumMacroTileConfigs, cfg.GbAddrConfig);
+    check("hsaKmtGetTileConfig", !st && (cfg.NumTileConfigs > 32 ||
+          cfg.NumMacroTileConfigs > 16) ? HSAKMT_STATUS_ERROR : st, NULL,
+          buf);
 }
 
 int main(void)
@@ -319,6 +379,8 @@ int main(void)
         check("hsaKmtFreeMemory", hsaKmtFreeMemory(mem, 4096), NULL, NULL);
     }
 
+    device_only_vram(gpu_node);
+    tile_config(gpu_node);
     registered_dma(gpu_node);
 
     ed.EventType = HSA_EVENTTYPE_SIGNAL;

@@ -270,10 +270,10 @@ static void test_wait_max_events(void)
                                           KFD_IOC_EVENT_MEMORY, &id), ==, 0);
         ev[i].event_id = id;
         if (i == 1) {
+            const uint64_t events = 2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT;
             uint64_t win;
-            uint64_t off = 2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT;
 
-            g_assert_cmpuint(akmc_map_window(d, a.ctx, off,
+            g_assert_cmpuint(akmc_map_window(d, a.ctx, events,
                                              KFD_SIGNAL_EVENT_LIMIT * 8, &win,
                                              NULL, &result), ==,
                              AMDKFD_MC_S_OK);

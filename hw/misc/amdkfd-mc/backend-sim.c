@@ -345,6 +345,12 @@ static uint32_t sim_links(AmdkfdMcBackend *be,
  * 2^47 - 2^32... see amdgpu_vm.h; here 0x200000 to 0x800000000000)
  */
 #define SIM_DRM_EXTERNAL_REV    0x28    /* chip revision + 0x28 on Vega 20 */
+/*
+ * The MI50's PCI revision: libdrm names the board from amdgpu.ids by
+ * device and revision (66A1 rev 02: "AMD Instinct MI60 / MI50"); with
+ * a revision that matches no line it falls back to a generic name
+ */
+#define SIM_DRM_PCI_REV         0x02
 #define SIM_DRM_CU_PER_SH       15
 
 static int sim_drm_info(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
@@ -361,7 +367,7 @@ static int sim_drm_info(AmdkfdMcBackend *be, uint32_t index, uint32_t query,
             .device_id = node.device_id,
             .chip_rev = 0,
             .external_rev = SIM_DRM_EXTERNAL_REV,
-            .pci_rev = 0,
+            .pci_rev = SIM_DRM_PCI_REV,
             .family = AMDGPU_FAMILY_AI,
             .num_shader_engines = 4,
             .num_shader_arrays_per_engine = 1,

@@ -62,7 +62,7 @@ typedef enum AmdkfdMcRun {
     AMDKFD_MC_RUN_WAIT,         /* may never return */
 } AmdkfdMcRun;
 
-/* A 64-bit field of a KFD uapi struct, as the uapi types it */
+/* The uapi's 64-bit fields: unsigned long long, not uint64_t's long */
 typedef __u64 AmdkfdMcUapiU64;
 
 /* One forwarded request, from the guest's payload to its completion */

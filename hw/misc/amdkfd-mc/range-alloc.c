@@ -45,8 +45,8 @@ static void range_bucket(uint64_t len, unsigned *fl, unsigned *sl)
           (len >> (f - AMDKFD_MC_RANGE_SL_BITS)) & (AMDKFD_MC_RANGE_SL - 1);
 }
 
-static AmdkfdMcRangeList *range_list(AmdkfdMcRangeAlloc *a, unsigned fl,
-                                      unsigned sl)
+static AmdkfdMcRangeList *range_list(AmdkfdMcRangeAlloc *a,
+                                     unsigned fl, unsigned sl)
 {
     return &a->free[fl * AMDKFD_MC_RANGE_SL + sl];
 }

@@ -22,7 +22,8 @@
 #define AMDKFD_MC_RANGE_NONE    UINT64_MAX
 
 typedef struct AmdkfdMcRangeBlock AmdkfdMcRangeBlock;
-typedef QTAILQ_HEAD(AmdkfdMcRangeList, AmdkfdMcRangeBlock) AmdkfdMcRangeList;
+
+typedef QTAILQ_HEAD(, AmdkfdMcRangeBlock) AmdkfdMcRangeList;
 
 typedef struct AmdkfdMcRangeAlloc {
     uint64_t pages;

@@ -301,21 +301,28 @@ static void amdkfd_mc_post_cpl(AmdkfdMcState *s, struct amdkfd_mc_cpl *cpl)
 
     QEMU_BUILD_BUG_ON(offsetof(struct amdkfd_mc_cpl, flags) !=
                       sizeof(le) - sizeof(le.flags));
-    /* the phase goes last: a guest that sees it sees the whole record */
+    /*
+     * The phase goes last: the write barriers order the record's body
+     * before its phase word, so a guest that sees the phase sees the body.
+     */
     if (r->mapped) {
         amdkfd_mc_dma_buf_write(&r->cq_buf, off, &le, body);
-        smp_wmb(); /* the body before the phase */
+        smp_wmb(); /* body before phase */
         amdkfd_mc_dma_buf_write(&r->cq_buf, off + body, &le.flags,
                                 sizeof(le.flags));
-    } else if (!amdkfd_mc_dma_write(amdkfd_mc_pci(s), r->cq_base + off, &le,
-                                    body) ||
-               /* the body before the phase, as above */
-               (smp_wmb(), !amdkfd_mc_dma_write(amdkfd_mc_pci(s),
-                                                r->cq_base + off + body,
-                                                &le.flags,
-                                                sizeof(le.flags)))) {
-        amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
-        return;
+    } else {
+        PCIDevice *pci = amdkfd_mc_pci(s);
+
+        if (!amdkfd_mc_dma_write(pci, r->cq_base + off, &le, body)) {
+            amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+            return;
+        }
+        smp_wmb(); /* body before phase */
+        if (!amdkfd_mc_dma_write(pci, r->cq_base + off + body, &le.flags,
+                                 sizeof(le.flags))) {
+            amdkfd_mc_ring_halt(s, AMDKFD_MC_S_DMA_ERROR);
+            return;
+        }
     }
     r->cq_tail = (r->cq_tail + 1) % r->entries;
     if (r->cq_tail == 0) {

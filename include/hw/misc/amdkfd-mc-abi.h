@@ -191,8 +191,8 @@ struct amdkfd_mc_device_info {
 /* OP_CREATE_CONTEXT payload (optional, device writes) */
 struct amdkfd_mc_context_info {
     uint32_t ctx_id;            /* the guest context id, also in cpl.value */
-    /* the backend's context id, 0xffff for its primary context */
-    uint32_t host_ctx_id;       /* AMDKFD_MC_HOST_CTX_UNKNOWN: not known */
+    /* backend context id: 0xffff a primary, AMDKFD_MC_HOST_CTX_UNKNOWN */
+    uint32_t host_ctx_id;       /* when the backend cannot tell */
     uint32_t pasid;             /* backend PASID, 0 when not known */
     uint32_t flags;             /* AMDKFD_MC_CTX_* */
 };
