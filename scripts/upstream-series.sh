@@ -142,7 +142,7 @@ rm -rf "$out"
 g format-patch -q --cover-letter --subject-prefix=PATCH -o "$out" base..HEAD
 # The cover letter's subject and blurb
 sed -i -e "s/\*\*\* SUBJECT HERE \*\*\*/hw\/misc: amdkfd-mc, isolated KFD contexts for guest programs/" \
-	-e "s/\*\*\* BLURB HERE \*\*\*/A paravirtual PCI device that gives every program in a guest its own\nKFD context on the host (AMDKFD_IOC_CREATE_PROCESS, Linux 7.0), and a\nsoftware model of KFD so that it is tested without a GPU.  Based on\nQEMU $version./" \
+	-e "s/\*\*\* BLURB HERE \*\*\*/A paravirtual PCI device that gives every program in a guest its own\nKFD context on the host (AMDKFD_IOC_CREATE_PROCESS, Linux 7.0), and a\nsoftware model of KFD so that it is tested without a GPU.  Based on\nQEMU $version.\n\nThe guest driver, the Linux patches and the VM tests that the user\nguides name (guest\/linux\/, kernel-patches\/, tests\/vm\/) live in the\namdkfd-mc project and are not part of this series./" \
 	"$out"/0000-cover-letter.patch
 
 # checkpatch of the tree the series is for, on each patch
