@@ -10,7 +10,8 @@
 # QEMU_SERIES picks the QEMU line that make qemu, qemu-asan, demo and the
 # VM suites use: 10 (the default) is Debian trixie's 10.0.x in build/qemu,
 # 11 is sid's 11.x in build/qemu11.  make check tests both lines: the
-# qtests and unit tests also run in a plain 11.x build (make qemu11).
+# qtests and unit tests also run in a plain 11.x build without TCG
+# (make qemu11, in build/qemu11-qtest).
 
 AMDKFD_MC_CACHE ?= $(HOME)/.cache/amdkfd-mc
 export AMDKFD_MC_CACHE
@@ -24,7 +25,7 @@ QEMU_SRC := $(BUILD)/$(QEMU_DIR)-src
 QEMU_BUILD := $(BUILD)/$(QEMU_DIR)
 QEMU_ASAN_BUILD := $(BUILD)/$(QEMU_DIR)-asan
 QEMU11_SRC := $(BUILD)/qemu11-src
-QEMU11_BUILD := $(BUILD)/qemu11
+QEMU11_BUILD := $(BUILD)/qemu11-qtest
 QEMU_BIN := $(QEMU_BUILD)/qemu-system-x86_64
 QEMU_ASAN_BIN := $(QEMU_ASAN_BUILD)/qemu-system-x86_64
 export QEMU_BIN QEMU_BUILD
@@ -52,9 +53,12 @@ deps:
 qemu: deps
 	@scripts/build-qemu.sh $(QEMU_BUILD)
 
-# The plain build of the 11.x line, whatever QEMU_SERIES says
+# The plain build of the 11.x line, whatever QEMU_SERIES says.  Only
+# qtests and unit tests run in it, so it leaves out TCG like qemu-asan
+# (a shorter cold build).
 qemu11: deps
-	@QEMU_SERIES=11 QEMU_SRC=$(QEMU11_SRC) scripts/build-qemu.sh $(QEMU11_BUILD)
+	@QEMU_SERIES=11 QEMU_SRC=$(QEMU11_SRC) scripts/build-qemu.sh $(QEMU11_BUILD) \
+		--disable-tcg --enable-kvm
 
 # The sanitizer build runs only qtests and the fuzzers, which need no TCG:
 # leaving it out shortens a cold build a lot (KVM is the accelerator QEMU
