@@ -181,9 +181,13 @@ static void akf_read_maps(void)
         }
         /*
          * Reservations without access and the sanitizers' shadow (tens
-         * of TiB) hold nothing a pointer could be meant to reach
+         * of TiB) hold nothing a pointer could be meant to reach; below
+         * 4 GiB there is only ASan's low shadow (QEMU is a PIE, its heap,
+         * stacks and libraries lie high), and the ABI's 32-bit ids and
+         * counts (an event id of 0x80000000) would look like pointers
          */
-        if (perms[0] != 'r' || r.hi - r.lo > (1ULL << 40)) {
+        if (perms[0] != 'r' || r.hi - r.lo > (1ULL << 40) ||
+            r.hi <= (1ULL << 32)) {
             continue;
         }
         g_array_append_val(a, r);
@@ -291,10 +295,17 @@ static void akf_layout(void)
     memset(akf.ram + AKF_SCRATCH_GPA, AKF_CANARY, akf.scratch_used);
     for (i = 0; i < akf.nr_cmds; i++) {
         AkfCmd *c = &akf.cmds[i];
+        uint64_t at = c->slot + (c->rec.addr_off & 0xfff);
 
-        if (c->slot + c->rec.data_len <= akf.scratch_used) {
-            memcpy(akf.ram + AKF_SCRATCH_GPA + c->slot, c->rec.data,
-                   c->rec.data_len);
+        /*
+         * The bytes go where the payload starts, and only as far as it
+         * goes; a payload elsewhere has no bytes in guest RAM
+         */
+        if (c->rec.mode == AKF_AT_SLOT &&
+            at + MIN(c->rec.data_len, c->rec.payload_len) <=
+            akf.scratch_used) {
+            memcpy(akf.ram + AKF_SCRATCH_GPA + at, c->rec.data,
+                   MIN(c->rec.data_len, c->rec.payload_len));
         }
     }
     memcpy(akf.before, akf.ram + AKF_SCRATCH_GPA, akf.scratch_used);
@@ -382,11 +393,28 @@ static AkfObj *akf_pick_obj(uint32_t ctx, unsigned n)
     return NULL;
 }
 
-static void akf_put(AkfCmd *c, unsigned width, uint64_t v)
+/*
+ * The scratch offset of a fixup's @width bytes, or 0 if they are not all
+ * inside the payload: the guest writes nothing outside it, and the canary
+ * check holds the device to that too
+ */
+static uint64_t akf_fix_at(AkfCmd *c, unsigned width)
 {
     uint64_t off = c->slot + (c->rec.addr_off & 0xfff) + c->rec.fix_off;
 
-    if (c->rec.mode != AKF_AT_SLOT || off + width > akf.scratch_used) {
+    if (c->rec.mode != AKF_AT_SLOT ||
+        (uint64_t)c->rec.fix_off + width > c->rec.payload_len ||
+        off + width > akf.scratch_used) {
+        return 0;
+    }
+    return off;
+}
+
+static void akf_put(AkfCmd *c, unsigned width, uint64_t v)
+{
+    uint64_t off = akf_fix_at(c, width);
+
+    if (!off) {
         return;
     }
     if (width == 4) {
@@ -430,9 +458,9 @@ static void akf_fixup(AkfCmd *c)
                                c->rec.fix_arg) & ~(uint64_t)0xfff;
         break;
     case AKF_FIX_GPA: {
-        uint64_t off = c->slot + (c->rec.addr_off & 0xfff) + c->rec.fix_off;
+        uint64_t off = akf_fix_at(c, 8);
 
-        if (c->rec.mode == AKF_AT_SLOT && off + 8 <= akf.scratch_used) {
+        if (off) {
             uint8_t *p = akf.ram + AKF_SCRATCH_GPA + off;
 
             stq_le_p(p, AKF_GUEST_PAGES_GPA +
@@ -881,7 +909,7 @@ static void akf_check_payloads(void)
                 continue;
             }
             if (!akf_is_host_pointer(v) && !maps_fresh &&
-                v >= 0x10000 && v < (1ULL << 47)) {
+                v >= (1ULL << 32) && v < (1ULL << 47)) {
                 /* it may be new since the last look */
                 akf_read_maps();
                 maps_fresh = true;
@@ -1040,9 +1068,11 @@ static void akf_fuzz(QTestState *s, const unsigned char *data, size_t size)
 
 /* ---- setup ---- */
 
+/* The first word is the program's name: fuzz.c hands the words to main */
 static GString *akf_cmdline(FuzzTarget *t)
 {
-    return g_string_new("-machine q35,accel=qtest -nodefaults -display none "
+    return g_string_new(TARGET_NAME " -machine q35,accel=qtest -nodefaults "
+                        "-display none "
                         "-m 512M -object memory-backend-memfd,id=ram,"
                         "size=512M,share=on -machine memory-backend=ram "
                         "-device amdkfd-mc,id=kfd,backend=sim,"
@@ -1114,7 +1144,9 @@ static void akf_pre_fuzz(QTestState *s)
     akf_read_maps();
     if (seeds) {
         amdkfd_mc_fuzz_write_seeds(seeds, akf.gpu_id);
-        exit(0);
+        /* not exit(): libFuzzer's handler would call that a crash */
+        fflush(NULL);
+        _exit(0);
     }
 }
 
