@@ -66,6 +66,7 @@ typedef struct AkfCmd {
     AkfRec rec;
     struct amdkfd_mc_cmd cmd;
     uint64_t slot;              /* scratch offset of its payload, if a slot */
+    uint64_t span;              /* bytes of the slot that are its own */
     bool in_slot;               /* the payload lies inside the scratch */
     bool submitted, done;
     struct amdkfd_mc_cpl cpl;
@@ -288,6 +289,7 @@ static void akf_layout(void)
                                 AMDKFD_MC_MAX_PAYLOAD + 4096));
 
         c->slot = off;
+        c->span = span;
         off = QEMU_ALIGN_UP(off + span + (c->rec.addr_off & 0xfff), 8) +
               AKF_GUARD;
     }
@@ -883,7 +885,7 @@ static void akf_check_payloads(void)
 
     for (n = 0; n < akf.nr_cmds; n++) {
         AkfCmd *c = &akf.cmds[n];
-        uint64_t off = c->slot + (c->rec.addr_off & 0xfff), end, j;
+        uint64_t off = c->slot + (c->rec.addr_off & 0xfff), end, own, j;
 
         if (!c->submitted || c->rec.mode != AKF_AT_SLOT) {
             continue;
@@ -895,14 +897,19 @@ static void akf_check_payloads(void)
         if (!c->done || !c->in_slot || !c->rec.payload_len) {
             continue;
         }
+        /*
+         * A payload longer than the device takes (AMDKFD_MC_MAX_PAYLOAD)
+         * runs into the slots after it: only its own slot is its alone
+         */
+        own = MIN(end, off + c->span);
         if (akf_untouched_status(c->cpl.status) &&
-            memcmp(now + off, akf.before + off, end - off)) {
+            memcmp(now + off, akf.before + off, own - off)) {
             akf_fail("command %u (opcode 0x%x, request 0x%x) failed with "
                      "status 0x%x but changed its payload", n,
                      c->cmd.opcode, c->cmd.arg0, c->cpl.status);
         }
         /* what the device wrote: no host pointer, no host fd */
-        for (j = off; j + 8 <= end; j += 8) {
+        for (j = off; j + 8 <= own; j += 8) {
             uint64_t v = ldq_le_p(now + j);
 
             if (v == ldq_le_p(akf.before + j)) {
@@ -921,7 +928,7 @@ static void akf_check_payloads(void)
                          c->cmd.arg0, v, j - off);
             }
         }
-        for (j = off; c->cmd.opcode == AMDKFD_MC_OP_IOCTL && j + 4 <= end;
+        for (j = off; c->cmd.opcode == AMDKFD_MC_OP_IOCTL && j + 4 <= own;
              j += 4) {
             uint32_t v = ldl_le_p(now + j);
 
