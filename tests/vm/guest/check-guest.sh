@@ -12,6 +12,9 @@
 #   fair-contexts, fair-inflight, fair-share
 #                      one busy program starves neither the others nor
 #                      its own cleanup (per-process shares)
+#   fuzz               kfd-fuzz as an unprivileged user for at most 60 s:
+#                      random ioctls, sizes, counts and mmap offsets; the
+#                      driver's counters back at 0, no warning in dmesg
 #   leaks              the driver holds nothing once the programs exited
 #   probe-reset        the driver resets a device left in use at probe
 #   userptr-dma, userptr-attack, userptr-bad, userptr-limit, userptr-race,
@@ -38,7 +41,7 @@ t0=$(now)
 build_guest
 log "built in $(elapsed "$t0") s"
 tests_up=userptr-dma,userptr-attack,userptr-bad,userptr-limit,userptr-race,userptr-nofeature
-tests_rest=$tests_up,race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,leaks,probe-reset,lifetime,userptr-remove
+tests_rest=$tests_up,race-free,race-close,race-kill,race-mremap,fair-contexts,fair-inflight,fair-share,fuzz,leaks,probe-reset,lifetime,userptr-remove
 tests_iso=isolation,rocm-module,topology,drm,hsakmt,$tests_rest
 pass=0 fail=0
 if [ ! -x "$GUEST_BUILD/bin/tests/run-hsakmt.sh" ]; then
@@ -98,7 +101,7 @@ counters() {
 t1=$(now)
 # obj-max-guest-ranges=16: large USERPTR allocations become several
 # device objects, so that the driver's fan-out is exercised
-boot "$GUEST_BUILD/check-isolated.log" ",obj-max-guest-ranges=16" "$tests_iso" 420 || true
+boot "$GUEST_BUILD/check-isolated.log" ",obj-max-guest-ranges=16" "$tests_iso" 480 || true
 w1=$(elapsed "$t1")
 report "$GUEST_BUILD/check-isolated.log" "isolated, VM ${w1} s"
 counters "$GUEST_BUILD/check-isolated.log" "isolated"
