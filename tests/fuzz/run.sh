@@ -91,7 +91,9 @@ triage() {
 
 case $mode in
 seeds)
-	rm -rf "$corpus/cmd" "$corpus/generic"
+	# the inputs that once crashed (crash-*) stay
+	find "$corpus/cmd" "$corpus/generic" -type f ! -name 'crash-*' \
+		-delete 2>/dev/null
 	AMDKFD_MC_FUZZ_SEEDS=$corpus "$bin" --fuzz-target=amdkfd-mc-cmd \
 		>/dev/null 2>&1
 	echo "seeds: $(ls "$corpus/cmd" | wc -l) amdkfd-mc-cmd," \

@@ -66,6 +66,7 @@ typedef struct AkfCmd {
     AkfRec rec;
     struct amdkfd_mc_cmd cmd;
     uint64_t slot;              /* scratch offset of its payload, if a slot */
+    uint64_t span;              /* bytes of the slot that are its own */
     bool in_slot;               /* the payload lies inside the scratch */
     bool submitted, done;
     struct amdkfd_mc_cpl cpl;
@@ -181,9 +182,13 @@ static void akf_read_maps(void)
         }
         /*
          * Reservations without access and the sanitizers' shadow (tens
-         * of TiB) hold nothing a pointer could be meant to reach
+         * of TiB) hold nothing a pointer could be meant to reach; below
+         * 4 GiB there is only ASan's low shadow (QEMU is a PIE, its heap,
+         * stacks and libraries lie high), and the ABI's 32-bit ids and
+         * counts (an event id of 0x80000000) would look like pointers
          */
-        if (perms[0] != 'r' || r.hi - r.lo > (1ULL << 40)) {
+        if (perms[0] != 'r' || r.hi - r.lo > (1ULL << 40) ||
+            r.hi <= (1ULL << 32)) {
             continue;
         }
         g_array_append_val(a, r);
@@ -284,6 +289,7 @@ static void akf_layout(void)
                                 AMDKFD_MC_MAX_PAYLOAD + 4096));
 
         c->slot = off;
+        c->span = span;
         off = QEMU_ALIGN_UP(off + span + (c->rec.addr_off & 0xfff), 8) +
               AKF_GUARD;
     }
@@ -291,10 +297,17 @@ static void akf_layout(void)
     memset(akf.ram + AKF_SCRATCH_GPA, AKF_CANARY, akf.scratch_used);
     for (i = 0; i < akf.nr_cmds; i++) {
         AkfCmd *c = &akf.cmds[i];
+        uint64_t at = c->slot + (c->rec.addr_off & 0xfff);
 
-        if (c->slot + c->rec.data_len <= akf.scratch_used) {
-            memcpy(akf.ram + AKF_SCRATCH_GPA + c->slot, c->rec.data,
-                   c->rec.data_len);
+        /*
+         * The bytes go where the payload starts, and only as far as it
+         * goes; a payload elsewhere has no bytes in guest RAM
+         */
+        if (c->rec.mode == AKF_AT_SLOT &&
+            at + MIN(c->rec.data_len, c->rec.payload_len) <=
+            akf.scratch_used) {
+            memcpy(akf.ram + AKF_SCRATCH_GPA + at, c->rec.data,
+                   MIN(c->rec.data_len, c->rec.payload_len));
         }
     }
     memcpy(akf.before, akf.ram + AKF_SCRATCH_GPA, akf.scratch_used);
@@ -382,11 +395,28 @@ static AkfObj *akf_pick_obj(uint32_t ctx, unsigned n)
     return NULL;
 }
 
-static void akf_put(AkfCmd *c, unsigned width, uint64_t v)
+/*
+ * The scratch offset of a fixup's @width bytes, or 0 if they are not all
+ * inside the payload: the guest writes nothing outside it, and the canary
+ * check holds the device to that too
+ */
+static uint64_t akf_fix_at(AkfCmd *c, unsigned width)
 {
     uint64_t off = c->slot + (c->rec.addr_off & 0xfff) + c->rec.fix_off;
 
-    if (c->rec.mode != AKF_AT_SLOT || off + width > akf.scratch_used) {
+    if (c->rec.mode != AKF_AT_SLOT ||
+        (uint64_t)c->rec.fix_off + width > c->rec.payload_len ||
+        off + width > akf.scratch_used) {
+        return 0;
+    }
+    return off;
+}
+
+static void akf_put(AkfCmd *c, unsigned width, uint64_t v)
+{
+    uint64_t off = akf_fix_at(c, width);
+
+    if (!off) {
         return;
     }
     if (width == 4) {
@@ -430,9 +460,9 @@ static void akf_fixup(AkfCmd *c)
                                c->rec.fix_arg) & ~(uint64_t)0xfff;
         break;
     case AKF_FIX_GPA: {
-        uint64_t off = c->slot + (c->rec.addr_off & 0xfff) + c->rec.fix_off;
+        uint64_t off = akf_fix_at(c, 8);
 
-        if (c->rec.mode == AKF_AT_SLOT && off + 8 <= akf.scratch_used) {
+        if (off) {
             uint8_t *p = akf.ram + AKF_SCRATCH_GPA + off;
 
             stq_le_p(p, AKF_GUEST_PAGES_GPA +
@@ -855,7 +885,7 @@ static void akf_check_payloads(void)
 
     for (n = 0; n < akf.nr_cmds; n++) {
         AkfCmd *c = &akf.cmds[n];
-        uint64_t off = c->slot + (c->rec.addr_off & 0xfff), end, j;
+        uint64_t off = c->slot + (c->rec.addr_off & 0xfff), end, own, j;
 
         if (!c->submitted || c->rec.mode != AKF_AT_SLOT) {
             continue;
@@ -867,21 +897,26 @@ static void akf_check_payloads(void)
         if (!c->done || !c->in_slot || !c->rec.payload_len) {
             continue;
         }
+        /*
+         * A payload longer than the device takes (AMDKFD_MC_MAX_PAYLOAD)
+         * runs into the slots after it: only its own slot is its alone
+         */
+        own = MIN(end, off + c->span);
         if (akf_untouched_status(c->cpl.status) &&
-            memcmp(now + off, akf.before + off, end - off)) {
+            memcmp(now + off, akf.before + off, own - off)) {
             akf_fail("command %u (opcode 0x%x, request 0x%x) failed with "
                      "status 0x%x but changed its payload", n,
                      c->cmd.opcode, c->cmd.arg0, c->cpl.status);
         }
         /* what the device wrote: no host pointer, no host fd */
-        for (j = off; j + 8 <= end; j += 8) {
+        for (j = off; j + 8 <= own; j += 8) {
             uint64_t v = ldq_le_p(now + j);
 
             if (v == ldq_le_p(akf.before + j)) {
                 continue;
             }
             if (!akf_is_host_pointer(v) && !maps_fresh &&
-                v >= 0x10000 && v < (1ULL << 47)) {
+                v >= (1ULL << 32) && v < (1ULL << 47)) {
                 /* it may be new since the last look */
                 akf_read_maps();
                 maps_fresh = true;
@@ -893,7 +928,7 @@ static void akf_check_payloads(void)
                          c->cmd.arg0, v, j - off);
             }
         }
-        for (j = off; c->cmd.opcode == AMDKFD_MC_OP_IOCTL && j + 4 <= end;
+        for (j = off; c->cmd.opcode == AMDKFD_MC_OP_IOCTL && j + 4 <= own;
              j += 4) {
             uint32_t v = ldl_le_p(now + j);
 
@@ -1040,9 +1075,11 @@ static void akf_fuzz(QTestState *s, const unsigned char *data, size_t size)
 
 /* ---- setup ---- */
 
+/* The first word is the program's name: fuzz.c hands the words to main */
 static GString *akf_cmdline(FuzzTarget *t)
 {
-    return g_string_new("-machine q35,accel=qtest -nodefaults -display none "
+    return g_string_new(TARGET_NAME " -machine q35,accel=qtest -nodefaults "
+                        "-display none "
                         "-m 512M -object memory-backend-memfd,id=ram,"
                         "size=512M,share=on -machine memory-backend=ram "
                         "-device amdkfd-mc,id=kfd,backend=sim,"
@@ -1114,7 +1151,9 @@ static void akf_pre_fuzz(QTestState *s)
     akf_read_maps();
     if (seeds) {
         amdkfd_mc_fuzz_write_seeds(seeds, akf.gpu_id);
-        exit(0);
+        /* not exit(): libFuzzer's handler would call that a crash */
+        fflush(NULL);
+        _exit(0);
     }
 }
 
