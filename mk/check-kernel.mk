@@ -13,9 +13,9 @@
 #
 # check-kernel-long: the exhaustion checks (create contexts until the kernel
 # refuses; kfd-conformance --long) on patched 6.12, stock 7.x (control) and
-# fixed 7.x. Creating 65535 contexts on 7.x takes about 18 minutes per run
-# under TCG, so this is not part of check-kernel or make check: about 45
-# minutes in all.
+# fixed 7.x. Creating 65535 contexts on 7.x takes 18 to 55 minutes per run
+# under TCG (its create cost grows with the number of contexts), so this is
+# not part of check-kernel or make check: one to two and a half hours.
 #
 # Expects QEMU_BIN; AMDKFD_MC_CACHE defaults to $(HOME)/.cache/amdkfd-mc.
 # Downloads and build products live under $(AMDKFD_MC_CACHE)/kernel.

@@ -35,9 +35,10 @@
  *  - CREATE_PROCESS on a primary fd kept across exec(): the backport
  *    refuses it (ESRCH), 7.x makes a context of the new image; both pass.
  *
- * Usage: kfd-conformance [--long] [--keep-loaded]. --long runs only the exhaustion checks
- * (create contexts until the kernel refuses: 65535 on 7.x, about 18 minutes
- * under TCG). "--stage ..." is how the exec() checks re-execute the
+ * Usage: kfd-conformance [--long] [--keep-loaded]. --long runs only the
+ * exhaustion checks (create contexts until the kernel refuses: 65535 on
+ * 7.x, 18 to 55 minutes under TCG, as 7.x's create cost grows with the
+ * number of contexts). "--stage ..." is how the exec() checks re-execute the
  * program; it is not for direct use.
  *
  * The program must run as root in a throw-away VM: it reads /dev/kmsg to

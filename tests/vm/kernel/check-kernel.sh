@@ -12,7 +12,8 @@
 #
 # --long runs the exhaustion checks instead (kfd-conformance --long: create
 # contexts until the kernel refuses), on patched 6.12, stock 7.x (control:
-# must fail exhaustion-reuse) and fixed 7.x; about 45 minutes under TCG.
+# must fail exhaustion-reuse) and fixed 7.x; one to two and a half hours
+# under TCG.
 #
 # Environment: AMDKFD_MC_CACHE (cache root), SKIP_7X=1 (skip the 7.x runs,
 # counted as a failed check), VM_TIMEOUT (seconds per VM, default 900, 5400
