@@ -625,9 +625,78 @@ static void test_unplug_with_queued_commands(void)
     akmc_stop(d);
 }
 
+/*
+ * A racing guest thread unmaps an object, frees it and unmaps it again,
+ * all in flight at once: the second unmap's bookkeeping finishes after
+ * the free removed the object, which the device once asserted could not
+ * happen (an abort any guest program could cause; found by check-guest's
+ * userptr-race).
+ */
+static void test_unmap_after_free(void)
+{
+    enum { STRIDE = 64, ROUNDS = 8, N = 3 * ROUNDS };
+    static const uint32_t req[3] = {
+        AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU,
+        AMDKFD_IOC_FREE_MEMORY_OF_GPU,
+        AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU,
+    };
+    AkmcDev *d = akmc_start_ready(NULL);
+    struct amdkfd_mc_cmd cmd[N];
+    struct amdkfd_mc_cpl cpl[N];
+    uint8_t buf[N * STRIDE];
+    AkmcProc p;
+    AkmcBuf b;
+    int i;
+
+    akmc_proc_open(d, &p);
+    memset(buf, 0, sizeof(buf));
+    for (i = 0; i < N; i++) {
+        /* the handle is first in both; an unmap names the one GPU after */
+        struct kfd_ioctl_unmap_memory_from_gpu_args *u =
+            (void *)(buf + i * STRIDE);
+        bool is_free = req[i % 3] == AMDKFD_IOC_FREE_MEMORY_OF_GPU;
+
+        if (i % 3 == 0) {
+            akmc_buf_new_unmapped(&p, 0x40000000 + i * 0x100000, 4096, &b);
+        }
+        u->handle = b.handle;
+        if (!is_free) {
+            u->device_ids_array_ptr = sizeof(*u);
+            u->n_devices = 1;
+            memcpy(buf + i * STRIDE + sizeof(*u), &p.gpu_id, 4);
+        }
+        cmd[i] = (struct amdkfd_mc_cmd) {
+            .opcode = AMDKFD_MC_OP_IOCTL,
+            .ctx_id = p.ctx,
+            .arg0 = req[i % 3],
+            .payload_addr = d->payload + i * STRIDE,
+            .payload_len = is_free ?
+                sizeof(struct kfd_ioctl_free_memory_of_gpu_args) :
+                sizeof(*u) + 4,
+        };
+    }
+    qtest_memwrite(d->qts, d->payload, buf, sizeof(buf));
+    akmc_submit_batch(d, cmd, N);
+    g_assert_true(akmc_next_cpls(d, cpl, N, 10 * G_USEC_PER_SEC));
+    for (i = 0; i < N; i++) {
+        /* unmap, free: done; the second unmap names no object */
+        g_assert_cmpuint(cpl[i].status, ==, AMDKFD_MC_S_OK);
+        if (i % 3 < 2) {
+            g_assert_cmpint(cpl[i].result, ==, 0);
+        } else {
+            g_assert_cmpint(cpl[i].result, <, 0);
+        }
+    }
+    akmc_assert_alive(d);
+    g_assert_cmpuint(akmc_qom_get_uint(d, "live-objects"), ==, 0);
+    akmc_stop(d);
+}
+
 void amdkfd_mc_add_hardening_tests(void)
 {
     qtest_add_func("/amdkfd-mc/bad-input/ring-not-ram", test_ring_not_ram);
+    qtest_add_func("/amdkfd-mc/bad-input/unmap-after-free",
+                   test_unmap_after_free);
     qtest_add_func("/amdkfd-mc/bad-input/payload-not-ram",
                    test_payload_not_ram);
     qtest_add_func("/amdkfd-mc/bad-input/msix-reentrancy",

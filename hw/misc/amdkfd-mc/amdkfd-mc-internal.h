@@ -128,6 +128,8 @@ void amdkfd_mc_obj_unreserve(AmdkfdMcContext *ctx);
 /* The reserved object exists now */
 void amdkfd_mc_obj_add(AmdkfdMcContext *ctx, const AmdkfdMcObject *obj);
 void amdkfd_mc_obj_remove(AmdkfdMcContext *ctx, AmdkfdMcObject *obj);
+/* An unmap in flight lets go of its object (freed if it was removed) */
+void amdkfd_mc_obj_unhold(AmdkfdMcObject *obj);
 /*
  * True if [@va, @va + @len) lies inside one object of @ctx that the GPU
  * VM of node @node maps

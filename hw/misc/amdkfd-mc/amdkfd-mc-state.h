@@ -41,6 +41,7 @@ typedef struct AmdkfdMcObject {
     uint32_t gpu_mapped;        /* bit per node whose GPU VM maps it */
     bool freeing;               /* a FREE_MEMORY_OF_GPU is in flight */
     uint32_t unmapping;         /* UNMAP_MEMORY_FROM_GPU in flight */
+    bool detached;              /* removed while unmaps held it */
     /* guest RAM objects: the pages it is made of */
     AmdkfdMcRamRange *guest;
     uint32_t nr_guest;

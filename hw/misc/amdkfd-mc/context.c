@@ -127,7 +127,23 @@ void amdkfd_mc_obj_remove(AmdkfdMcContext *ctx, AmdkfdMcObject *obj)
     }
     g_hash_table_remove(ctx->objects, &obj->handle);
     amdkfd_mc_obj_unreserve(ctx);
+    if (obj->unmapping) {
+        /*
+         * A FREE that a racing guest thread sent between two unmaps: the
+         * unmaps still in flight hold the record, the last one frees it
+         */
+        obj->detached = true;
+        return;
+    }
     g_free(obj);
+}
+
+void amdkfd_mc_obj_unhold(AmdkfdMcObject *obj)
+{
+    assert(obj->unmapping > 0);
+    if (--obj->unmapping == 0 && obj->detached) {
+        g_free(obj);
+    }
 }
 
 bool amdkfd_mc_obj_covers(AmdkfdMcContext *ctx, unsigned node, uint64_t va,

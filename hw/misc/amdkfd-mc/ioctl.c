@@ -332,10 +332,15 @@ static void amdkfd_mc_finish_map(AmdkfdMcCall *call)
     bool map = call->request == AMDKFD_IOC_MAP_MEMORY_TO_GPU;
     uint32_t i, n = MIN(a->n_success, call->count);
 
-    /* the object cannot have gone: its FREE would run after this */
     if (call->unmapping) {
-        assert(call->unmapping == obj && obj->unmapping > 0);
-        obj->unmapping--;
+        AmdkfdMcObject *held = call->unmapping;
+
+        call->unmapping = NULL;
+        /* a FREE sent after it and done first took it out of the tables */
+        if (held->detached) {
+            obj = NULL;
+        }
+        amdkfd_mc_obj_unhold(held);
     }
     if (!obj || !ids) {
         return;
@@ -731,6 +736,11 @@ static void amdkfd_mc_call_done(AmdkfdMcWork *w)
     /* A destroyed context's caller is gone: nothing to copy back */
     if (ctx->state == AMDKFD_MC_CTX_DYING) {
         call->async.cpl.status = AMDKFD_MC_S_INVALID_CONTEXT;
+        /* before the end of the call, which may free the context */
+        if (call->unmapping) {
+            amdkfd_mc_obj_unhold(call->unmapping);
+            call->unmapping = NULL;
+        }
     } else {
         call->async.cpl.status = amdkfd_mc_call_finish(call,
                                                        !call->async.orphaned);
