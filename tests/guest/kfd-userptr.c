@@ -290,21 +290,31 @@ static bool filled(const volatile uint8_t *p, uint64_t len, uint32_t seed)
     return true;
 }
 
-/* Anonymous memory whose pages are unlikely to be physically contiguous */
+/*
+ * Anonymous memory whose pages are not physically contiguous: each page
+ * is faulted right after a page of a decoy mapping, so the allocator's
+ * consecutive pages alternate between the two (a buffer faulted alone
+ * can come out contiguous, and then nothing needs splitting)
+ */
 static void *fragmented(size_t len)
 {
     uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uint8_t *decoy = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     size_t off;
 
-    if (m == MAP_FAILED) {
+    if (m == MAP_FAILED || decoy == MAP_FAILED) {
         return NULL;
     }
     madvise(m, len, MADV_NOHUGEPAGE);
-    /* faulted last page first: descending virtual, ascending physical */
+    madvise(decoy, len, MADV_NOHUGEPAGE);
+    /* last page first too: descending virtual, ascending physical */
     for (off = len; off; off -= KFDT_PAGE) {
+        decoy[off - KFDT_PAGE] = 1;
         m[off - KFDT_PAGE] = 1;
     }
+    /* the decoy's pages stay allocated, and between m's, until exit */
     return m;
 }
 
@@ -535,6 +545,12 @@ static int mode_attack(bool legacy)
         }
         waitpid(b, &st, 0);
         check(WIFEXITED(st) && WEXITSTATUS(st) == 0, "B's checks passed");
+        /*
+         * The attack is over in milliseconds: keep the registration for
+         * the host's QMP poller to see (on the legacy boot nothing else
+         * holds guest memory that long)
+         */
+        usleep(2000000);
         return finish();
     }
 }
