@@ -45,7 +45,8 @@ if [ ! -x "$bin" ] || [ "$here/hsakmt-client.c" -nt "$bin" ] ||
 		-Wl,-rpath-link,"$lib"
 fi
 dbin=$out/tests/drm-client
-if [ ! -x "$dbin" ] || [ "$here/drm-client.c" -nt "$dbin" ]; then
+if [ ! -x "$dbin" ] || [ "$here/drm-client.c" -nt "$dbin" ] ||
+	[ "$here/report.h" -nt "$dbin" ]; then
 	rm -f "$dbin"
 	${CC:-gcc} -O2 -g -Wall -I"$root/usr/include" \
 		-I"$root/usr/include/libdrm" -o "$dbin" "$here/drm-client.c" \

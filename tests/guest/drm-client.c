@@ -26,24 +26,7 @@
 #include <xf86drm.h>
 #include <amdgpu.h>
 #include <amdgpu_drm.h>
-
-static int failed;
-
-static void check(bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("%s ", ok ? "ok  " : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    failed += !ok;
-}
+#include "report.h"
 
 static unsigned long node_prop(const char *name)
 {
@@ -172,7 +155,5 @@ int main(int argc, char **argv)
     close(fd2);
     close(fd);
 out:
-    printf("drm-client: %s (%d failed)\n", failed ? "FAIL" : "PASS",
-           failed);
-    return failed ? 1 : 0;
+    return report_finish("drm-client");
 }

@@ -37,35 +37,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include "kfdt.h"
+#include "report.h"
 
 #define UP_FLAGS (KFD_IOC_ALLOC_MEM_FLAGS_USERPTR | \
                   KFD_IOC_ALLOC_MEM_FLAGS_WRITABLE | \
                   KFD_IOC_ALLOC_MEM_FLAGS_EXECUTABLE | \
                   KFD_IOC_ALLOC_MEM_FLAGS_NO_SUBSTITUTE)
-
-static int failed;
-
-static void check(bool ok, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-    va_list ap;
-
-    printf("%s ", ok ? "ok  " : "FAIL");
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-    failed += !ok;
-}
-
-static int finish(void)
-{
-    printf("kfd-userptr: %s (%d failed)\n", failed ? "FAIL" : "PASS", failed);
-    return failed ? 1 : 0;
-}
 
 /* ---- USERPTR ioctls ---- */
 
@@ -336,12 +313,12 @@ static int mode_dma(int min_objects)
     ret = gpu_open(&g, VA_QUEUE);
     check(!ret, "open, memory event and SDMA queue: %s", strerror(-ret));
     if (ret) {
-        return finish();
+        return report_finish("kfd-userptr");
     }
     ret = kfdt_buf_new(&g.p, VA_GTT, len, &gtt);
     check(!ret, "GTT buffer: %s", strerror(-ret));
     if (ret) {
-        return finish();
+        return report_finish("kfd-userptr");
     }
     pin0 = drv_pinned(g.p.pid);
     kb0 = vm_pin_kb();
@@ -354,7 +331,7 @@ static int mode_dma(int min_objects)
     check(!ret, "USERPTR of 1 MiB of malloc'd memory: handle %#llx (%s)",
           (unsigned long long)h, strerror(-ret));
     if (ret) {
-        return finish();
+        return report_finish("kfd-userptr");
     }
     kb = vm_pin_kb();
     check(drv_pinned(g.p.pid) - pin0 == (long)(len / KFDT_PAGE) &&
@@ -444,7 +421,7 @@ static int mode_dma(int min_objects)
     check(drv_pinned(g.p.pid) == pin0 + (long)(len / KFDT_PAGE),
           "still pinned before exit");
     /* exit with it registered: the context's destruction unpins it */
-    return finish();
+    return report_finish("kfd-userptr");
 }
 
 /* ---- B attacks A's USERPTR memory ---- */
@@ -481,7 +458,8 @@ static int mode_attack(bool legacy)
         }
         check(!ret, "B: open, queue and buffer: %s", strerror(-ret));
         if (ret) {
-            _exit(finish());    /* A's read sees the pipe close */
+            /* A's read sees the pipe close */
+            _exit(report_finish("kfd-userptr"));
         }
         memset((void *)dst.cpu, 0xAA, KFDT_PAGE);
         /* read A's secret */
@@ -510,7 +488,7 @@ static int mode_attack(bool legacy)
         if (write(to_a[1], "x", 1) != 1) {
             _exit(2);
         }
-        _exit(finish());
+        _exit(report_finish("kfd-userptr"));
     }
 
     /* A: registers a malloc'd secret and keeps it mapped */
@@ -551,7 +529,7 @@ static int mode_attack(bool legacy)
          * holds guest memory that long)
          */
         usleep(2000000);
-        return finish();
+        return report_finish("kfd-userptr");
     }
 }
 
@@ -574,7 +552,7 @@ static int mode_bad(void)
     ret = up_open(&p);
     check(!ret, "open as uid %d: %s", (int)getuid(), strerror(-ret));
     if (ret) {
-        return finish();
+        return report_finish("kfd-userptr");
     }
     pin0 = drv_pinned(p.pid);
     memset(buf, 1, 4 * KFDT_PAGE);
@@ -695,7 +673,7 @@ static int mode_bad(void)
     kfdt_buf_free(&p, &gtt);
     check(drv_pinned(p.pid) == pin0, "nothing pinned at the end (%ld)",
           drv_pinned(p.pid));
-    return finish();
+    return report_finish("kfd-userptr");
 }
 
 /* ---- the per-process bound ---- */
@@ -720,7 +698,7 @@ static int mode_limit(long mib)
     check(!ret, "exactly the rest: %s", strerror(-ret));
     check(!up_free(&p, h) && !up_free(&p, h2), "FREE both");
     check(drv_pinned(p.pid) == 0, "nothing pinned");
-    return finish();
+    return report_finish("kfd-userptr");
 }
 
 /* ---- races ---- */
@@ -841,7 +819,7 @@ static int mode_race(int seconds)
               round == 0 ? "threads joined" : round == 1 ?
               "exit with threads inside" : "SIGKILL");
     }
-    return finish();
+    return report_finish("kfd-userptr");
 }
 
 static int mode_nofeature(void)
@@ -857,7 +835,7 @@ static int mode_nofeature(void)
     check(ret == -EOPNOTSUPP, "USERPTR refused: %s (the KFD's EOPNOTSUPP "
           "on a context that cannot own USERPTR memory)", strerror(-ret));
     check(drv_pinned(p.pid) == 0, "nothing pinned");
-    return finish();
+    return report_finish("kfd-userptr");
 }
 
 static volatile int hold_stop;
@@ -906,7 +884,7 @@ static int mode_hold(void)
     ret = up_free(&p, h);
     check(ret == -ENODEV, "FREE after the removal: %s", strerror(-ret));
     check(buf[len - 1] == 4, "the program's pages are still its own");
-    return finish();
+    return report_finish("kfd-userptr");
 }
 
 int main(int argc, char **argv)

@@ -61,9 +61,12 @@ kbuild() {
 		cp "$work/include/uapi/linux/$h" "$ov/uapi/linux/$h"
 		cp "$work/include/uapi/linux/$h" "$ov/linux/$h"
 	done
+	nodc=$(without_display_core "$src/include/config/auto.conf" "$ov") ||
+		return 1
 	# amdgpu_trace.h names its directory relative to an include
 	# directory two levels below the source root.
-	make -s -C "$src" CC=gcc KERNELRELEASE="$rel" \
+	# shellcheck disable=SC2086 # $nodc is a list of make assignments
+	make -s -C "$src" CC=gcc KERNELRELEASE="$rel" $nodc \
 		M="$work/drivers/gpu/drm/amd/amdgpu" -j"$jobs" \
 		NOSTDINC_FLAGS="-nostdinc -I$ov" \
 		KCFLAGS="-I$work/drivers/gpu" modules
@@ -80,7 +83,7 @@ fi
 
 key=$( {
 	echo "$KV7"
-	cat "$series_dir/series" "$0"
+	cat "$series_dir/series" "$0" "$here/common.sh"
 	for p in $patches; do
 		cat "$series_dir/$p" || exit 1
 	done

@@ -36,10 +36,13 @@ kbuild() {
 		cmp -s "$tree/include/uapi/linux/$h" "$ov/linux/$h" ||
 			cp "$tree/include/uapi/linux/$h" "$ov/linux/$h"
 	done
+	nodc=$(without_display_core "$headers/include/config/auto.conf" "$ov") ||
+		return 1
 	# amdgpu_trace.h names its directory relative to an include directory
 	# two levels below the source root (../../drivers/gpu/...).
+	# shellcheck disable=SC2086 # $nodc is a list of make assignments
 	make -s -C "$headers" M="$tree/drivers/gpu/drm/amd/amdgpu" -j"$jobs" \
-		DEBIAN_KERNEL_USE_CCACHE=1 \
+		DEBIAN_KERNEL_USE_CCACHE=1 $nodc \
 		NOSTDINC_FLAGS="-nostdinc -I$ov" \
 		KCFLAGS="-I$tree/drivers/gpu" modules
 }
@@ -84,7 +87,7 @@ fi
 
 key=$( {
 	echo "$KV612_DEB"
-	cat "$series_dir/series" "$0"
+	cat "$series_dir/series" "$0" "$here/common.sh"
 	for p in $patches; do
 		cat "$series_dir/$p" || exit 1
 	done
