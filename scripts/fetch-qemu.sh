@@ -5,11 +5,13 @@
 #   fetch-qemu.sh DEST
 #
 # QEMU_SERIES picks the line: 10 (the default) is trixie's 10.0.x, 11 is
-# sid's 11.x.  QEMU_PRISTINE=1 extracts the upstream source alone, without
-# Debian's patches and debian/ (what a patch for qemu-devel applies to).  The archive may list versions whose files are already gone,
-# so the candidates are tried in a fixed order, cached versions are used
-# when the archive has none, and what arrives is verified against its .dsc
-# before it is used.
+# the 11.1 release of sid that the 11.x hooks patch is kept against (pinned
+# below).  QEMU_PRISTINE=1 extracts the upstream source alone, without
+# Debian's patches and debian/ (what a patch for qemu-devel applies to).
+# The archive may list versions whose files are already gone, so the 10.0
+# candidates are tried in a fixed order, cached versions are used when the
+# archive has none, and what arrives is verified against its .dsc before
+# it is used.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 dest=$1
@@ -25,6 +27,14 @@ case $series in
 	src=$cache/src11
 	glob='11.*'
 	suites="sid"
+	# sid moves on; the build uses the release scripts/qemu-hooks-11.patch
+	# is kept against, from sid's pool directory (the index may name a
+	# newer release, and once named 11.1.3 while the mirror had none of
+	# its files), its .dsc checked against this hash and the tarballs
+	# against the .dsc.  Moving to a newer 11.x is a change of these two
+	# lines, tested like any other.
+	pin=11.1.1+ds-1
+	pin_sha256=dfd4fbdd38517e2467002091bbcd938bbff8b2c851cc3f56b019236c7d1f21da
 	;;
 *)
 	echo "fetch-qemu: unknown QEMU_SERIES '$series' (10 or 11)" >&2
@@ -57,10 +67,37 @@ extract() {
 	return 1
 }
 
+# fetch_pin: the pinned release from the pool directory the index names
+fetch_pin() {
+	[ -n "${pin:-}" ] || return 1
+	[ -f "$src/qemu_$pin.dsc" ] && return 0
+	pool=$("$here/apt-private.sh" "${suites%% *}" -qq --print-uris source qemu \
+		2>/dev/null | sed -n "s/^'\([^']*\)\/qemu_[^/']*\.dsc' .*/\1/p")
+	[ -n "$pool" ] || return 1
+	echo "fetch-qemu: fetching the pinned qemu $pin from the pool"
+	enc=$(echo "$pin" | sed 's/+/%2b/g')
+	/usr/lib/apt/apt-helper -qq download-file "$pool/qemu_$enc.dsc" \
+		"$src/qemu_$pin.dsc.part" "SHA256:$pin_sha256" >/dev/null 2>&1 ||
+		return 1
+	sed -n '/^Checksums-Sha256:/,/^[^ ]/s/^ \([0-9a-f]\{64\}\) [0-9]* \(.*\)/\1 \2/p' \
+		"$src/qemu_$pin.dsc.part" | while read -r sum file; do
+		[ -f "$src/$file" ] && continue
+		/usr/lib/apt/apt-helper -qq download-file \
+			"$pool/$(echo "$file" | sed 's/+/%2b/g')" "$src/$file.part" \
+			"SHA256:$sum" >/dev/null 2>&1 || exit 1
+		mv "$src/$file.part" "$src/$file"
+	done || return 1
+	mv "$src/qemu_$pin.dsc.part" "$src/qemu_$pin.dsc"
+}
+
 # A suite may have moved on to a version the cache lacks; it is fetched
 # once, and a cached older version serves when the download fails.
 fetched=$src/.fetched
-if [ -z "$(find "$fetched" -mmin -1440 2>/dev/null)" ]; then
+if [ -n "${pin:-}" ]; then
+	glob=$pin
+	fetch_pin ||
+		echo "fetch-qemu: qemu $pin could not be fetched from sid's pool"
+elif [ -z "$(find "$fetched" -mmin -1440 2>/dev/null)" ]; then
 	for suite in $suites; do
 		# The second field is the file name, which is not URL-encoded
 		ver=$("$here/apt-private.sh" "$suite" -qq --print-uris source qemu \
