@@ -290,8 +290,47 @@ static void test_orphans_are_bounded(void)
     akmc_stop(d);
 }
 
+/*
+ * A command that claims more payload than any command may have is refused
+ * at once, whatever the commands in workers hold: the ring does not wait
+ * for room that such a command would never use.  Found by amdkfd-mc-cmd:
+ * a long WAIT_EVENTS in flight and a command of 0xa7a7a7a7 payload bytes
+ * stopped the ring, for every context, until the wait ended (never, for
+ * an infinite one).
+ */
+static void test_oversize_payload_does_not_stall(void)
+{
+    AkmcDev *d = akmc_start_ready("");
+    struct amdkfd_mc_cmd cmd = {
+        .opcode = AMDKFD_MC_OP_DEVICE_INFO,
+        .payload_addr = d->payload + 8192,
+        .payload_len = 0xa7a7a7a7,
+    };
+    struct amdkfd_mc_cpl cpl;
+    struct amdkfd_mc_device_info info;
+    uint64_t cookie;
+    AkmcProc a;
+    uint32_t ev;
+
+    akmc_proc_open(d, &a);
+    g_assert_cmpint(akmc_event_create(&a, KFD_IOC_EVENT_SIGNAL, &ev), ==, 0);
+    akmc_wait_async(d, a.ctx, ev, UINT32_MAX, 0);
+    g_usleep(50 * 1000);
+    g_assert_cmpuint(akmc_qom_get_uint(d, "async-bytes"), >, 0);
+
+    cookie = akmc_submit_cmd(d, &cmd);
+    g_assert_true(wait_cookie(d, cookie, 5 * G_USEC_PER_SEC, &cpl));
+    g_assert_cmpuint(cpl.status, ==, AMDKFD_MC_S_INVALID_ARGUMENT);
+    /* and what comes after it runs */
+    g_assert_cmpuint(akmc_device_info(d, &info), ==, AMDKFD_MC_S_OK);
+    akmc_assert_alive(d);
+    akmc_stop(d);
+}
+
 void amdkfd_mc_add_workers_tests(void)
 {
+    qtest_add_func("/amdkfd-mc/workers/oversize-payload-does-not-stall",
+                   test_oversize_payload_does_not_stall);
     qtest_add_func("/amdkfd-mc/workers/blocked-contexts-do-not-starve",
                    test_blocked_contexts_do_not_starve);
     qtest_add_func("/amdkfd-mc/workers/sleeping-ioctl-waits-its-turn",

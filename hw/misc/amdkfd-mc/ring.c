@@ -363,9 +363,15 @@ static bool amdkfd_mc_fetch_cmd(AmdkfdMcState *s, struct amdkfd_mc_cmd *cmd)
  * Commands in workers, orphans of stopped rings included, are bounded in
  * number and in the payload copies they hold, whatever the guest does
  * with ENABLE: fetching waits while a command could exceed either bound.
+ * A command claiming more than AMDKFD_MC_MAX_PAYLOAD is refused before it
+ * holds anything, so it needs no room: waiting for its claim would stop
+ * the ring for every context until long waits in workers ended.
  */
 static bool amdkfd_mc_async_room(AmdkfdMcState *s, uint32_t payload_len)
 {
+    if (payload_len > AMDKFD_MC_MAX_PAYLOAD) {
+        return true;
+    }
     if (s->nr_async >= AMDKFD_MC_ASYNC_MAX) {
         return false;
     }
