@@ -10,6 +10,11 @@
 #                     fuzzing run of the two main ones (about 60 s); one
 #                     "PASS|FAIL fuzz <target> ..." line per target, in
 #                     scripts/run-tests.sh's format, then the summary line
+#   run.sh reach      run the in-tree amdkfd-mc-cmd corpus once with the
+#                     device's trace on and check that its seeds reach
+#                     every opcode (completed with S_OK), every allowlisted
+#                     ioctl (returned 0 from the backend) and every refused
+#                     one (refused); one PASS|FAIL line (smoke runs it too)
 #   run.sh seeds      write the seed corpora into tests/fuzz/corpus/
 #   run.sh repro TARGET FILE
 #                     run one input, with the commands it submits printed
@@ -89,7 +94,59 @@ triage() {
 		"(docs/devel/amdkfd-mc-fuzzing.rst, \"From a crash to a qtest\")"
 }
 
+# names TABLE: the request names of one of ioctl.c's tables
+names() {
+	sed -n "/^static const AmdkfdMcIoctl $1\[\] = {/,/^};/p" \
+		"$top/hw/misc/amdkfd-mc/ioctl.c" |
+		sed -n 's/^ *AMDKFD_MC_IOCTL(\(AMDKFD_IOC_[A-Z0-9_]*\).*/\1/p'
+}
+
+# reach WORKDIR: PASS/FAIL line of what the cmd seeds reach; 0 if all
+reach() {
+	log=$1/reach.trace
+	rm -f "$log"
+	AMDKFD_MC_FUZZ_REACH=$log nice "$bin" --fuzz-target=amdkfd-mc-cmd \
+		-runs=0 -max_len=16384 -timeout=60 "$corpus/cmd" \
+		>"$1/reach.log" 2>&1 || {
+		echo "FAIL fuzz seeds-reach (the corpus run failed; see $1/reach.log)"
+		return 1
+	}
+	miss=""
+	nop=0
+	for op in $(sed -n 's/^#define AMDKFD_MC_OP_[A-Z_]* *\(0x[0-9a-fA-F]*\)$/\1/p' \
+		"$top/include/hw/misc/amdkfd-mc-abi.h"); do
+		nop=$((nop + 1))
+		grep -Eq "amdkfd_mc_cmd opcode $(printf %d "$op") .* status 0 " "$log" ||
+			miss="$miss opcode-$op"
+	done
+	nok=0
+	for n in $(names amdkfd_mc_ioctls); do
+		nok=$((nok + 1))
+		grep -Eq "amdkfd_mc_ioctl ctx 0x[0-9a-f]+ $n ret 0\$" "$log" ||
+			miss="$miss $n"
+	done
+	nref=0
+	for n in $(names amdkfd_mc_refused_ioctls); do
+		nref=$((nref + 1))
+		grep -q "($n) refused" "$log" || miss="$miss refused-$n"
+	done
+	if [ "$nop" -lt 9 ] || [ "$nok" -lt 20 ] || [ "$nref" -lt 8 ]; then
+		echo "FAIL fuzz seeds-reach: read only $nop opcodes, $nok allowed and $nref refused ioctls from the sources"
+		return 1
+	fi
+	if [ -n "$miss" ]; then
+		echo "FAIL fuzz seeds-reach: the seeds do not reach:$miss"
+		return 1
+	fi
+	echo "PASS fuzz seeds-reach (all $nop opcodes completed with S_OK, all $nok allowlisted ioctls returned 0 from the backend, all $nref refused ones were refused)"
+}
+
 case $mode in
+reach)
+	work=$(mktemp -d "${TMPDIR:-/tmp}/amdkfd-mc-fuzz.XXXXXX")
+	trap 'rm -rf "$work"' EXIT
+	reach "$work"
+	;;
 seeds)
 	# the inputs that once crashed (crash-*) stay
 	find "$corpus/cmd" "$corpus/generic" -type f ! -name 'crash-*' \
@@ -177,6 +234,11 @@ smoke)
 			fail=$((fail + 1))
 		fi
 	done
+	if reach "$work"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+	fi
 	echo "# fuzz: $(($(date +%s) - start)) s"
 	echo "fuzz: $pass passed, $fail failed"
 	[ $fail = 0 ]

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
           "marketing name: \"%s\" (amdgpu.ids for %04X rev %02X: \"%s\")",
           name ? name : "(none)", gi.asic_id, gi.pci_rev_id, expect);
     check(!r && gi.asic_id == device && gi.family_id,
-          "GPU info: asic %#x (topology %#x), family %u, %u CUs, chip rev "
+          "GPU info: asic 0x%x (topology 0x%x), family %u, %u CUs, chip rev "
           "%u", gi.asic_id, device, gi.family_id, gi.cu_active_number,
           gi.chip_rev);
     r = amdgpu_query_info(h, AMDGPU_INFO_ACCEL_WORKING, 4, &accel);

@@ -211,6 +211,7 @@ static int gpu_open(Gpu *g, uint64_t base)
  */
 static int gpu_run(Gpu *g)
 {
+    /* volatile: the GPU writes the fence behind the compiler's back */
     volatile uint8_t *fence = g->q.ptrs.cpu + 256;
     uint32_t wr;
 
@@ -246,6 +247,7 @@ static int gpu_copy(Gpu *g, uint64_t src, uint64_t dst, uint64_t len)
     return gpu_run(g);
 }
 
+/* volatile: the memory is the GPU's too, every byte is really written */
 static void fill(volatile uint8_t *p, uint64_t len, uint32_t seed)
 {
     uint64_t i;
@@ -255,6 +257,7 @@ static void fill(volatile uint8_t *p, uint64_t len, uint32_t seed)
     }
 }
 
+/* volatile: read what the GPU wrote, not what the compiler remembers */
 static bool filled(const volatile uint8_t *p, uint64_t len, uint32_t seed)
 {
     uint64_t i;
@@ -328,7 +331,7 @@ static int mode_dma(int min_objects)
     buf = (uint8_t *)(((uintptr_t)buf + KFDT_PAGE - 1) & ~(KFDT_PAGE - 1));
     memset(buf, 0x11, len);
     ret = up_alloc(&g.p, buf, len, VA_UP, &h);
-    check(!ret, "USERPTR of 1 MiB of malloc'd memory: handle %#llx (%s)",
+    check(!ret, "USERPTR of 1 MiB of malloc'd memory: handle 0x%llx (%s)",
           (unsigned long long)h, strerror(-ret));
     if (ret) {
         return report_finish("kfd-userptr");
@@ -375,7 +378,7 @@ static int mode_dma(int min_objects)
     ret = frag ? up_alloc(&g.p, frag, flen, VA_UP2, &h) : -ENOMEM;
     n = ret ? -1 : drv_objects(g.p.pid, h, &second);
     check(!ret && n >= min_objects,
-          "fragmented 512 KiB: %d device objects behind handle %#llx (at "
+          "fragmented 512 KiB: %d device objects behind handle 0x%llx (at "
           "least %d expected; %s)", n, (unsigned long long)h, min_objects,
           strerror(-ret));
     if (!ret) {
@@ -387,7 +390,7 @@ static int mode_dma(int min_objects)
         if (second) {
             check(up_free(&g.p, second) == -EINVAL &&
                   up_map(&g.p, second, false) == -EINVAL,
-                  "FREE/UNMAP of the second object's own handle %#llx: "
+                  "FREE/UNMAP of the second object's own handle 0x%llx: "
                   "EINVAL", (unsigned long long)second);
         }
         check(!up_map(&g.p, h, false) && !up_free(&g.p, h),
@@ -508,7 +511,7 @@ static int mode_attack(bool legacy)
         if (!ret) {
             ret = up_map(&p, h, true);
         }
-        check(!ret, "A: USERPTR secret at GPU VA %#llx: %s",
+        check(!ret, "A: USERPTR secret at GPU VA 0x%llx: %s",
               (unsigned long long)VA_UP, strerror(-ret));
         if (write(to_b[1], "x", 1) != 1 || read(to_a[0], &c, 1) != 1) {
             check(false, "A: B went away");
@@ -536,6 +539,7 @@ static int mode_attack(bool legacy)
 /* ---- hostile arguments ---- */
 
 static void *race_region;
+/* volatile: set by the main thread, polled by the racing threads */
 static volatile int race_stop;
 
 static int mode_bad(void)
@@ -838,6 +842,7 @@ static int mode_nofeature(void)
     return report_finish("kfd-userptr");
 }
 
+/* volatile: set by the main thread, polled by the holding thread */
 static volatile int hold_stop;
 
 static void *hold_loop(void *arg)

@@ -27,6 +27,7 @@
 #include "qemu/osdep.h"
 #include <sys/resource.h>
 #include "qemu/main-loop.h"
+#include "qemu/timer.h"
 #include "qemu/bswap.h"
 #include "qapi/error.h"
 #include "qom/object.h"
@@ -50,6 +51,8 @@
 /* this process's file descriptors are pushed up to here (see pre_vm_init) */
 #define AKF_FD_FLOOR        1500
 #define AKF_WINDOW_SIZE     (16 * 1024 * 1024)
+/* this process's mappings are read again after so many inputs at most */
+#define AKF_MAPS_EVERY      64
 
 typedef struct AkfRec {
     uint8_t op, ctx, mode, flags;
@@ -129,6 +132,7 @@ static struct {
     /* this process's mappings, for the host pointer check */
     AkfRange *maps_ranges;
     unsigned nr_ranges;
+    uint64_t maps_read_at;      /* the input that read them last */
 } akf;
 
 static void G_NORETURN akf_fail(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
@@ -165,18 +169,28 @@ static uint64_t akf_counter(const char *name)
 static void akf_read_maps(void)
 {
     g_autofree char *text = NULL;
-    char **lines, **l;
+    char *l, *next;
     GArray *a = g_array_new(false, false, sizeof(AkfRange));
 
     if (!g_file_get_contents("/proc/self/maps", &text, NULL, NULL)) {
         abort();
     }
-    lines = g_strsplit(text, "\n", -1);
-    for (l = lines; *l; l++) {
+    /*
+     * Line by line in place: under ASan the file has thousands of lines,
+     * and g_strsplit() through ASan's strstr() costs quadratic time (it
+     * was a third of all the time the target took)
+     */
+    for (l = text; *l; l = next) {
         AkfRange r;
         char perms[8];
 
-        if (sscanf(*l, "%" SCNx64 "-%" SCNx64 " %7s", &r.lo, &r.hi,
+        next = strchr(l, '\n');
+        if (next) {
+            *next++ = '\0';
+        } else {
+            next = l + strlen(l);
+        }
+        if (sscanf(l, "%" SCNx64 "-%" SCNx64 " %7s", &r.lo, &r.hi,
                    perms) != 3) {
             continue;
         }
@@ -193,8 +207,8 @@ static void akf_read_maps(void)
         }
         g_array_append_val(a, r);
     }
-    g_strfreev(lines);
     g_free(akf.maps_ranges);
+    akf.maps_read_at = akf.inputs;
     akf.nr_ranges = a->len;
     akf.maps_ranges = (AkfRange *)g_array_free(a, false);
 }
@@ -795,6 +809,26 @@ static bool akf_reap(void)
     return any;
 }
 
+static void akf_tick(void *opaque)
+{
+}
+
+/*
+ * Run the main loop once, blocking until the device's workers hand back a
+ * result (their bottom halves wake it) or 1 ms passed: polling with short
+ * sleeps spent more time in nanosleep than the device spent on the input
+ */
+static void akf_main_loop_step(void)
+{
+    static QEMUTimer *tick;
+
+    if (!tick) {
+        tick = timer_new_us(QEMU_CLOCK_REALTIME, akf_tick, NULL);
+    }
+    timer_mod(tick, qemu_clock_get_us(QEMU_CLOCK_REALTIME) + 1000);
+    main_loop_wait(false);
+}
+
 static bool akf_only_waits_left(void)
 {
     unsigned i;
@@ -819,7 +853,7 @@ static bool akf_wait_all(void)
     while (akf.outstanding) {
         int64_t now;
 
-        main_loop_wait(true);
+        akf_main_loop_step();
         if (akf_reap()) {
             continue;
         }
@@ -835,7 +869,6 @@ static bool akf_wait_all(void)
             akf_fail("%u commands did not complete in %d s", akf.outstanding,
                      (int)(AKF_HANG_US / G_USEC_PER_SEC));
         }
-        g_usleep(5);
     }
     return true;
 }
@@ -875,12 +908,40 @@ static bool akf_untouched_status(uint32_t status)
     return false;
 }
 
+/*
+ * Scratch bytes [from, to) lie outside every payload: they must still be
+ * canaries.  Compared a block at a time: the scratch is up to 4 MiB, and a
+ * byte loop under ASan would cost more than the rest of the input.
+ */
+static void akf_check_canary(uint64_t from, uint64_t to)
+{
+    static uint8_t canary[4096];
+    const uint8_t *now = akf.ram + AKF_SCRATCH_GPA;
+    uint64_t at, i;
+
+    if (!canary[0]) {
+        memset(canary, AKF_CANARY, sizeof(canary));
+    }
+    for (at = from; at < to; at += sizeof(canary)) {
+        uint64_t n = MIN(to - at, sizeof(canary));
+
+        if (!memcmp(now + at, canary, n)) {
+            continue;
+        }
+        for (i = at; now[i] == AKF_CANARY; i++) {
+            /* the first byte that differs */
+        }
+        akf_fail("guest RAM at 0x%" PRIx64 ", outside every payload, "
+                 "was written (0x%02x)", (uint64_t)(AKF_SCRATCH_GPA + i),
+                 now[i]);
+    }
+}
+
 static void akf_check_payloads(void)
 {
     const uint8_t *now = akf.ram + AKF_SCRATCH_GPA;
-    g_autofree uint8_t *allowed = g_malloc0(akf.scratch_used);
     bool maps_fresh = false;
-    uint64_t i;
+    uint64_t outside = 0;   /* bytes below it outside payloads: checked */
     unsigned n;
 
     for (n = 0; n < akf.nr_cmds; n++) {
@@ -890,9 +951,11 @@ static void akf_check_payloads(void)
         if (!c->submitted || c->rec.mode != AKF_AT_SLOT) {
             continue;
         }
+        /* payloads start in slot order, so they start in address order */
         end = MIN(off + c->rec.payload_len, akf.scratch_used);
         if (off < end) {
-            memset(allowed + off, 1, end - off);
+            akf_check_canary(outside, MIN(off, akf.scratch_used));
+            outside = MAX(outside, end);
         }
         if (!c->done || !c->in_slot || !c->rec.payload_len) {
             continue;
@@ -915,9 +978,16 @@ static void akf_check_payloads(void)
             if (v == ldq_le_p(akf.before + j)) {
                 continue;
             }
+            /*
+             * It may lie in a mapping made since the last look.  Looking
+             * costs more than the rest of an input, and values in this
+             * range (GPU addresses, handles) are common, so the maps are
+             * read again at most every AKF_MAPS_EVERY inputs: a leak
+             * recurs with its input and is caught at the next look
+             */
             if (!akf_is_host_pointer(v) && !maps_fresh &&
+                akf.inputs - akf.maps_read_at >= AKF_MAPS_EVERY &&
                 v >= (1ULL << 32) && v < (1ULL << 47)) {
-                /* it may be new since the last look */
                 akf_read_maps();
                 maps_fresh = true;
             }
@@ -939,13 +1009,7 @@ static void akf_check_payloads(void)
             }
         }
     }
-    for (i = 0; i < akf.scratch_used; i++) {
-        if (!allowed[i] && now[i] != AKF_CANARY) {
-            akf_fail("guest RAM at 0x%" PRIx64 ", outside every payload, "
-                     "was written (0x%02x)", (uint64_t)(AKF_SCRATCH_GPA + i),
-                     now[i]);
-        }
-    }
+    akf_check_canary(outside, akf.scratch_used);
 }
 
 static void akf_check_counters(void)
@@ -1004,8 +1068,7 @@ static void akf_reset_and_check(void)
                      zero[i], akf_counter(zero[i]),
                      (int)(AKF_HANG_US / G_USEC_PER_SEC));
         }
-        main_loop_wait(true);
-        g_usleep(5);
+        akf_main_loop_step();
     }
     if (akf_readl(AMDKFD_MC_REG_STATUS) || akf_readl(AMDKFD_MC_REG_ERROR) ||
         akf_readl(AMDKFD_MC_REG_LIVE_CONTEXTS)) {
@@ -1036,9 +1099,6 @@ static void akf_fuzz(QTestState *s, const unsigned char *data, size_t size)
     unsigned i;
 
     akf.inputs++;
-    if (akf.inputs % 512 == 1) {
-        akf_read_maps();
-    }
     akf.nr_ctxs = akf.nr_made = akf.nr_objs = akf.nr_maps = 0;
     akf.nr_doorbells = akf.nr_events = 0;
     akf.model_lost = false;
@@ -1075,16 +1135,30 @@ static void akf_fuzz(QTestState *s, const unsigned char *data, size_t size)
 
 /* ---- setup ---- */
 
-/* The first word is the program's name: fuzz.c hands the words to main */
+/*
+ * The first word is the program's name: fuzz.c hands the words to main.
+ * AMDKFD_MC_FUZZ_REACH=FILE logs the device's own trace of every command's
+ * status and every ioctl's name and result to FILE, which tells what the
+ * inputs reached (tests/fuzz/run.sh reach)
+ */
 static GString *akf_cmdline(FuzzTarget *t)
 {
-    return g_string_new(TARGET_NAME " -machine q35,accel=qtest -nodefaults "
-                        "-display none "
-                        "-m 512M -object memory-backend-memfd,id=ram,"
-                        "size=512M,share=on -machine memory-backend=ram "
-                        "-device amdkfd-mc,id=kfd,backend=sim,"
-                        "window-size=16M,max-contexts=16,max-waits=16,"
-                        "ctx-max-waits=4,worker-threads=2");
+    GString *cmd = g_string_new(TARGET_NAME " -machine q35,accel=qtest "
+                                "-nodefaults -display none "
+                                "-m 512M -object memory-backend-memfd,"
+                                "id=ram,size=512M,share=on "
+                                "-machine memory-backend=ram "
+                                "-device amdkfd-mc,id=kfd,backend=sim,"
+                                "window-size=16M,max-contexts=16,max-waits=16,"
+                                "ctx-max-waits=4,worker-threads=2");
+    const char *reach = getenv("AMDKFD_MC_FUZZ_REACH");
+
+    if (reach && *reach && !strchr(reach, ' ')) {
+        g_string_append_printf(cmd, " -trace amdkfd_mc_cmd "
+                               "-trace amdkfd_mc_ioctl "
+                               "-trace amdkfd_mc_ioctl_refused -D %s", reach);
+    }
+    return cmd;
 }
 
 static void akf_save_dev(QPCIDevice *dev, int devfn, void *data)

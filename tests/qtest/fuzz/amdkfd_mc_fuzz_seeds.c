@@ -63,7 +63,13 @@ static void seed_rec(GByteArray *b, const SeedRec *r, const void *data,
     h[0] = r->op;
     h[1] = r->ctx;
     h[2] = r->mode;
-    h[3] = r->flags;
+    /*
+     * A seed runs as a guest program does, each command done before the
+     * next: a fixup then finds what the command before it made, and a
+     * DESTROY_CONTEXT does not abort the ioctls still in flight (which
+     * left most of the allowlist unreached; tests/fuzz/run.sh reach)
+     */
+    h[3] = r->flags | AKF_F_SYNC;
     stw_le_p(h + 4, len);
     stw_le_p(h + 6, r->fix_off);
     h[8] = r->fix;
@@ -436,6 +442,10 @@ static void seed_cmd_ioctls(void)
 
     /* events: make, signal, reset, wait, destroy; the event page */
     {
+/* where the id of entry @i of the wait's event array lies in the payload */
+#define SEED_EV_ID(i) (sizeof(struct kfd_ioctl_wait_events_args) + \
+                       (i) * sizeof(struct kfd_event_data) + \
+                       offsetof(struct kfd_event_data, event_id))
         struct kfd_ioctl_create_event_args e = {
             .event_type = cpu_to_le32(KFD_IOC_EVENT_SIGNAL),
             .auto_reset = cpu_to_le32(1),
@@ -446,7 +456,7 @@ static void seed_cmd_ioctls(void)
             struct kfd_event_data ev[2];
         } w = {
             .a.events_ptr = cpu_to_le64(sizeof(w.a)),
-            .a.num_events = cpu_to_le32(2),
+            .a.num_events = cpu_to_le32(1),
             .a.wait_for_all = cpu_to_le32(0),
             .a.timeout = cpu_to_le32(0),
         };
@@ -461,11 +471,14 @@ static void seed_cmd_ioctls(void)
         seed_ioctl(b, AMDKFD_IOC_SET_EVENT, &s, sizeof(s), AKF_FIX_EVENT, 1,
                    0);
         seed_ioctl(b, AMDKFD_IOC_WAIT_EVENTS, &w, sizeof(w), AKF_FIX_EVENT, 1,
-                   sizeof(w.a));
+                   SEED_EV_ID(0));
+        /* the second entry, on the event that is not signalled: times out */
+        w.a.events_ptr = cpu_to_le64(sizeof(w.a) + sizeof(w.ev[0]));
         w.a.timeout = cpu_to_le32(1);
         w.a.wait_for_all = cpu_to_le32(1);
         seed_ioctl(b, AMDKFD_IOC_WAIT_EVENTS, &w, sizeof(w), AKF_FIX_EVENT, 0,
-                   sizeof(w.a) + sizeof(w.ev[0]));
+                   SEED_EV_ID(1));
+        w.a.events_ptr = cpu_to_le64(sizeof(w.a));
         seed_ioctl(b, AMDKFD_IOC_DESTROY_EVENT, &s, sizeof(s), AKF_FIX_EVENT,
                    0, 0);
         seed_destroy(b);
@@ -480,7 +493,7 @@ static void seed_cmd_ioctls(void)
                         2ULL << AMDKFD_MC_KFD_MMAP_TYPE_SHIFT, 0x8000);
         w.a.timeout = cpu_to_le32(100000);
         seed_ioctl(b, AMDKFD_IOC_WAIT_EVENTS, &w, sizeof(w), AKF_FIX_EVENT, 0,
-                   sizeof(w.a));
+                   SEED_EV_ID(0));
         seed_save("cmd", "event-page", b);
     }
 
