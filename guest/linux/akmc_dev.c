@@ -963,3 +963,5 @@ module_exit(akmc_exit);
 MODULE_DESCRIPTION("amdkfd-mc: /dev/kfd with an isolated host KFD context per open");
 MODULE_AUTHOR("The amdkfd-mc authors");
 MODULE_LICENSE("GPL");
+/* dkms.conf's PACKAGE_VERSION (Kbuild) */
+MODULE_VERSION(AKMC_VERSION);
