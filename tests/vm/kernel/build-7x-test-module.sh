@@ -23,18 +23,7 @@ if [ -f "$out/test_only_kfd_fake_gpu.ko" ]; then
 	exit 0
 fi
 src=$base/source
-hdr=$base/root/usr/src/linux-headers-$rel
-[ -f "$hdr/.config" ] || die "no .config in linux-headers-$rel"
-if [ "$(cat "$src/.prepared" 2>/dev/null)" != "$rel" ]; then
-	log "preparing linux-source for $rel (olddefconfig + modules_prepare)"
-	cp "$hdr/.config" "$src/.config"
-	cp "$hdr/Module.symvers" "$src/Module.symvers"
-	# Debian builds 7.x with a newer gcc; use the host's and keep the
-	# rest of the configuration.
-	make -s -C "$src" CC=gcc olddefconfig >/dev/null
-	make -s -C "$src" CC=gcc KERNELRELEASE="$rel" -j"$(nproc)" modules_prepare
-	echo "$rel" > "$src/.prepared"
-fi
+prepare_7x_source "$src" "$base/root/usr/src/linux-headers-$rel" "$rel"
 work=$base/test-module-work
 rm -rf "$work"
 cp -a "$msrc" "$work"
