@@ -11,8 +11,9 @@
 # package, or 7.x's prepared source), KREL its release, KMODDIR the
 # kernel's own modules: its amdgpu goes to the private install tree, so
 # that dkms's version check meets it as on a guest with that kernel
-# installed.  The package is laid out by `make -C guest/linux dkms-source`,
-# as `make dkms-install` does.  Prints one PASS or FAIL line (LABEL names
+# installed.  It runs `make -C guest/linux dkms-install` (which lays the
+# package out and runs dkms add and install) with DKMS pointing dkms at
+# those trees and at KSRC.  Prints one PASS or FAIL line (LABEL names
 # the kernel in it) and exits non-zero on FAIL.
 set -eu
 work=$1 label=$2 ksrc=$3 krel=$4 kmoddir=$5
@@ -34,8 +35,6 @@ command -v dkms >/dev/null 2>&1 || fail "no dkms (scripts/install-deps.sh instal
 rm -rf "$work"
 mkdir -p "$work/tree" "$work/src" "$work/lib/$krel" "$work/tmp"
 : > "$log"
-make -s -C "$top/guest/linux" dkms-source DKMS_SOURCE_TREE="$work/src" >> "$log" 2>&1 ||
-	fail "make dkms-source failed"
 own=$(find "$kmoddir/kernel/drivers/gpu/drm/amd/amdgpu" -name 'amdgpu.ko*' 2>/dev/null | head -n 1)
 if [ -n "$own" ]; then
 	d=$work/lib/$krel/kernel/drivers/gpu/drm/amd/amdgpu
@@ -48,20 +47,16 @@ if [ -n "$own" ]; then
 	esac
 fi
 
-# sign_file: a path that does not exist, so that dkms signs nothing (it
-# would make a key in /var/lib/dkms otherwise)
-run_dkms() {
-	echo "+ dkms $*" >> "$log"
-	(cd "$work" && TMPDIR=$work/tmp sign_file=$work/no-sign-file dkms \
-		--dkmstree "$work/tree" --sourcetree "$work/src" \
-		--installtree "$work/lib" "$@") >> "$log" 2>&1
-}
-run_dkms add -m "$name" -v "$ver" || fail "dkms add failed"
-run_dkms build -m "$name" -v "$ver" -k "$krel" --kernelsourcedir "$ksrc" ||
-	fail "dkms build failed"
-run_dkms install -m "$name" -v "$ver" -k "$krel" --kernelsourcedir "$ksrc" \
-	--no-depmod || fail "dkms install failed"
-
+# The documented target itself, with dkms pointed at the private trees
+# and at this kernel's tree.  sign_file: a path that does not exist, so
+# that dkms signs nothing (it would make a key in /var/lib/dkms otherwise).
+dkms="dkms --dkmstree $work/tree --sourcetree $work/src --installtree $work/lib"
+(cd "$work" && TMPDIR=$work/tmp sign_file=$work/no-sign-file make -C "$top/guest/linux" \
+	dkms-install DKMS="$dkms --kernelsourcedir $ksrc --no-depmod" \
+	DKMS_SOURCE_TREE="$work/src" DKMS_KERNELS="$krel") >> "$log" 2>&1 ||
+	fail "make dkms-install failed"
+[ -f "$work/src/$name-$ver/include/hw/misc/amdkfd-mc-abi.h" ] ||
+	fail "the package has no guest ABI header"
 ko=$(ls "$work/lib/$krel/updates/dkms/amdgpu.ko"* 2>/dev/null | head -n 1)
 [ -n "$ko" ] || fail "no amdgpu.ko in the install tree's updates/dkms"
 case $ko in
@@ -73,8 +68,8 @@ vermagic=$(echo "$info" | sed -n 's/^vermagic=//p' | cut -d' ' -f1)
 mver=$(echo "$info" | sed -n 's/^version=//p')
 [ "$vermagic" = "$krel" ] || fail "vermagic of the module is '$vermagic', not $krel"
 [ "$mver" = "$ver" ] || fail "module version '$mver', not the package's $ver"
-st=$(cd "$work" && dkms --dkmstree "$work/tree" --sourcetree "$work/src" \
-	--installtree "$work/lib" status -m "$name" -v "$ver" -k "$krel" 2>&1)
+# shellcheck disable=SC2086
+st=$(cd "$work" && $dkms status -m "$name" -v "$ver" -k "$krel" 2>&1)
 case $st in
 *": installed"*) ;;
 *) fail "dkms status says '$st'" ;;
