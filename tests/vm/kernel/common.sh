@@ -44,21 +44,3 @@ without_display_core() {
 		printf '%s= ' "$o"
 	done
 }
-
-# prepare_7x_source SRC HEADERS RELEASE: make linux-source-7.x in SRC an
-# external-module build tree for Debian's RELEASE (e.g. 7.2.13+deb14-amd64):
-# the image's .config and Module.symvers from its HEADERS package,
-# olddefconfig and modules_prepare with the host's gcc (Debian builds 7.x
-# with a newer one; the rest of the configuration stays).  A no-op once
-# SRC/.prepared says RELEASE.  Modules are then built with
-# make -C SRC CC=gcc KERNELRELEASE=RELEASE M=DIR modules.
-prepare_7x_source() {
-	[ "$(cat "$1/.prepared" 2>/dev/null)" = "$3" ] && return 0
-	[ -f "$2/.config" ] || die "no .config in $2"
-	log "preparing linux-source for $3 (olddefconfig + modules_prepare)"
-	cp "$2/.config" "$1/.config"
-	cp "$2/Module.symvers" "$1/Module.symvers"
-	make -s -C "$1" CC=gcc olddefconfig >/dev/null
-	make -s -C "$1" CC=gcc KERNELRELEASE="$3" -j"$(nproc)" modules_prepare
-	echo "$3" > "$1/.prepared"
-}
