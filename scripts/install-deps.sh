@@ -9,12 +9,13 @@ cache=${AMDKFD_MC_CACHE:-$HOME/.cache/amdkfd-mc}
 
 # From the machine's own suite: QEMU's builds (clang and its libFuzzer and
 # sanitizer runtimes for the sanitizer build), the x86 firmware, and the
-# tools of the VM tests (initramfs, out-of-tree kernel modules).
+# tools of the VM tests (initramfs, out-of-tree kernel modules, the guest
+# driver's DKMS package).
 base="gcc make pkg-config git dpkg-dev xz-utils python3 python3-venv
 ninja-build flex bison ccache libglib2.0-dev libpixman-1-dev libfdt-dev
 libdrm-dev seabios ipxe-qemu qemu-system-data
 clang libclang-rt-14-dev llvm-14
-cpio patch perl binutils dwarves bc libelf-dev libssl-dev $*"
+cpio patch perl binutils dwarves bc libelf-dev libssl-dev dkms $*"
 # From bookworm-backports: QEMU 10.0 needs meson >= 1.5, and the KFD uapi
 # header of Linux 6.12 (KFD 1.17, with drm/drm.h) replaces bookworm's 6.1 one.
 backports=""

@@ -39,6 +39,8 @@
 
 /* The guest ABI: the single definition shared with the device */
 #include <hw/misc/amdkfd-mc-abi.h>
+/* Differences between kernel versions: only there */
+#include "akmc_compat.h"
 
 #define AKMC_NAME		"amdkfd_mc"
 /* How long control and teardown commands wait for their completion */

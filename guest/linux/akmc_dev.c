@@ -770,10 +770,10 @@ static int akmc_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (pci_resource_len(pdev, AMDKFD_MC_BAR_REGS) < AMDKFD_MC_REGS_SIZE)
 		return -ENODEV;
 	/* Only the registers are ioremapped; window pages go to user space */
-	regs = pcim_iomap_region(pdev, AMDKFD_MC_BAR_REGS, AKMC_NAME);
+	regs = akmc_pcim_iomap_region(pdev, AMDKFD_MC_BAR_REGS, AKMC_NAME);
 	if (IS_ERR(regs))
 		return PTR_ERR(regs);
-	ret = pcim_request_region(pdev, AMDKFD_MC_BAR_WINDOW, AKMC_NAME);
+	ret = akmc_pcim_request_region(pdev, AMDKFD_MC_BAR_WINDOW, AKMC_NAME);
 	if (ret)
 		return ret;
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
@@ -963,3 +963,5 @@ module_exit(akmc_exit);
 MODULE_DESCRIPTION("amdkfd-mc: /dev/kfd with an isolated host KFD context per open");
 MODULE_AUTHOR("The amdkfd-mc authors");
 MODULE_LICENSE("GPL");
+/* dkms.conf's PACKAGE_VERSION (Kbuild) */
+MODULE_VERSION(AKMC_VERSION);

@@ -494,7 +494,7 @@ int akmc_file_init(void)
 	ret = cdev_add(&akmc_cdev, akmc_devt, 1);
 	if (ret)
 		goto err_region;
-	akmc_class = class_create("kfd");
+	akmc_class = akmc_class_create("kfd");
 	if (IS_ERR(akmc_class)) {
 		ret = PTR_ERR(akmc_class);
 		goto err_cdev;

@@ -255,7 +255,7 @@ int akmc_map_create(struct akmc_file *kf, struct vm_area_struct *vma,
 	if (!(vma->vm_flags & VM_SHARED)) {
 		if (vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC))
 			return -EINVAL;
-		vm_flags_clear(vma, VM_MAYWRITE);
+		akmc_vm_flags_clear(vma, VM_MAYWRITE);
 	}
 	if (!len || len > dev->win_size)
 		return -ENOMEM;
@@ -301,8 +301,8 @@ int akmc_map_create(struct akmc_file *kf, struct vm_area_struct *vma,
 						    len);
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
 	}
-	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP |
-		     VM_DONTCOPY);
+	akmc_vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND |
+			  VM_DONTDUMP | VM_DONTCOPY);
 	vma->vm_private_data = m;
 	vma->vm_ops = &akmc_vm_ops;
 	kref_get(&kf->kref);

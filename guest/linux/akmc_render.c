@@ -175,7 +175,7 @@ static const struct file_operations akmc_drm_fops = {
 	.read = drm_read,
 	.llseek = noop_llseek,
 	/* the DRM core's requirement; KFD mmap offsets use all 64 bits */
-	.fop_flags = FOP_UNSIGNED_OFFSET,
+	AKMC_DRM_FOP_FLAGS
 };
 
 static const struct drm_driver akmc_drm_driver = {
@@ -185,7 +185,7 @@ static const struct drm_driver akmc_drm_driver = {
 	.fops = &akmc_drm_fops,
 	.name = "amdkfd_mc",
 	.desc = "amdkfd-mc render node",
-	.date = "20260101",
+	AKMC_DRM_DRIVER_DATE
 	.major = 3,
 	.minor = 0,
 	.patchlevel = 0,

@@ -220,9 +220,9 @@ static int akmc_uptr_pin(unsigned long start, unsigned long n,
 		got = akmc_uptr_check_vmas(mm, addr,
 					   addr + (batch << PAGE_SHIFT));
 		if (!got)
-			got = pin_user_pages(addr, batch,
-					     FOLL_WRITE | FOLL_LONGTERM,
-					     pages + done);
+			got = akmc_pin_user_pages(addr, batch,
+						  FOLL_WRITE | FOLL_LONGTERM,
+						  pages + done);
 		mmap_read_unlock(mm);
 		if (got <= 0) {
 			ret = got ? got : -EFAULT;

@@ -31,6 +31,17 @@
 #                      the host over QMP, was non-zero while programs held
 #                      USERPTR memory and is 0, with no object or context
 #                      left, once they all exited
+#   checkpatch         (no VM) the kernel's checkpatch.pl --strict is clean
+#                      on every file of guest/linux
+#   dkms               (no VM) the driver's DKMS package added, built and
+#                      installed by Debian's dkms for 6.12, bookworm's 6.1
+#                      and sid's 7.x, in private trees (dkms-build.sh)
+#   isolation, userptr-dma, leaks, lifetime on linux 6.1 and 7.x
+#                      (one boot each) the driver on Debian bookworm's
+#                      stock 6.1 and sid's 7.x, the other kernels it
+#                      supports (guest/linux/akmc_compat.h): the tests that
+#                      cover what differs (PCI setup, the kfd class,
+#                      mappings, pinned pages, removal and unload)
 # Prints one line per guest test, then "N passed, N failed"; exits non-zero
 # on any failure.  Logs: build/guest/*.log.  CHECK_GUEST_RUNS=N (make) or
 # check-guest-loop.sh N repeats the whole run and tallies the outcomes.
@@ -110,5 +121,81 @@ boot "$GUEST_BUILD/check-legacy.log" ",legacy-shared=on" isolation-legacy,userpt
 w2=$(elapsed "$t2")
 report "$GUEST_BUILD/check-legacy.log" "legacy-shared=on, VM ${w2} s"
 counters "$GUEST_BUILD/check-legacy.log" "legacy-shared=on"
+
+# Kernel style on every file of the driver, with 6.12's checkpatch.pl:
+# the files git tracks there (an in-place build leaves objects beside them)
+cpl=$KCACHE/6.12/source/scripts/checkpatch.pl
+files=$(git -C "$top" ls-files guest/linux 2>/dev/null | sed 's|^guest/linux/||')
+[ -n "$files" ] || files=$(cd "$top/guest/linux" && ls Kbuild Makefile dkms.conf ./*.md ./*.[ch] |
+	sed 's|^\./||' | grep -v '\.mod\.c$')
+bad_files=
+nfiles=0
+for f in $files; do
+	nfiles=$((nfiles + 1))
+	perl "$cpl" --strict --no-tree -q -f "$top/guest/linux/$f" > /dev/null 2>&1 ||
+		bad_files="$bad_files $f"
+done
+if [ -z "$bad_files" ]; then
+	echo "PASS checkpatch (guest/linux): $nfiles files, checkpatch.pl --strict --no-tree of linux 6.12 reports nothing"
+	pass=$((pass + 1))
+else
+	echo "FAIL checkpatch (guest/linux): checkpatch.pl --strict --no-tree reports problems in$bad_files"
+	for f in $bad_files; do
+		perl "$cpl" --strict --no-tree -q -f "$top/guest/linux/$f" 2>&1 | head -n 12 | sed 's/^/    /'
+	done
+	fail=$((fail + 1))
+fi
+
+# The DKMS package against each kernel's tree (headers; 7.x's prepared
+# source), host only.  guest_kernel runs in a subshell: a kernel that
+# cannot be fetched fails its own lines only.
+t3=$(now)
+for k in 6.12 6.1 7.x; do
+	mkdir -p "$GUEST_BUILD/$k"
+	rm -f "$GUEST_BUILD/$k/tree"
+	if ! (guest_kernel "$k" && echo "$KREL $KHEADERS $KMODDIR" > "$GUEST_BUILD/$k/tree") \
+		> "$GUEST_BUILD/$k/fetch.log" 2>&1; then
+		echo "FAIL dkms (linux $k): the kernel could not be fetched or prepared (see $GUEST_BUILD/$k/fetch.log):"
+		tail -n 5 "$GUEST_BUILD/$k/fetch.log" | sed 's/^/    /'
+		fail=$((fail + 1))
+		continue
+	fi
+	read -r krel ktree kmods < "$GUEST_BUILD/$k/tree"
+	if sh "$top/tests/vm/guest/dkms-build.sh" "$GUEST_BUILD/dkms/$k" \
+		"linux $krel" "$ktree" "$krel" "$kmods"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+	fi
+done
+log "dkms builds in $(elapsed "$t3") s"
+
+# The other guest kernels: one boot each, the same VM as the isolated one
+# (obj-max-guest-ranges=16: userptr-dma's fragmented buffer must become
+# several device objects)
+tests_k=isolation,userptr-dma,leaks,lifetime
+for k in 6.1 7.x; do
+	if [ ! -f "$GUEST_BUILD/$k/tree" ]; then
+		echo "FAIL vm (linux $k): not booted, the kernel could not be fetched or prepared (above)"
+		fail=$((fail + 1))
+		continue
+	fi
+	read -r krel _ < "$GUEST_BUILD/$k/tree"
+	klog=$GUEST_BUILD/$k/check.log
+	rm -f "$klog"
+	tb=$(now)
+	if ! (guest_kernel "$k" && build_guest) > "$GUEST_BUILD/$k/build.log" 2>&1; then
+		echo "FAIL build (linux $krel): the driver or the initramfs did not build (see $GUEST_BUILD/$k/build.log):"
+		grep -E 'error|warning' "$GUEST_BUILD/$k/build.log" | head -n 10 | sed 's/^/    /'
+		fail=$((fail + 1))
+		continue
+	fi
+	log "linux $k: driver and initramfs built in $(elapsed "$tb") s"
+	tk=$(now)
+	(guest_kernel "$k" && boot "$klog" ",obj-max-guest-ranges=16" "$tests_k" 300) || true
+	wk=$(elapsed "$tk")
+	report "$klog" "linux $krel, VM ${wk} s"
+	counters "$klog" "linux $krel"
+done
 echo "check-guest: $pass passed, $fail failed (total $(elapsed "$t0") s)"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -11,6 +11,13 @@ KERNEL=$KCACHE/6.12/root/boot/vmlinuz-$KV
 KHEADERS=$KCACHE/6.12/headers
 BUSYBOX=$KCACHE/6.12/root/bin/busybox
 INITRD=$GUEST_BUILD/initramfs.cpio.gz
+# The guest kernel that build_guest builds for and boot() boots (see
+# guest_kernel): Debian's 6.12 unless another is chosen.
+KLABEL=6.12
+KREL=$KV
+KMODDIR=$KCACHE/6.12/root/lib/modules/$KV
+KMAKE=
+MODULE_OUT=$GUEST_BUILD/module
 
 die() {
 	echo "$(basename "$0"): error: $*" >&2
@@ -30,35 +37,95 @@ elapsed() {
 }
 
 # Debian's 6.12 kernel, headers and busybox-static (another engineer's
-# fetch script; a no-op when cached).
+# fetch script; a no-op when cached).  The initramfs's busybox is 6.12's
+# whatever the kernel.
 ensure_kernel() {
-	if [ ! -f "$KERNEL" ] || [ ! -d "$KHEADERS" ] || [ ! -x "$BUSYBOX" ]; then
+	if [ ! -f "$KCACHE/6.12/root/boot/vmlinuz-$KV" ] || [ ! -d "$KCACHE/6.12/headers" ] ||
+		[ ! -x "$BUSYBOX" ]; then
 		log "fetching Debian's linux 6.12 packages"
 		"$top/tests/vm/kernel/fetch-6.12.sh" >&2 ||
 			die "cannot fetch the 6.12 kernel packages"
 	fi
 }
 
-# The driver, the test programs and the initramfs (make-style: rebuilt only
-# when a source is newer).  AKMC_GUEST_MODULE=PATH boots another build of
-# the driver instead (e.g. an older one, to show a test failing before a
-# fix).
+# guest_kernel 6.12|6.1|7.x: make build_guest and boot() use another of
+# the guest kernels the driver supports, fetching it when it is not
+# cached: Debian bookworm's own 6.1 (tests/vm/kernel/fetch-6.1.sh: image,
+# headers), or sid's 7.x (tests/vm/kernel/prepare-7.x.sh: image, modules,
+# and linux-source-7.x prepared with the image's configuration, which the
+# driver is built against, as kbuild's host tools of linux-kbuild-7.x need
+# a newer libc than bookworm's).  Sets KLABEL, KREL (the release), KERNEL,
+# KHEADERS (the tree the driver builds against), KMAKE (its extra make
+# arguments), KMODDIR (the kernel's own modules), MODULE_OUT and INITRD;
+# 6.12 keeps build/guest/module and build/guest/initramfs.cpio.gz, the
+# others get build/guest/KLABEL/.
+guest_kernel() {
+	ensure_kernel
+	KLABEL=$1
+	case $1 in
+	6.12)
+		KREL=$KV
+		KERNEL=$KCACHE/6.12/root/boot/vmlinuz-$KV
+		KHEADERS=$KCACHE/6.12/headers
+		KMAKE=
+		KMODDIR=$KCACHE/6.12/root/lib/modules/$KV
+		MODULE_OUT=$GUEST_BUILD/module
+		INITRD=$GUEST_BUILD/initramfs.cpio.gz
+		return 0
+		;;
+	6.1)
+		abi=$("$top/tests/vm/kernel/fetch-6.1.sh") ||
+			die "cannot fetch Debian bookworm's linux 6.1 packages"
+		KREL=$abi-amd64
+		kb=$KCACHE/6.1/$abi
+		KERNEL=$kb/root/boot/vmlinuz-$KREL
+		KHEADERS=$kb/headers
+		KMAKE=
+		KMODDIR=$kb/root/lib/modules/$KREL
+		;;
+	7.x)
+		kv7=$("$top/tests/vm/kernel/prepare-7.x.sh") ||
+			die "cannot fetch or prepare Debian sid's linux 7.x"
+		KREL=$kv7-amd64
+		kb=$KCACHE/7.x/$kv7
+		KERNEL=$kb/vmlinuz
+		KHEADERS=$kb/source
+		KMAKE="CC=gcc KERNELRELEASE=$KREL"
+		KMODDIR=$(find "$kb/root" -maxdepth 4 -type d -path "*/modules/$KREL" | head -n 1)
+		;;
+	*)
+		die "no guest kernel $1 (6.12, 6.1 or 7.x)"
+		;;
+	esac
+	if [ ! -f "$KERNEL" ] || [ ! -d "$KMODDIR/kernel" ]; then
+		die "linux $1 ($KREL): no image or modules in $kb"
+	fi
+	MODULE_OUT=$GUEST_BUILD/$1/module
+	INITRD=$GUEST_BUILD/$1/initramfs.cpio.gz
+}
+
+# The driver for the chosen kernel, the test programs and the initramfs
+# (make-style: rebuilt only when a source is newer).
+# AKMC_GUEST_MODULE=PATH boots another build of the driver on 6.12 instead
+# (e.g. an older one, to show a test failing before a fix).
 build_guest() {
 	ensure_kernel
-	mkdir -p "$GUEST_BUILD/bin"
-	make -s -C "$top/guest/linux" KDIR="$KHEADERS" \
-		O_DIR="$GUEST_BUILD/module" >&2 || die "driver build failed"
-	module=${AKMC_GUEST_MODULE:-$GUEST_BUILD/module/amdgpu.ko}
+	mkdir -p "$GUEST_BUILD/bin" "$(dirname "$INITRD")"
+	# shellcheck disable=SC2086
+	make -s -C "$top/guest/linux" KDIR="$KHEADERS" $KMAKE \
+		O_DIR="$MODULE_OUT" >&2 || die "driver build failed (linux $KLABEL)"
+	module=$MODULE_OUT/amdgpu.ko
+	[ "$KLABEL" != 6.12 ] || module=${AKMC_GUEST_MODULE:-$module}
 	make -s -C "$top/tests/guest" O="$GUEST_BUILD/bin" \
 		GUEST_CACHE="$GUEST_CACHE" TOP="$top" >&2 ||
 		die "guest test programs failed to build"
-	stamp=$(cat "$module" "$GUEST_BUILD"/bin/tests/* \
-		"$top/tests/vm/guest/init.sh" "$top/tests/vm/guest/mkinitramfs.sh" \
+	stamp=$( (echo "$KREL"; cat "$module" "$GUEST_BUILD"/bin/tests/* \
+		"$top/tests/vm/guest/init.sh" "$top/tests/vm/guest/mkinitramfs.sh") \
 		2>/dev/null | sha256sum | cut -c1-16)
 	if [ ! -f "$INITRD" ] || [ "$(cat "$INITRD.key" 2>/dev/null)" != "$stamp" ]; then
 		"$top/tests/vm/guest/mkinitramfs.sh" "$INITRD" "$BUSYBOX" \
 			"$module" "$GUEST_BUILD/bin/tests" \
-			"$GUEST_BUILD/bin/lib" || die "initramfs build failed"
+			"$GUEST_BUILD/bin/lib" "$KMODDIR" || die "initramfs build failed"
 		echo "$stamp" > "$INITRD.key"
 	fi
 }

@@ -16,7 +16,10 @@ mount -t debugfs debugfs /sys/kernel/debug
 export PATH=/bin:/tests LD_LIBRARY_PATH=/lib
 up() { cut -d' ' -f1 /proc/uptime; }
 echo "akmc-vm: $(uname -r) up $(up)s"
-insmod /drm.ko || echo "akmc-vm: insmod drm.ko failed"
+# The kernel's modules the driver needs (drm and its own), in load order
+while read -r m; do
+	insmod "/modules/$m" || echo "akmc-vm: insmod $m failed"
+done < /modules/order
 insmod /amdgpu.ko $(sed -n "s/.*akmc.insmod=\([^ ]*\).*/\1/p" /proc/cmdline | tr "," " ") || echo "akmc-vm: insmod amdgpu.ko failed"
 t=0
 while [ ! -e /dev/kfd ] && [ $t -lt 50 ]; do sleep 0.1; t=$((t + 1)); done

@@ -1,14 +1,18 @@
 #!/bin/sh
 # Build the guest test initramfs (newc cpio, gzip).
 #
-#   mkinitramfs.sh OUT BUSYBOX MODULE TESTDIR [LIBDIR]
+#   mkinitramfs.sh OUT BUSYBOX MODULE TESTDIR [LIBDIR [MODDIR]]
 #
 # TESTDIR's files go to /tests (programs and run-*.sh scripts), LIBDIR's
 # to /lib (the dynamic loader and the libraries of dynamically linked
-# clients, e.g. the libhsakmt client) and LIBDIR/../share to /usr/share.  MODULE goes to /amdgpu.ko, the
-# kernel's drm.ko (found next to BUSYBOX's kernel package) to /drm.ko.
+# clients, e.g. the libhsakmt client) and LIBDIR/../share to /usr/share.
+# MODULE goes to /amdgpu.ko, and the kernel's modules it needs (its
+# depends=, drm, and theirs, recursively) to /modules, decompressed, with
+# /modules/order listing them in load order.  They come from MODDIR, the
+# kernel's lib/modules/RELEASE directory (default: the one in BUSYBOX's
+# kernel package, Debian's 6.12).
 set -eu
-out=$1 busybox=$2 module=$3 tests=$4 libs=${5:-}
+out=$1 busybox=$2 module=$3 tests=$4 libs=${5:-} moddir=${6:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -21,15 +25,39 @@ cp "$busybox" "$root/bin/busybox"
 cp "$here/init.sh" "$root/init"
 chmod 755 "$root/init"
 # The driver as /amdgpu.ko (its module name, whatever the file is called),
-# and the DRM core it needs, from the same kernel package as busybox
+# and the modules it needs, from the kernel it is booted with
 strip --strip-debug -o "$root/amdgpu.ko" "$(readlink -f "$module")"
-kroot=$(dirname "$(dirname "$busybox")")
-drm=$(ls "$kroot"/lib/modules/*/kernel/drivers/gpu/drm/drm.ko* 2>/dev/null | head -n 1)
-case $drm in
-*.xz) xz -dc "$drm" > "$root/drm.ko" ;;
-*.ko) cp "$drm" "$root/drm.ko" ;;
-*) echo "mkinitramfs: no drm.ko under $kroot/lib/modules" >&2; exit 1 ;;
-esac
+if [ -z "$moddir" ]; then
+	kroot=$(dirname "$(dirname "$busybox")")
+	moddir=$(ls -d "$kroot"/lib/modules/* 2>/dev/null | head -n 1)
+fi
+[ -d "$moddir/kernel" ] || { echo "mkinitramfs: no kernel modules in '$moddir'" >&2; exit 1; }
+mkdir "$root/modules"
+: > "$root/modules/order"
+# the depends= of a module's .modinfo, space separated
+deps() {
+	tr '\0' '\n' < "$1" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '
+}
+# add NAME: the modules NAME needs, then NAME (- and _ are one in names)
+add() {
+	grep -qx "$1.ko" "$root/modules/order" && return 0
+	f=$(find "$moddir/kernel" -name "$1.ko*" -o \
+		-name "$(echo "$1" | tr _ -).ko*" | head -n 1)
+	[ -n "$f" ] || { echo "mkinitramfs: module $1 not in $moddir" >&2; exit 1; }
+	case $f in
+	*.xz) xz -dc "$f" ;;
+	*.zst) zstd -qdc "$f" ;;
+	*.gz) gzip -dc "$f" ;;
+	*) cat "$f" ;;
+	esac > "$root/modules/$1.ko"
+	for d in $(deps "$root/modules/$1.ko"); do
+		add "$d"
+	done
+	echo "$1.ko" >> "$root/modules/order"
+}
+for d in $(deps "$root/amdgpu.ko"); do
+	add "$d"
+done
 cp -a "$tests"/. "$root/tests/"
 if [ -n "$libs" ] && [ -d "$libs" ]; then
 	cp -aL "$libs"/. "$root/lib/"

@@ -7,11 +7,13 @@
 # and Module.symvers (from linux-headers-KVER-amd64) and the release string
 # of the Debian image. pahole (dwarves) must be installed, otherwise
 # Kconfig drops BTF and struct module would not match the running kernel.
-# Prints the path of the .ko; cached by the module source and KVER.
+# Prints the path of the .ko; cached by the module source and KVER (the
+# release kernel-patches/linux-7.x/DEBIAN-VERSION names unless KV7 is set).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
-KV7=$("$here/fetch-7.x.sh")
+# fetched and prepared for external modules by prepare-7.x.sh
+KV7=$("$here/prepare-7.x.sh")
 base=$KCACHE/7.x/$KV7
 rel=$KV7-amd64
 command -v pahole >/dev/null || die "pahole missing: install dwarves"
@@ -23,18 +25,6 @@ if [ -f "$out/test_only_kfd_fake_gpu.ko" ]; then
 	exit 0
 fi
 src=$base/source
-hdr=$base/root/usr/src/linux-headers-$rel
-[ -f "$hdr/.config" ] || die "no .config in linux-headers-$rel"
-if [ "$(cat "$src/.prepared" 2>/dev/null)" != "$rel" ]; then
-	log "preparing linux-source for $rel (olddefconfig + modules_prepare)"
-	cp "$hdr/.config" "$src/.config"
-	cp "$hdr/Module.symvers" "$src/Module.symvers"
-	# Debian builds 7.x with a newer gcc; use the host's and keep the
-	# rest of the configuration.
-	make -s -C "$src" CC=gcc olddefconfig >/dev/null
-	make -s -C "$src" CC=gcc KERNELRELEASE="$rel" -j"$(nproc)" modules_prepare
-	echo "$rel" > "$src/.prepared"
-fi
 work=$base/test-module-work
 rm -rf "$work"
 cp -a "$msrc" "$work"
