@@ -329,7 +329,7 @@ static void test_oversize_payload_does_not_stall(void)
 
 void amdkfd_mc_add_workers_tests(void)
 {
-    qtest_add_func("/amdkfd-mc/workers/oversize-payload-does-not-stall",
+    qtest_add_func("/amdkfd-mc/bad-input/oversize-payload-does-not-stall",
                    test_oversize_payload_does_not_stall);
     qtest_add_func("/amdkfd-mc/workers/blocked-contexts-do-not-starve",
                    test_blocked_contexts_do_not_starve);

@@ -82,6 +82,8 @@ report() {
 	if ! grep -q '^@@AKMC-END' "$rlog"; then
 		echo "FAIL vm ($label): the VM did not finish (QEMU crash, guest hang or timeout; see $rlog):"
 		tail -n 12 "$rlog" | tr -d '\r' | sed 's/^/    /'
+		[ ! -s "${rlog%.log}.threads" ] ||
+			echo "    QEMU's threads when it was stopped: ${rlog%.log}.threads"
 		fail=$((fail + 1))
 	fi
 	echo "    ($label: driver ready ${boot_s:-?} s after kernel start)"

@@ -157,14 +157,41 @@ boot() {
 	# first window, which changed the memory topology at every map, made
 	# it hit QEMU-core assertions; AKMC_TCG_THREAD=single is the fallback
 	# to tell such a QEMU-core problem from ours.)
-	timeout -k 10 "$tmo" "$QEMU_BIN" $L -accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
+	# A VM that outlives TIMEOUT is stopped by the watchdog below, which
+	# first writes the backtraces of all QEMU threads to LOG's .threads
+	# file (with gdb, when there is one): a guest hang whose cause is a
+	# QEMU thread that never returns shows there.
+	"$QEMU_BIN" $L -accel tcg,thread=${AKMC_TCG_THREAD:-multi} -cpu max \
 		-smp 2 -m 1024 -object memory-backend-memfd,id=ram,size=1024M,share=on \
 		-machine q35,memory-backend=ram -nographic -nodefaults -serial stdio -no-reboot \
 		-net none -qmp "unix:$qsock,server=on,wait=off" \
 		-device "amdkfd-mc,id=akmc,backend=sim$dopts" \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 loglevel=4 quiet slub_debug=P akmc.pause=1 akmc.run=$tests ${AKMC_APPEND:-}" \
-		< /dev/null > "$blog" 2>&1 || true
+		< /dev/null > "$blog" 2>&1 &
+	qpid=$!
+	threads=${blog%.log}.threads
+	rm -f "$threads"
+	(
+		i=0
+		while [ "$i" -lt "$tmo" ] && kill -0 "$qpid" 2>/dev/null; do
+			sleep 1
+			i=$((i + 1))
+		done
+		kill -0 "$qpid" 2>/dev/null || exit 0
+		if command -v gdb >/dev/null; then
+			timeout 60 gdb -p "$qpid" -batch -ex "thread apply all bt" \
+				> "$threads" 2>&1
+		fi
+		echo "qemu-system-x86_64: stopped after $tmo s (timeout)" >> "$blog"
+		kill -TERM "$qpid" 2>/dev/null
+		sleep 10
+		kill -KILL "$qpid" 2>/dev/null
+	) &
+	wdog=$!
+	wait "$qpid" || true
+	# the watchdog sees QEMU gone within a second
+	wait "$wdog" 2>/dev/null || true
 	kill "$watcher" 2>/dev/null || true
 	wait "$watcher" 2>/dev/null || true
 	rm -f "$qsock"
