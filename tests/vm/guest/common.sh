@@ -185,7 +185,11 @@ boot() {
 		fi
 		echo "qemu-system-x86_64: stopped after $tmo s (timeout)" >> "$blog"
 		kill -TERM "$qpid" 2>/dev/null
-		sleep 10
+		i=0
+		while [ "$i" -lt 10 ] && kill -0 "$qpid" 2>/dev/null; do
+			sleep 1
+			i=$((i + 1))
+		done
 		kill -KILL "$qpid" 2>/dev/null
 	) &
 	wdog=$!
