@@ -20,7 +20,9 @@
 #                     run one input, with the commands it submits printed
 #
 # Environment: QEMU_FUZZ_BIN (qemu-fuzz-x86_64), FUZZ_SECONDS, FUZZ_OUT
-# (working corpora, logs and crashes; default build/fuzz), FUZZ_JOBS.
+# (working corpora, logs and crashes; default build/fuzz), FUZZ_JOBS,
+# FUZZ_TARGETS (campaign: only these targets, space-separated, sharing
+# FUZZ_SECONDS evenly; e.g. one target alone for a per-target figure).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -61,6 +63,13 @@ stats() {
 	cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	echo "${runs:-0} ${eps:-0} ${cov:-0} ${ft:-0}"
+}
+
+# edges and features once the corpus was read: cov ft
+inited() {
+	first=$(grep -m 1 -E '^#[0-9]+[[:space:]]+INITED' "$1")
+	echo "$(echo "$first" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')" \
+		"$(echo "$first" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')"
 }
 
 # fuzz TARGET SUBDIR MAXLEN SECONDS WORKDIR [libFuzzer options...]:
@@ -168,12 +177,26 @@ campaign)
 	start=$(date +%s)
 	crashes=0
 	echo "fuzz: campaign of $total s in $work"
-	printf '%-38s %10s %8s %7s %7s %7s %7s\n' target executions "exec/s" \
-		edges features corpus crashes
+	chosen=""
 	for spec in $targets; do
 		split "$spec"
-		case $t in
+		if [ -z "${FUZZ_TARGETS:-}" ] ||
+			echo " $FUZZ_TARGETS " | grep -q " $t "; then
+			chosen="$chosen $spec"
+		fi
+	done
+	if [ -z "$chosen" ]; then
+		echo "run.sh: FUZZ_TARGETS names no target of:" $targets >&2
+		exit 2
+	fi
+	nchosen=$(echo $chosen | wc -w)
+	printf '%-38s %10s %8s %13s %13s %7s %7s\n' target executions \
+		"exec/s" "edges" "features" corpus crashes
+	for spec in $chosen; do
+		split "$spec"
+		case ${FUZZ_TARGETS:+sel}$t in
 		amdkfd-mc-cmd) secs=$((total / 2)) ;;
+		sel*) secs=$((total / nchosen)) ;;
 		*) secs=$((total / 6)) ;;
 		esac
 		[ "$secs" -ge 10 ] || secs=10
@@ -191,14 +214,17 @@ campaign)
 			tot_eps=$((tot_eps + $2))
 			k=$((k + 1))
 			cov=$3 ft=$4
+			[ $k -gt 1 ] || set -- $(inited "$work/$t.log")
+			[ $k -gt 1 ] || cov0=${1:-0} ft0=${2:-0}
 			cp "$work/$t.log" "$work/$t.$k.log"
 			[ $rc = 0 ] && break
 			n=$((n + 1))
 			triage "$t" "$work" >"$work/$t.triage.$n"
 			[ $n -lt 5 ] || break
 		done
-		printf '%-38s %10s %8s %7s %7s %7s %7s\n' "$t" "$tot_runs" \
-			"$((tot_eps / (k ? k : 1)))" "${cov:-0}" "${ft:-0}" \
+		printf '%-38s %10s %8s %13s %13s %7s %7s\n' "$t" "$tot_runs" \
+			"$((tot_eps / (k ? k : 1)))" "${cov0:-0}/${cov:-0}" \
+			"${ft0:-0}/${ft:-0}" \
 			"$(ls "$work/corpus/$t" | wc -l)" "$n"
 		cat "$work/$t.triage."* 2>/dev/null
 		rm -f "$work/$t.triage."*
