@@ -202,7 +202,7 @@ campaign)
 		[ "$secs" -ge 10 ] || secs=10
 		# go on after a crash (once minimised) until the time is used up
 		end=$(($(date +%s) + secs))
-		n=0 tot_runs=0 tot_eps=0 k=0
+		n=0 tot_runs=0 tot_eps=0 k=0 cov=0 ft=0 cov0=0 ft0=0
 		while :; do
 			left=$((end - $(date +%s)))
 			[ $left -ge 5 ] || break
@@ -214,8 +214,11 @@ campaign)
 			tot_eps=$((tot_eps + $2))
 			k=$((k + 1))
 			cov=$3 ft=$4
-			[ $k -gt 1 ] || set -- $(inited "$work/$t.log")
-			[ $k -gt 1 ] || cov0=${1:-0} ft0=${2:-0}
+			if [ $k = 1 ]; then
+				# shellcheck disable=SC2046
+				set -- $(inited "$work/$t.log")
+				cov0=${1:-0} ft0=${2:-0}
+			fi
 			cp "$work/$t.log" "$work/$t.$k.log"
 			[ $rc = 0 ] && break
 			n=$((n + 1))
