@@ -116,6 +116,15 @@ agree() {
 		return 0
 	fi
 	diff "$out/$n.want" "$out/$n.got" | sed 's/^/  /'
+	# what each disagreeing check said, and its kernel lines, in both runs
+	diff "$out/$n.want" "$out/$n.got" | awk '/^[<>]/ { print $2 }' | sort -u |
+		while read -r id; do
+			for r in patched-6.12 "$n"; do
+				tr -d '\r' < "$out/$r.log" |
+					grep -E "^(PASS|FAIL) $id |^INFO $id: " |
+					sed "s/^/  $r: /" | cut -c1-400
+			done
+		done
 	return 1
 }
 
