@@ -176,8 +176,14 @@ static void fuzz_maps(void)
         }
         break;
     default:
-        munmap((uint8_t *)m->addr + KFDT_PAGE * below(m->len / KFDT_PAGE),
-               KFDT_PAGE);
+        /*
+         * One page out of the middle: the driver's mapping is split and
+         * a part of it goes.  The hole is filled at once, so that no
+         * later mmap lands in it and dies with this slot's munmap.
+         */
+        mmap((uint8_t *)m->addr + KFDT_PAGE * below(m->len / KFDT_PAGE),
+             KFDT_PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+             -1, 0);
         break;
     }
 }
