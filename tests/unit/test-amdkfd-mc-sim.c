@@ -2704,7 +2704,7 @@ static void test_aql_runtime_exception(void)
         .mode_mask = KFD_RUNTIME_ENABLE_MODE_ENABLE_MASK,
     };
     struct kfd_context_save_area_header *hdr;
-    uint32_t ev, result;
+    uint32_t ev, result, ec;
     unsigned vendor;
     Buf csa;
     Rig r;
@@ -2727,12 +2727,18 @@ static void test_aql_runtime_exception(void)
         signal_init(&r.data, 0, 1ULL << 40, 0, 0);
 
         aql_packet(&q, vendor ? SIM_AQL_TYPE_VENDOR_SPECIFIC :
-                   SIM_AQL_TYPE_KERNEL_DISPATCH, NULL, 0);
+                   SIM_AQL_TYPE_AGENT_DISPATCH, NULL, 0);
         g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+        /*
+         * KFD_EC_MASK(x) is 1ULL << (x - 1) without parentheses around x:
+         * the code goes in as one value, the bits spelled out
+         */
+        ec = vendor ? EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
+                      EC_QUEUE_PACKET_UNSUPPORTED;
         g_assert_cmphex(sig_value(&r, 0), ==, (1ULL << 40) |
-                        KFD_EC_MASK(vendor ?
-                                    EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
-                                    EC_QUEUE_PACKET_UNSUPPORTED));
+                        KFD_EC_MASK(ec));
+        g_assert_cmphex(sig_value(&r, 0), ==, (1ULL << 40) |
+                        (vendor ? 1ULL << 22 : 1ULL << 19));
         g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
         g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
 

@@ -105,8 +105,6 @@ static bool sim_aql_profiling(SimCtx *ctx, SimQueue *q)
            (le32_to_cpu(props) & SIM_AMD_QUEUE_PROFILING);
 }
 
-static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor);
-
 /* Complete the signal @handle of a packet: timestamps, value, event */
 static SimRun sim_signal_complete(SimCtx *ctx, SimQueue *q, uint64_t handle)
 {
@@ -117,7 +115,7 @@ static SimRun sim_signal_complete(SimCtx *ctx, SimQueue *q, uint64_t handle)
         return SIM_RUN_DONE;
     }
     if (handle & 7) {
-        return sim_aql_error(ctx, q, false);
+        return sim_aql_error(ctx, q, EC_QUEUE_PACKET_UNSUPPORTED);
     }
     sig = sim_queue_mem(ctx, q, handle, SIM_SIGNAL_USED, NULL);
     if (!sig) {
@@ -139,17 +137,39 @@ static SimRun sim_signal_complete(SimCtx *ctx, SimQueue *q, uint64_t handle)
 }
 
 /*
- * A packet the model cannot run: the queue stops there and the error
- * goes where ROCr (or, with the runtime enabled, the KFD) looks for it
+ * A packet the model cannot run, or a wave of a dispatch that failed: the
+ * queue stops there and the error goes where ROCr (or, with the runtime
+ * enabled, the KFD) looks for it.  @ec is the KFD's exception code.
  */
-static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
+SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, uint32_t ec)
 {
     struct kfd_context_save_area_header csa;
     uint64_t amdq, handle, code, payload, mask;
     uint8_t *sig, *p;
     unsigned i;
 
-    sim_queue_halt(q, SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    switch (ec) {
+    case EC_QUEUE_PACKET_VENDOR_UNSUPPORTED:
+        code = SIM_AQL_ERR_VENDOR_PACKET;
+        sim_queue_halt(q, SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+        break;
+    case EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION:
+    case EC_QUEUE_WAVE_MEMORY_VIOLATION:
+    case EC_QUEUE_WAVE_TRAP:
+    case EC_QUEUE_WAVE_ABORT:
+        /* what ROCr's trap handler reports for a wave's exception */
+        code = SIM_AQL_ERR_WAVE_EXCEPTION;
+        sim_queue_halt(q, ec == EC_QUEUE_WAVE_ABORT ?
+                       SIM_KFD_QUEUE_WAVE_BUDGET :
+                       ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?
+                       SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION :
+                       SIM_KFD_QUEUE_WAVE_EXCEPTION);
+        break;
+    default:
+        code = SIM_AQL_ERR_INVALID_PACKET;
+        sim_queue_halt(q, SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+        break;
+    }
 
     /* the CP's error code in the queue's inactive signal */
     handle = 0;
@@ -161,7 +181,6 @@ static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
     sig = handle && !(handle & 7) ?
           sim_queue_mem(ctx, q, handle, SIM_SIGNAL_USED, NULL) : NULL;
     if (sig) {
-        code = vendor ? SIM_AQL_ERR_VENDOR_PACKET : SIM_AQL_ERR_INVALID_PACKET;
         qatomic_set((uint64_t *)(sig + SIM_SIGNAL_VALUE), cpu_to_le64(code));
         sim_signal_notify(ctx, q, sig);
     }
@@ -172,8 +191,8 @@ static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
         return SIM_RUN_STOP;
     }
     payload = le64_to_cpu(csa.err_payload_addr);
-    mask = KFD_EC_MASK(vendor ? EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
-                                EC_QUEUE_PACKET_UNSUPPORTED);
+    /* KFD_EC_MASK() does not parenthesize its argument: a plain value */
+    mask = KFD_EC_MASK(ec);
     if (payload && !(payload & 7)) {
         p = sim_queue_mem(ctx, q, payload, 8, NULL);
         for (i = 0; p && i < SIM_AQL_SIGNAL_TRIES; i++) {
@@ -204,7 +223,7 @@ static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
             continue;
         }
         if (handle & 7) {
-            return sim_aql_error(ctx, q, false);
+            return sim_aql_error(ctx, q, EC_QUEUE_PACKET_UNSUPPORTED);
         }
         value = sim_queue_mem(ctx, q, handle + SIM_SIGNAL_VALUE, 8, NULL);
         if (!value) {
@@ -218,13 +237,101 @@ static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
     return and ? SIM_RUN_DONE : SIM_RUN_WAIT;
 }
 
+
+/* TEMPORARY diagnosis: dump packets the model cannot run */
+static void sim_aql_dump_range(SimCtx *ctx, SimQueue *q, FILE *f,
+                               uint64_t va, uint64_t max)
+{
+    uint64_t off, fault;
+
+    for (off = 0; off < max; off += 256) {
+        void *p = sim_vm_translate(&ctx->pdd[q->node], va + off, 256, &fault);
+
+        if (!p) {
+            break;
+        }
+        fwrite(p, 1, 256, f);
+    }
+}
+
+static void sim_aql_dump(SimCtx *ctx, SimQueue *q, const uint8_t *pkt)
+{
+    static unsigned seq;
+    char name[128];
+    FILE *f;
+    uint64_t ko, ka, entry, fault;
+    const uint8_t *kd;
+    unsigned i;
+
+    snprintf(name, sizeof(name), "/tmp/akmc-aql-dump/pkt-%u.txt", seq);
+    f = fopen(name, "w");
+    if (!f) {
+        return;
+    }
+    fprintf(f, "queue %u rptr %" PRIu64 " header 0x%04x\nbytes:",
+            q->id, q->rptr, pkt[0] | pkt[1] << 8);
+    for (i = 0; i < 64; i++) {
+        fprintf(f, "%s%02x", i % 16 ? " " : "\n", pkt[i]);
+    }
+    fprintf(f, "\n");
+    ko = sim_le64_at(pkt + 32);
+    ka = sim_le64_at(pkt + 40);
+    if ((pkt[0] & 0xff) == 2) {
+        fprintf(f, "setup 0x%04x wg %u %u %u grid %u %u %u priv %u group %u\n"
+                "kernel_object 0x%" PRIx64 " kernarg 0x%" PRIx64 "\n",
+                pkt[2] | pkt[3] << 8, pkt[4] | pkt[5] << 8,
+                pkt[6] | pkt[7] << 8, pkt[8] | pkt[9] << 8,
+                sim_le32_at(pkt + 12), sim_le32_at(pkt + 16),
+                sim_le32_at(pkt + 20), sim_le32_at(pkt + 24),
+                sim_le32_at(pkt + 28), ko, ka);
+        kd = sim_vm_translate(&ctx->pdd[q->node], ko, 64, &fault);
+        if (kd) {
+            fprintf(f, "descriptor:");
+            for (i = 0; i < 64; i++) {
+                fprintf(f, "%s%02x", i % 16 ? " " : "\n", kd[i]);
+            }
+            entry = ko + sim_le64_at(kd + 16);
+            fprintf(f, "\nentry 0x%" PRIx64 "\n", entry);
+            snprintf(name, sizeof(name), "/tmp/akmc-aql-dump/code-%u.bin",
+                     seq);
+            FILE *c = fopen(name, "w");
+            if (c) {
+                sim_aql_dump_range(ctx, q, c, entry, 65536);
+                fclose(c);
+            }
+        }
+        kd = sim_vm_translate(&ctx->pdd[q->node], ka, 256, &fault);
+        if (kd) {
+            fprintf(f, "kernargs:");
+            for (i = 0; i < 256; i++) {
+                fprintf(f, "%s%02x", i % 16 ? " " : "\n", kd[i]);
+            }
+            fprintf(f, "\n");
+        }
+    } else {
+        /* PM4_IB: dwords 2.. */
+        uint64_t ib = sim_le64_at(pkt + 8);
+        uint32_t n = sim_le32_at(pkt + 16) & 0xfffff;
+        const uint8_t *d;
+
+        fprintf(f, "pm4 ib 0x%" PRIx64 " dwords %u\n", ib, n);
+        d = n && n < 1024 ?
+            sim_vm_translate(&ctx->pdd[q->node], ib, n * 4, &fault) : NULL;
+        for (i = 0; d && i < n; i++) {
+            fprintf(f, "%08x\n", sim_le32_at(d + i * 4));
+        }
+    }
+    fclose(f);
+    seq++;
+}
+
 bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
 {
     uint32_t slots = q->ring_size / SIM_AQL_PACKET_SIZE;
     uint8_t pkt[SIM_AQL_PACKET_SIZE];
     unsigned since_yield = 0, type;
     bool progress = false;
-    uint64_t rptr_le;
+    uint64_t rptr_le, amdq;
     uint16_t *hdrp, hdr;
     uint32_t n;
     SimRing r;
@@ -253,6 +360,17 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
         memcpy(pkt, hdrp, sizeof(pkt));
 
         switch (type) {
+        case SIM_AQL_TYPE_KERNEL_DISPATCH:
+            sim_aql_dump(ctx, q, pkt);
+            ret = sim_isa_dispatch(ctx, q, &r, pkt,
+                                   q->ring_va + (q->rptr & (slots - 1)) *
+                                   SIM_AQL_PACKET_SIZE,
+                                   sim_aql_amd_queue(q, &amdq) ? amdq : 0,
+                                   &q->isa);
+            /* the interpreter may have re-pinned the ring */
+            hdrp = (uint16_t *)(r.ptr + (q->rptr & (slots - 1)) *
+                                SIM_AQL_PACKET_SIZE);
+            break;
         case SIM_AQL_TYPE_BARRIER_AND:
         case SIM_AQL_TYPE_BARRIER_OR:
             ret = sim_aql_barrier(ctx, q, pkt,
@@ -260,8 +378,10 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
             break;
         default:
             /* dispatches need shader code; vendor and reserved types */
-            ret = sim_aql_error(ctx, q,
-                                type == SIM_AQL_TYPE_VENDOR_SPECIFIC);
+            sim_aql_dump(ctx, q, pkt);
+            ret = sim_aql_error(ctx, q, type == SIM_AQL_TYPE_VENDOR_SPECIFIC ?
+                                EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
+                                EC_QUEUE_PACKET_UNSUPPORTED);
             break;
         }
         if (ret == SIM_RUN_DONE) {

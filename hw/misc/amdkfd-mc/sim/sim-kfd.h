@@ -377,6 +377,12 @@
 
 /* AQL packets */
 #define SIM_AQL_PACKET_SIZE             64
+
+/* The shader interpreter's bounds (sim/isa.c) */
+#define SIM_ISA_BUDGET                  (1ULL << 22)    /* per dispatch */
+#define SIM_ISA_YIELD                   4096    /* instructions per hold */
+#define SIM_ISA_MAX_WORKGROUP           1024    /* work-items */
+#define SIM_ISA_MAX_LDS                 65536   /* group segment bytes */
 #define SIM_AQL_TYPE_VENDOR_SPECIFIC    0
 #define SIM_AQL_TYPE_INVALID            1
 #define SIM_AQL_TYPE_KERNEL_DISPATCH    2
@@ -408,6 +414,8 @@
 /* CP queue error codes in queue_inactive_signal, as ROCr decodes them */
 #define SIM_AQL_ERR_INVALID_PACKET      32
 #define SIM_AQL_ERR_VENDOR_PACKET       256
+/* ROCr's HSA_STATUS_ERROR_EXCEPTION: a wave's exception (trap handler) */
+#define SIM_AQL_ERR_WAVE_EXCEPTION      0x80000000U
 
 /* SimKfdQueueInfo.error */
 #define SIM_KFD_QUEUE_OK                0
@@ -415,6 +423,9 @@
 #define SIM_KFD_QUEUE_BAD_PACKET        2
 #define SIM_KFD_QUEUE_BAD_WPTR          3
 #define SIM_KFD_QUEUE_UNSUPPORTED_PACKET 4
+#define SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION 5     /* a dispatch's wave */
+#define SIM_KFD_QUEUE_WAVE_BUDGET       6       /* a dispatch ran too long */
+#define SIM_KFD_QUEUE_WAVE_EXCEPTION    7       /* a trap, an LDS violation */
 
 /* The kernel-internal ENOTSUPP that CREATE_QUEUE returns for bad types */
 #define SIM_KFD_ENOTSUPP                524
@@ -459,6 +470,11 @@ typedef struct SimKfdQueueInfo {
     bool halted;
     bool waiting;               /* at a poll or barrier not satisfied */
     uint32_t error;             /* SIM_KFD_QUEUE_* */
+    /* AQL: kernel dispatches the shader interpreter ran (sim/isa.c) */
+    uint64_t dispatches;
+    uint64_t wave_instructions; /* all of them together */
+    uint64_t last_wave_instructions;
+    uint64_t last_dispatch_ns;  /* host time of the last one */
 } SimKfdQueueInfo;
 
 /*
