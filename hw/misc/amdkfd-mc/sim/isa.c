@@ -367,20 +367,48 @@ static bool isa_sop2(Isa *x, IsaWave *w, uint32_t d, uint32_t lit)
         r = w->scc ? a : b;
         setscc = false;
         break;
-    case 12: case 13: r = a & b; break;
-    case 14: case 15: r = a | b; break;
-    case 16: case 17: r = a ^ b; break;
-    case 18: case 19: r = a & ~b; break;
-    case 20: case 21: r = a | ~b; break;
-    case 22: case 23: r = ~(a & b); break;
-    case 24: case 25: r = ~(a | b); break;
-    case 26: case 27: r = ~(a ^ b); break;
-    case 28: r = (uint32_t)(a << (b & 31)); break;
-    case 29: r = a << (b & 63); break;
-    case 30: r = (uint32_t)a >> (b & 31); break;
-    case 31: r = a >> (b & 63); break;
-    case 32: r = (uint32_t)((int32_t)a >> (b & 31)); break;
-    case 33: r = (uint64_t)((int64_t)a >> (b & 63)); break;
+    case 12: case 13:
+        r = a & b;
+        break;
+    case 14: case 15:
+        r = a | b;
+        break;
+    case 16: case 17:
+        r = a ^ b;
+        break;
+    case 18: case 19:
+        r = a & ~b;
+        break;
+    case 20: case 21:
+        r = a | ~b;
+        break;
+    case 22: case 23:
+        r = ~(a & b);
+        break;
+    case 24: case 25:
+        r = ~(a | b);
+        break;
+    case 26: case 27:
+        r = ~(a ^ b);
+        break;
+    case 28:
+        r = (uint32_t)(a << (b & 31));
+        break;
+    case 29:
+        r = a << (b & 63);
+        break;
+    case 30:
+        r = (uint32_t)a >> (b & 31);
+        break;
+    case 31:
+        r = a >> (b & 63);
+        break;
+    case 32:
+        r = (uint32_t)((int32_t)a >> (b & 31));
+        break;
+    case 33:
+        r = (uint64_t)((int64_t)a >> (b & 63));
+        break;
     case 34: /* s_bfm_b32 */
         r = (uint32_t)(((1ULL << (a & 31)) - 1) << (b & 31));
         setscc = false;
@@ -471,18 +499,42 @@ static bool isa_sopk(Isa *x, IsaWave *w, uint32_t d)
     switch (op) {
     case 1: /* s_cmovk_i32 */
         return !w->scc || isa_sdst(x, w, sdst, (uint32_t)simm, false);
-    case 2: w->scc = s == simm; break;
-    case 3: w->scc = s != simm; break;
-    case 4: w->scc = s > simm; break;
-    case 5: w->scc = s >= simm; break;
-    case 6: w->scc = s < simm; break;
-    case 7: w->scc = s <= simm; break;
-    case 8: w->scc = u == uimm; break;
-    case 9: w->scc = u != uimm; break;
-    case 10: w->scc = u > uimm; break;
-    case 11: w->scc = u >= uimm; break;
-    case 12: w->scc = u < uimm; break;
-    case 13: w->scc = u <= uimm; break;
+    case 2:
+        w->scc = s == simm;
+        break;
+    case 3:
+        w->scc = s != simm;
+        break;
+    case 4:
+        w->scc = s > simm;
+        break;
+    case 5:
+        w->scc = s >= simm;
+        break;
+    case 6:
+        w->scc = s < simm;
+        break;
+    case 7:
+        w->scc = s <= simm;
+        break;
+    case 8:
+        w->scc = u == uimm;
+        break;
+    case 9:
+        w->scc = u != uimm;
+        break;
+    case 10:
+        w->scc = u > uimm;
+        break;
+    case 11:
+        w->scc = u >= uimm;
+        break;
+    case 12:
+        w->scc = u < uimm;
+        break;
+    case 13:
+        w->scc = u <= uimm;
+        break;
     case 14: { /* s_addk_i32 */
         uint32_t r = u + (uint32_t)simm;
 
@@ -558,14 +610,30 @@ static bool isa_sop1(Isa *x, IsaWave *w, uint32_t d, uint32_t lit,
         /* s_*_saveexec_b64: old exec to sdst, exec = src op exec */
         exec = w_exec(w);
         switch (op) {
-        case 32: r = a & exec; break;
-        case 33: r = a | exec; break;
-        case 34: r = a ^ exec; break;
-        case 35: r = a & ~exec; break;
-        case 36: r = a | ~exec; break;
-        case 37: r = ~(a & exec); break;
-        case 38: r = ~(a | exec); break;
-        default: r = ~(a ^ exec); break;
+        case 32:
+            r = a & exec;
+            break;
+        case 33:
+            r = a | exec;
+            break;
+        case 34:
+            r = a ^ exec;
+            break;
+        case 35:
+            r = a & ~exec;
+            break;
+        case 36:
+            r = a | ~exec;
+            break;
+        case 37:
+            r = ~(a & exec);
+            break;
+        case 38:
+            r = ~(a | exec);
+            break;
+        default:
+            r = ~(a ^ exec);
+            break;
         }
         if (!isa_sdst(x, w, sdst, exec, true)) {
             return false;
@@ -594,24 +662,60 @@ static bool isa_sopc(Isa *x, IsaWave *w, uint32_t d, uint32_t lit)
     sa = (int32_t)a;
     sb = (int32_t)b;
     switch (op) {
-    case 0: w->scc = sa == sb; break;
-    case 1: w->scc = sa != sb; break;
-    case 2: w->scc = sa > sb; break;
-    case 3: w->scc = sa >= sb; break;
-    case 4: w->scc = sa < sb; break;
-    case 5: w->scc = sa <= sb; break;
-    case 6: w->scc = (uint32_t)a == (uint32_t)b; break;
-    case 7: w->scc = (uint32_t)a != (uint32_t)b; break;
-    case 8: w->scc = (uint32_t)a > (uint32_t)b; break;
-    case 9: w->scc = (uint32_t)a >= (uint32_t)b; break;
-    case 10: w->scc = (uint32_t)a < (uint32_t)b; break;
-    case 11: w->scc = (uint32_t)a <= (uint32_t)b; break;
-    case 12: w->scc = !((a >> (b & 31)) & 1); break;
-    case 13: w->scc = (a >> (b & 31)) & 1; break;
-    case 14: w->scc = !((a >> (b & 63)) & 1); break;
-    case 15: w->scc = (a >> (b & 63)) & 1; break;
-    case 18: w->scc = a == b; break;
-    default: w->scc = a != b; break;
+    case 0:
+        w->scc = sa == sb;
+        break;
+    case 1:
+        w->scc = sa != sb;
+        break;
+    case 2:
+        w->scc = sa > sb;
+        break;
+    case 3:
+        w->scc = sa >= sb;
+        break;
+    case 4:
+        w->scc = sa < sb;
+        break;
+    case 5:
+        w->scc = sa <= sb;
+        break;
+    case 6:
+        w->scc = (uint32_t)a == (uint32_t)b;
+        break;
+    case 7:
+        w->scc = (uint32_t)a != (uint32_t)b;
+        break;
+    case 8:
+        w->scc = (uint32_t)a > (uint32_t)b;
+        break;
+    case 9:
+        w->scc = (uint32_t)a >= (uint32_t)b;
+        break;
+    case 10:
+        w->scc = (uint32_t)a < (uint32_t)b;
+        break;
+    case 11:
+        w->scc = (uint32_t)a <= (uint32_t)b;
+        break;
+    case 12:
+        w->scc = !((a >> (b & 31)) & 1);
+        break;
+    case 13:
+        w->scc = (a >> (b & 31)) & 1;
+        break;
+    case 14:
+        w->scc = !((a >> (b & 63)) & 1);
+        break;
+    case 15:
+        w->scc = (a >> (b & 63)) & 1;
+        break;
+    case 18:
+        w->scc = a == b;
+        break;
+    default:
+        w->scc = a != b;
+        break;
     }
     return true;
 }
@@ -624,9 +728,11 @@ static bool isa_sopp(Isa *x, IsaWave *w, uint32_t d, uint64_t next_pc)
 
     switch (op) {
     case 0: case 11: case 12: case 14: case 15: case 19: case 20: case 21:
-        /* s_nop, s_setkill, s_waitcnt, s_sleep, s_setprio, s_icache_inv,
+        /*
+         * s_nop, s_setkill, s_waitcnt, s_sleep, s_setprio, s_icache_inv,
          * s_incperflevel, s_decperflevel: in-order execution, one wave
-         * at a time, coherent memory: nothing to do */
+         * at a time, coherent memory: nothing to do
+         */
         return true;
     case 1: /* s_endpgm */
         w->state = WAVE_DONE;
@@ -642,13 +748,27 @@ static bool isa_sopp(Isa *x, IsaWave *w, uint32_t d, uint64_t next_pc)
     case 18: /* s_trap: ROCr's trap handler reports it (abort, assert) */
         x->ec = EC_QUEUE_WAVE_TRAP;
         return false;
-    case 2: take = true; break;
-    case 4: take = !w->scc; break;
-    case 5: take = w->scc; break;
-    case 6: take = w_vcc(w) == 0; break;
-    case 7: take = w_vcc(w) != 0; break;
-    case 8: take = w_exec(w) == 0; break;
-    case 9: take = w_exec(w) != 0; break;
+    case 2:
+        take = true;
+        break;
+    case 4:
+        take = !w->scc;
+        break;
+    case 5:
+        take = w->scc;
+        break;
+    case 6:
+        take = w_vcc(w) == 0;
+        break;
+    case 7:
+        take = w_vcc(w) != 0;
+        break;
+    case 8:
+        take = w_exec(w) == 0;
+        break;
+    case 9:
+        take = w_exec(w) != 0;
+        break;
     default:
         return isa_illegal(x);
     }
@@ -723,14 +843,22 @@ static bool isa_cmp(unsigned cond, int64_t a, int64_t b, bool sgn,
     int64_t sa = is64 ? a : (int32_t)a, sb = is64 ? b : (int32_t)b;
 
     switch (cond) {
-    case 0: return false;
-    case 1: return sgn ? sa < sb : ua < ub;
-    case 2: return ua == ub;
-    case 3: return sgn ? sa <= sb : ua <= ub;
-    case 4: return sgn ? sa > sb : ua > ub;
-    case 5: return ua != ub;
-    case 6: return sgn ? sa >= sb : ua >= ub;
-    default: return true;
+    case 0:
+        return false;
+    case 1:
+        return sgn ? sa < sb : ua < ub;
+    case 2:
+        return ua == ub;
+    case 3:
+        return sgn ? sa <= sb : ua <= ub;
+    case 4:
+        return sgn ? sa > sb : ua > ub;
+    case 5:
+        return ua != ub;
+    case 6:
+        return sgn ? sa >= sb : ua >= ub;
+    default:
+        return true;
     }
 }
 
@@ -739,22 +867,38 @@ static bool isa_fcmp(unsigned cond, float a, float b)
     bool un = isnan(a) || isnan(b);
 
     switch (cond) {
-    case 0: return false;
-    case 1: return a < b;
-    case 2: return a == b;
-    case 3: return a <= b;
-    case 4: return a > b;
-    case 5: return a < b || a > b;
-    case 6: return a >= b;
-    case 7: return !un;
-    case 8: return un;
-    case 9: return !(a >= b);
-    case 10: return !(a < b || a > b);
-    case 11: return !(a > b);
-    case 12: return !(a <= b);
-    case 13: return !(a == b);
-    case 14: return !(a < b);
-    default: return true;
+    case 0:
+        return false;
+    case 1:
+        return a < b;
+    case 2:
+        return a == b;
+    case 3:
+        return a <= b;
+    case 4:
+        return a > b;
+    case 5:
+        return a < b || a > b;
+    case 6:
+        return a >= b;
+    case 7:
+        return !un;
+    case 8:
+        return un;
+    case 9:
+        return !(a >= b);
+    case 10:
+        return !(a < b || a > b);
+    case 11:
+        return !(a > b);
+    case 12:
+        return !(a <= b);
+    case 13:
+        return !(a == b);
+    case 14:
+        return !(a < b);
+    default:
+        return true;
     }
 }
 
@@ -945,7 +1089,9 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
             c = src_lo(&s[2], l);
         }
         switch (op) {
-        case 0x100: r = (carry_in >> l) & 1 ? b : a; break;
+        case 0x100:
+            r = (carry_in >> l) & 1 ? b : a;
+            break;
         case 0x101:
             r = isa_fmod_out(o, isa_fmod_in(o, 0, a) + isa_fmod_in(o, 1, b));
             break;
@@ -959,12 +1105,15 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
             r = isa_fmod_out(o, isa_fmod_in(o, 0, a) * isa_fmod_in(o, 1, b));
             break;
         case 0x106:
-            r = (uint32_t)(sextract32(a, 0, 24) * (int64_t)sextract32(b, 0, 24));
+            r = (uint32_t)(sextract32(a, 0, 24) *
+                           (int64_t)sextract32(b, 0, 24));
             break;
         case 0x107:
             r = (sextract32(a, 0, 24) * (int64_t)sextract32(b, 0, 24)) >> 32;
             break;
-        case 0x108: r = (a & 0xffffff) * (b & 0xffffff); break;
+        case 0x108:
+            r = (a & 0xffffff) * (b & 0xffffff);
+            break;
         case 0x109:
             r = ((uint64_t)(a & 0xffffff) * (b & 0xffffff)) >> 32;
             break;
@@ -976,16 +1125,36 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
             r = isa_fmod_out(o, isa_fmax(isa_fmod_in(o, 0, a),
                                       isa_fmod_in(o, 1, b)));
             break;
-        case 0x10c: r = (int32_t)a < (int32_t)b ? a : b; break;
-        case 0x10d: r = (int32_t)a > (int32_t)b ? a : b; break;
-        case 0x10e: r = MIN(a, b); break;
-        case 0x10f: r = MAX(a, b); break;
-        case 0x110: r = b >> (a & 31); break;
-        case 0x111: r = (int32_t)b >> (a & 31); break;
-        case 0x112: r = b << (a & 31); break;
-        case 0x113: r = a & b; break;
-        case 0x114: r = a | b; break;
-        case 0x115: r = a ^ b; break;
+        case 0x10c:
+            r = (int32_t)a < (int32_t)b ? a : b;
+            break;
+        case 0x10d:
+            r = (int32_t)a > (int32_t)b ? a : b;
+            break;
+        case 0x10e:
+            r = MIN(a, b);
+            break;
+        case 0x10f:
+            r = MAX(a, b);
+            break;
+        case 0x110:
+            r = b >> (a & 31);
+            break;
+        case 0x111:
+            r = (int32_t)b >> (a & 31);
+            break;
+        case 0x112:
+            r = b << (a & 31);
+            break;
+        case 0x113:
+            r = a & b;
+            break;
+        case 0x114:
+            r = a | b;
+            break;
+        case 0x115:
+            r = a ^ b;
+            break;
         case 0x116: /* v_mac_f32: the destination is the addend */
             r = isa_fmod_out(o, isa_fmod_in(o, 0, a) * isa_fmod_in(o, 1, b) +
                              f32_of(w->v[o->vdst][l]));
@@ -1005,12 +1174,24 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
             r = t;
             carry_out |= (uint64_t)((t >> 32) & 1) << l;
             break;
-        case 0x134: r = a + b; break;
-        case 0x135: r = a - b; break;
-        case 0x136: r = b - a; break;
-        case 0x141: r = a; break;
-        case 0x145: r = isa_fmod_out(o, (float)(int32_t)a); break;
-        case 0x146: r = of_f32((float)a); break;
+        case 0x134:
+            r = a + b;
+            break;
+        case 0x135:
+            r = a - b;
+            break;
+        case 0x136:
+            r = b - a;
+            break;
+        case 0x141:
+            r = a;
+            break;
+        case 0x145:
+            r = isa_fmod_out(o, (float)(int32_t)a);
+            break;
+        case 0x146:
+            r = of_f32((float)a);
+            break;
         case 0x147: { /* v_cvt_u32_f32: saturating, NaN 0 */
             float f = f32_of(a);
 
@@ -1028,10 +1209,18 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
         case 0x162: case 0x163: /* v_rcp_f32, v_rcp_iflag_f32 */
             r = isa_fmod_out(o, 1.0f / isa_fmod_in(o, 0, a));
             break;
-        case 0x16b: r = ~a; break;
-        case 0x16c: r = revbit32(a); break;
-        case 0x16d: r = a ? clz32(a) : 0xffffffff; break;
-        case 0x16e: r = a ? ctz32(a) : 0xffffffff; break;
+        case 0x16b:
+            r = ~a;
+            break;
+        case 0x16c:
+            r = revbit32(a);
+            break;
+        case 0x16d:
+            r = a ? clz32(a) : 0xffffffff;
+            break;
+        case 0x16e:
+            r = a ? ctz32(a) : 0xffffffff;
+            break;
         case 0x1c1: case 0x1cb: /* v_mad_f32, v_fma_f32 */
             /* the float product is exact in a double: one rounding */
             r = isa_fmod_out(o, (float)((double)isa_fmod_in(o, 0, a) *
@@ -1039,17 +1228,22 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
                                         isa_fmod_in(o, 2, c)));
             break;
         case 0x1c2:
-            r = sextract32(a, 0, 24) * sextract32(b, 0, 24) + c;
+            r = (int64_t)sextract32(a, 0, 24) * sextract32(b, 0, 24) + c;
             break;
-        case 0x1c3: r = (a & 0xffffff) * (b & 0xffffff) + c; break;
+        case 0x1c3:
+            r = (a & 0xffffff) * (b & 0xffffff) + c;
+            break;
         case 0x1c8: case 0x1c9: { /* v_bfe_u32/i32 */
             unsigned off = b & 31, wd = c & 31;
 
-            r = wd == 0 ? 0 : op == 0x1c8 ? extract32(a, off, MIN(wd, 32 - off)) :
-                (uint32_t)sextract32(a, off, MIN(wd, 32 - off));
+            wd = MIN(wd, 32 - off);
+            r = wd == 0 ? 0 : op == 0x1c8 ? extract32(a, off, wd) :
+                (uint32_t)sextract32(a, off, wd);
             break;
         }
-        case 0x1ca: r = (a & b) | (~a & c); break;
+        case 0x1ca:
+            r = (a & b) | (~a & c);
+            break;
         case 0x1ce:
             r = (((uint64_t)a << 32) | b) >> (c & 31);
             break;
@@ -1059,18 +1253,24 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
         case 0x1d1:
             r = MIN(MIN((int32_t)a, (int32_t)b), (int32_t)c);
             break;
-        case 0x1d2: r = MIN(MIN(a, b), c); break;
+        case 0x1d2:
+            r = MIN(MIN(a, b), c);
+            break;
         case 0x1d4:
             r = MAX(MAX((int32_t)a, (int32_t)b), (int32_t)c);
             break;
-        case 0x1d5: r = MAX(MAX(a, b), c); break;
+        case 0x1d5:
+            r = MAX(MAX(a, b), c);
+            break;
         case 0x1d7: { /* v_med3_i32 */
             int32_t sa = a, sb = b, sc = c;
 
             r = MAX(MIN(sa, sb), MIN(MAX(sa, sb), sc));
             break;
         }
-        case 0x1d8: r = MAX(MIN(a, b), MIN(MAX(a, b), c)); break;
+        case 0x1d8:
+            r = MAX(MIN(a, b), MIN(MAX(a, b), c));
+            break;
         case 0x1e8: case 0x1e9: { /* v_mad_u64_u32 / v_mad_i64_i32 */
             uint64_t acc = src_64(&s[2], l), p, sum;
 
@@ -1089,16 +1289,36 @@ static bool isa_valu(Isa *x, IsaWave *w, const Vop *o)
             w->v[o->vdst + 1][l] = sum >> 32;
             continue;
         }
-        case 0x1fd: r = (a << (b & 31)) + c; break;
-        case 0x1fe: r = (a + b) << (c & 31); break;
-        case 0x1ff: r = a + b + c; break;
-        case 0x200: r = (a << (b & 31)) | c; break;
-        case 0x201: r = (a & b) | c; break;
-        case 0x202: r = a | b | c; break;
-        case 0x285: r = a * b; break;
-        case 0x286: r = ((uint64_t)a * b) >> 32; break;
-        case 0x287: r = ((int64_t)(int32_t)a * (int32_t)b) >> 32; break;
-        case 0x28b: r = ctpop32(a) + b; break;
+        case 0x1fd:
+            r = (a << (b & 31)) + c;
+            break;
+        case 0x1fe:
+            r = (a + b) << (c & 31);
+            break;
+        case 0x1ff:
+            r = a + b + c;
+            break;
+        case 0x200:
+            r = (a << (b & 31)) | c;
+            break;
+        case 0x201:
+            r = (a & b) | c;
+            break;
+        case 0x202:
+            r = a | b | c;
+            break;
+        case 0x285:
+            r = a * b;
+            break;
+        case 0x286:
+            r = ((uint64_t)a * b) >> 32;
+            break;
+        case 0x287:
+            r = ((int64_t)(int32_t)a * (int32_t)b) >> 32;
+            break;
+        case 0x28b:
+            r = ctpop32(a) + b;
+            break;
         case 0x28c: /* v_mbcnt_lo_u32_b32 */
             r = ctpop32(a & (uint32_t)((1ULL << MIN(l, 32)) - 1)) + b;
             break;
@@ -1183,19 +1403,32 @@ static uint64_t isa_atomic(unsigned op, uint64_t old, uint64_t src,
     int64_t ss = is64 ? (int64_t)src : (int32_t)src;
 
     switch (op & 31) {
-    case 0: return src;
-    case 1: return old == cmp ? src : old;
-    case 2: return old + src;
-    case 3: return old - src;
-    case 4: return so < ss ? old : src;
-    case 5: return old < src ? old : src;
-    case 6: return so > ss ? old : src;
-    case 7: return old > src ? old : src;
-    case 8: return old & src;
-    case 9: return old | src;
-    case 10: return old ^ src;
-    case 11: return old >= src ? 0 : old + 1;
-    default: return old == 0 || old > src ? src : old - 1;
+    case 0:
+        return src;
+    case 1:
+        return old == cmp ? src : old;
+    case 2:
+        return old + src;
+    case 3:
+        return old - src;
+    case 4:
+        return so < ss ? old : src;
+    case 5:
+        return old < src ? old : src;
+    case 6:
+        return so > ss ? old : src;
+    case 7:
+        return old > src ? old : src;
+    case 8:
+        return old & src;
+    case 9:
+        return old | src;
+    case 10:
+        return old ^ src;
+    case 11:
+        return old >= src ? 0 : old + 1;
+    default:
+        return old == 0 || old > src ? src : old - 1;
     }
 }
 
@@ -1386,11 +1619,31 @@ static bool isa_ds(Isa *x, IsaWave *w, uint32_t d, uint32_t d1)
         return isa_illegal(x); /* GDS */
     }
     switch (op) {
-    case 13: st = true; n = 1; break;   /* ds_write_b32 */
-    case 77: st = true; n = 2; break;   /* ds_write_b64 */
-    case 54: st = false; n = 1; break;  /* ds_read_b32 */
-    case 118: st = false; n = 2; break; /* ds_read_b64 */
-    case 0: st = true; n = 1; break;    /* ds_add_u32 */
+    case 13:
+        st = true;
+        n = 1;
+        break;
+        /* ds_write_b32 */;
+    case 77:
+        st = true;
+        n = 2;
+        break;
+        /* ds_write_b64 */;
+    case 54:
+        st = false;
+        n = 1;
+        break;
+        /* ds_read_b32 */;
+    case 118:
+        st = false;
+        n = 2;
+        break;
+        /* ds_read_b64 */;
+    case 0:
+        st = true;
+        n = 1;
+        break;
+        /* ds_add_u32 */;
     default:
         return isa_illegal(x);
     }
