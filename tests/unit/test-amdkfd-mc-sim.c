@@ -2748,6 +2748,84 @@ static void test_aql_runtime_exception(void)
     }
 }
 
+/*
+ * AMD's PM4_IB vendor packet as ROCr writes one: an INDIRECT_BUFFER jump
+ * to @dwords of PM4 at @ib
+ */
+static void aql_pm4(Aql *q, uint64_t ib, uint32_t dwords, uint64_t completion)
+{
+    uint8_t pkt[SIM_AQL_PACKET_SIZE] = { 0 };
+
+    stw_le_p(pkt, SIM_AQL_TYPE_VENDOR_SPECIFIC | SIM_AQL_HDR_BARRIER |
+             (2 << 9) | (2 << 11));
+    stw_le_p(pkt + 2, SIM_AQL_PM4_IB);
+    stl_le_p(pkt + 4, SIM_PM4_HDR(SIM_PM4_OP_INDIRECT_BUFFER, 4));
+    stq_le_p(pkt + 8, ib);
+    stl_le_p(pkt + 16, dwords | (1U << 23));
+    stl_le_p(pkt + 20, 10);
+    stq_le_p(pkt + 56, completion);
+    aql_put_at(q, q->widx++, pkt, true);
+}
+
+/* NOP and ACQUIRE_MEM complete; anything else is an unsupported packet */
+static void test_aql_pm4(void)
+{
+    uint32_t ib[10] = {
+        SIM_PM4_HDR(SIM_PM4_OP_ACQUIRE_MEM, 7), 0x28c00000, 0xffffffff,
+        0, 0, 0, 10,
+        SIM_PM4_HDR(SIM_PM4_OP_NOP, 2), 0,
+        0x80000000,             /* a type-2 filler */
+    };
+    unsigned i;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    signal_init(&r.data, 1024, 0, 0, 0);
+    buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
+    for (i = 0; i < ARRAY_SIZE(ib); i++) {
+        stl_le_p(r.data.ptr + 4096 + i * 4, ib[i]);
+    }
+    aql_pm4(&q, DATA_VA + 4096, ARRAY_SIZE(ib), SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+
+    /* a WRITE_DATA (0x37), or a count beyond the buffer */
+    stl_le_p(r.data.ptr + 4096 + 7 * 4, SIM_PM4_HDR(0x37, 2));
+    aql_pm4(&q, DATA_VA + 4096, ARRAY_SIZE(ib), SIG(64));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 64), ==, 1);
+    g_assert_cmpint(sig_value(&r, 1024), ==, SIM_AQL_ERR_VENDOR_PACKET);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    stl_le_p(r.data.ptr + 4096, SIM_PM4_HDR(SIM_PM4_OP_NOP, 9));
+    aql_pm4(&q, DATA_VA + 4096, 4, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+
+    /* the buffer outside the GPUVM */
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    aql_pm4(&q, 0x7000000, 4, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EFAULT);
+    g_assert_cmphex(ctx_info(r.f).last_fault_va, ==, 0x7000000);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
 /* ---- kernel dispatches: the gfx9 shader interpreter ---- */
 
 #define CODE_VA     0x6000000ULL
@@ -4038,6 +4116,7 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/runtime-exception",
                     test_aql_runtime_exception);
     g_test_add_func("/amdkfd-mc-sim/aql/faults", test_aql_faults);
+    g_test_add_func("/amdkfd-mc-sim/aql/pm4", test_aql_pm4);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-store", test_isa_store);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-illegal", test_isa_illegal);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-budget", test_isa_budget);

@@ -208,6 +208,46 @@ SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, uint32_t ec)
     return SIM_RUN_STOP;
 }
 
+/*
+ * VENDOR_SPECIFIC with AMD's PM4_IB format: an INDIRECT_BUFFER command
+ * naming a PM4 buffer, which ROCr uses for cache invalidations
+ * (ACQUIRE_MEM).  The model has no caches (memory is coherent and code is
+ * read from memory at each fetch), so NOP and ACQUIRE_MEM complete at
+ * once; any other command is a vendor packet the model cannot run.
+ */
+static SimRun sim_aql_pm4(SimCtx *ctx, SimQueue *q, const uint8_t *pkt)
+{
+    uint32_t jump = sim_le32_at(pkt + 4), len, i, hdr, op, body;
+    uint64_t ib = sim_le64_at(pkt + 8) & ~3ULL;
+    const uint8_t *p;
+
+    len = sim_le32_at(pkt + 16) & 0xfffff;
+    if (lduw_le_p(pkt + 2) != SIM_AQL_PM4_IB ||
+        (jump & ~0xffU) != SIM_PM4_HDR(SIM_PM4_OP_INDIRECT_BUFFER, 4) ||
+        !len || len > SIM_AQL_PM4_MAX_DWORDS) {
+        return sim_aql_error(ctx, q, EC_QUEUE_PACKET_VENDOR_UNSUPPORTED);
+    }
+    p = sim_queue_mem(ctx, q, ib, len * 4, NULL);
+    if (!p) {
+        return SIM_RUN_STOP;
+    }
+    for (i = 0; i < len; i += body + 1) {
+        hdr = sim_le32_at(p + i * 4);
+        if (hdr >> 30 == 2) {
+            /* type 2: one filler dword */
+            body = 0;
+            continue;
+        }
+        op = (hdr >> 8) & 0xff;
+        body = ((hdr >> 16) & 0x3fff) + 1;
+        if (hdr >> 30 != 3 || body > len - i - 1 ||
+            (op != SIM_PM4_OP_NOP && op != SIM_PM4_OP_ACQUIRE_MEM)) {
+            return sim_aql_error(ctx, q, EC_QUEUE_PACKET_VENDOR_UNSUPPORTED);
+        }
+    }
+    return SIM_RUN_DONE;
+}
+
 /* BARRIER_AND (@and) or BARRIER_OR: are its dependencies satisfied? */
 static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
                               bool and)
@@ -370,6 +410,10 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
             /* the interpreter may have re-pinned the ring */
             hdrp = (uint16_t *)(r.ptr + (q->rptr & (slots - 1)) *
                                 SIM_AQL_PACKET_SIZE);
+            break;
+        case SIM_AQL_TYPE_VENDOR_SPECIFIC:
+            sim_aql_dump(ctx, q, pkt);
+            ret = sim_aql_pm4(ctx, q, pkt);
             break;
         case SIM_AQL_TYPE_BARRIER_AND:
         case SIM_AQL_TYPE_BARRIER_OR:

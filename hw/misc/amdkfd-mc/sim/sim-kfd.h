@@ -441,6 +441,16 @@
 /* AQL packets */
 #define SIM_AQL_PACKET_SIZE             64
 
+/* AMD's vendor-specific AQL packet: a PM4 indirect buffer */
+#define SIM_AQL_PM4_IB                  1       /* the format, at byte 2 */
+#define SIM_AQL_PM4_MAX_DWORDS          1024
+#define SIM_PM4_HDR(op, dwords)         ((3U << 30) | \
+                                         (((dwords) - 2U) << 16) | \
+                                         ((uint32_t)(op) << 8))
+#define SIM_PM4_OP_NOP                  0x10
+#define SIM_PM4_OP_INDIRECT_BUFFER      0x3f
+#define SIM_PM4_OP_ACQUIRE_MEM          0x58
+
 /* The shader interpreter's bounds (sim/isa.c) */
 #define SIM_ISA_BUDGET                  (1ULL << 22)    /* per dispatch */
 #define SIM_ISA_YIELD                   4096    /* instructions per hold */
