@@ -119,8 +119,10 @@ static inline uint32_t src_lo(const Src *s, unsigned l)
 
 static inline uint64_t src_64(const Src *s, unsigned l)
 {
-    return s->lo ? s->lo[l] | (uint64_t)s->hi[l] << 32 :
-                   s->klo | (uint64_t)s->khi << 32;
+    if (s->lo) {
+        return s->lo[l] | (s->hi ? (uint64_t)s->hi[l] << 32 : 0);
+    }
+    return s->klo | (uint64_t)s->khi << 32;
 }
 
 static bool isa_illegal(Isa *x)
