@@ -407,6 +407,17 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
                                    SIM_AQL_PACKET_SIZE,
                                    sim_aql_amd_queue(q, &amdq) ? amdq : 0,
                                    &q->isa);
+            {
+                FILE *sf = fopen("/tmp/akmc-aql-dump/stats.txt", "a");
+
+                if (sf) {
+                    fprintf(sf, "queue %u ret %d error %u insns %" PRIu64
+                            " ns %" PRIu64 " grid %u\n", q->id, ret,
+                            q->error, q->isa.last_instructions,
+                            q->isa.last_ns, sim_le32_at(pkt + 12));
+                    fclose(sf);
+                }
+            }
             /* the interpreter may have re-pinned the ring */
             hdrp = (uint16_t *)(r.ptr + (q->rptr & (slots - 1)) *
                                 SIM_AQL_PACKET_SIZE);
