@@ -2,9 +2,11 @@
  * amdkfd-mc "sim" backend: the AQL packet processor of compute queues
  *
  * Runs HSA AQL queues as sim-kfd.h describes them: barrier-AND and
- * barrier-OR packets, completion signals (ROCr's amd_signal_t, with the
- * event mailbox and interrupt of interrupt signals), and, for the packets
- * that need shader code, the queue error the CP raises and ROCr reports.
+ * barrier-OR packets, kernel dispatches (on the shader interpreter of
+ * isa.c), AMD's PM4_IB vendor packets of cache invalidations, completion
+ * signals (ROCr's amd_signal_t, with the event mailbox and interrupt of
+ * interrupt signals), and, for packets the model cannot run, the queue
+ * error the CP raises and ROCr reports.
  * Layouts: HSA's hsa.h and ROCr's amd_hsa_signal.h and amd_hsa_queue.h.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
@@ -278,92 +280,6 @@ static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
 }
 
 
-/* TEMPORARY diagnosis: dump packets the model cannot run */
-static void sim_aql_dump_range(SimCtx *ctx, SimQueue *q, FILE *f,
-                               uint64_t va, uint64_t max)
-{
-    uint64_t off, fault;
-
-    for (off = 0; off < max; off += 256) {
-        void *p = sim_vm_translate(&ctx->pdd[q->node], va + off, 256, &fault);
-
-        if (!p) {
-            break;
-        }
-        fwrite(p, 1, 256, f);
-    }
-}
-
-static void sim_aql_dump(SimCtx *ctx, SimQueue *q, const uint8_t *pkt)
-{
-    static unsigned seq;
-    char name[128];
-    FILE *f;
-    uint64_t ko, ka, entry, fault;
-    const uint8_t *kd;
-    unsigned i;
-
-    snprintf(name, sizeof(name), "/tmp/akmc-aql-dump/pkt-%u.txt", seq);
-    f = fopen(name, "w");
-    if (!f) {
-        return;
-    }
-    fprintf(f, "queue %u rptr %" PRIu64 " header 0x%04x\nbytes:",
-            q->id, q->rptr, pkt[0] | pkt[1] << 8);
-    for (i = 0; i < 64; i++) {
-        fprintf(f, "%s%02x", i % 16 ? " " : "\n", pkt[i]);
-    }
-    fprintf(f, "\n");
-    ko = sim_le64_at(pkt + 32);
-    ka = sim_le64_at(pkt + 40);
-    if ((pkt[0] & 0xff) == 2) {
-        fprintf(f, "setup 0x%04x wg %u %u %u grid %u %u %u priv %u group %u\n"
-                "kernel_object 0x%" PRIx64 " kernarg 0x%" PRIx64 "\n",
-                pkt[2] | pkt[3] << 8, pkt[4] | pkt[5] << 8,
-                pkt[6] | pkt[7] << 8, pkt[8] | pkt[9] << 8,
-                sim_le32_at(pkt + 12), sim_le32_at(pkt + 16),
-                sim_le32_at(pkt + 20), sim_le32_at(pkt + 24),
-                sim_le32_at(pkt + 28), ko, ka);
-        kd = sim_vm_translate(&ctx->pdd[q->node], ko, 64, &fault);
-        if (kd) {
-            fprintf(f, "descriptor:");
-            for (i = 0; i < 64; i++) {
-                fprintf(f, "%s%02x", i % 16 ? " " : "\n", kd[i]);
-            }
-            entry = ko + sim_le64_at(kd + 16);
-            fprintf(f, "\nentry 0x%" PRIx64 "\n", entry);
-            snprintf(name, sizeof(name), "/tmp/akmc-aql-dump/code-%u.bin",
-                     seq);
-            FILE *c = fopen(name, "w");
-            if (c) {
-                sim_aql_dump_range(ctx, q, c, entry, 65536);
-                fclose(c);
-            }
-        }
-        kd = sim_vm_translate(&ctx->pdd[q->node], ka, 256, &fault);
-        if (kd) {
-            fprintf(f, "kernargs:");
-            for (i = 0; i < 256; i++) {
-                fprintf(f, "%s%02x", i % 16 ? " " : "\n", kd[i]);
-            }
-            fprintf(f, "\n");
-        }
-    } else {
-        /* PM4_IB: dwords 2.. */
-        uint64_t ib = sim_le64_at(pkt + 8);
-        uint32_t n = sim_le32_at(pkt + 16) & 0xfffff;
-        const uint8_t *d;
-
-        fprintf(f, "pm4 ib 0x%" PRIx64 " dwords %u\n", ib, n);
-        d = n && n < 1024 ?
-            sim_vm_translate(&ctx->pdd[q->node], ib, n * 4, &fault) : NULL;
-        for (i = 0; d && i < n; i++) {
-            fprintf(f, "%08x\n", sim_le32_at(d + i * 4));
-        }
-    }
-    fclose(f);
-    seq++;
-}
 
 bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
 {
@@ -401,29 +317,20 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
 
         switch (type) {
         case SIM_AQL_TYPE_KERNEL_DISPATCH:
-            sim_aql_dump(ctx, q, pkt);
             ret = sim_isa_dispatch(ctx, q, &r, pkt,
                                    q->ring_va + (q->rptr & (slots - 1)) *
                                    SIM_AQL_PACKET_SIZE,
                                    sim_aql_amd_queue(q, &amdq) ? amdq : 0,
                                    &q->isa);
-            {
-                FILE *sf = fopen("/tmp/akmc-aql-dump/stats.txt", "a");
-
-                if (sf) {
-                    fprintf(sf, "queue %u ret %d error %u insns %" PRIu64
-                            " ns %" PRIu64 " grid %u\n", q->id, ret,
-                            q->error, q->isa.last_instructions,
-                            q->isa.last_ns, sim_le32_at(pkt + 12));
-                    fclose(sf);
-                }
+            if (!r.ptr) {
+                /* its yield found the ring unmapped: the queue halted */
+                return progress;
             }
             /* the interpreter may have re-pinned the ring */
             hdrp = (uint16_t *)(r.ptr + (q->rptr & (slots - 1)) *
                                 SIM_AQL_PACKET_SIZE);
             break;
         case SIM_AQL_TYPE_VENDOR_SPECIFIC:
-            sim_aql_dump(ctx, q, pkt);
             ret = sim_aql_pm4(ctx, q, pkt);
             break;
         case SIM_AQL_TYPE_BARRIER_AND:
@@ -432,11 +339,8 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
                                   type == SIM_AQL_TYPE_BARRIER_AND);
             break;
         default:
-            /* dispatches need shader code; vendor and reserved types */
-            sim_aql_dump(ctx, q, pkt);
-            ret = sim_aql_error(ctx, q, type == SIM_AQL_TYPE_VENDOR_SPECIFIC ?
-                                EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
-                                EC_QUEUE_PACKET_UNSUPPORTED);
+            /* agent dispatches (no agent to run them) and reserved types */
+            ret = sim_aql_error(ctx, q, EC_QUEUE_PACKET_UNSUPPORTED);
             break;
         }
         if (ret == SIM_RUN_DONE) {

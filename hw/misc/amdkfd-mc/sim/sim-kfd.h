@@ -329,11 +329,23 @@
  *     the packet as below, except that queue_inactive_signal gets
  *     SIM_AQL_ERR_WAVE_EXCEPTION (ROCr: HSA_STATUS_ERROR_EXCEPTION) and
  *     the KFD's mask is that of the wave's exception code.
- *   AGENT_DISPATCH (4), VENDOR_SPECIFIC (0) and the reserved types: as
- *     the CP does with a packet it does not support, the queue stops at
- *     the packet (SIM_KFD_QUEUE_UNSUPPORTED_PACKET; the packet is not
- *     consumed and its completion signal is untouched) and reports the
- *     error in the ways ROCr listens for one:
+ *   VENDOR_SPECIFIC (0) with AMD's PM4_IB format (SIM_AQL_PM4_IB, u16
+ *     at byte 2), as ROCr's ExecutePM4 writes it: bytes 4..19 a PM4
+ *     INDIRECT_BUFFER command (type 3, op 0x3f, 4 dwords; bits 7:0 of
+ *     its header are not looked at), the buffer's VA at 8 (bits 1:0
+ *     ignored) and its size in dwords at 16 (bits 19:0, 1 to
+ *     SIM_AQL_PM4_MAX_DWORDS).  The buffer (in the GPUVM, one object)
+ *     may hold type-2 filler dwords and type-3 NOP (0x10) and
+ *     ACQUIRE_MEM (0x58) commands, which complete at once: the model has
+ *     no caches to invalidate (memory is coherent and instructions are
+ *     fetched from memory each time).  Any other command, a command
+ *     running past the buffer or another vendor format is an unsupported
+ *     vendor packet (below).
+ *   AGENT_DISPATCH (4), other VENDOR_SPECIFIC (0) packets and the
+ *     reserved types: as the CP does with a packet it does not support,
+ *     the queue stops at the packet (SIM_KFD_QUEUE_UNSUPPORTED_PACKET;
+ *     the packet is not consumed and its completion signal is untouched)
+ *     and reports the error in the ways ROCr listens for one:
  *     - if the pointers lie in an amd_queue_t (read_dispatch_id at byte
  *       128; write_dispatch_id at 56, or max_legacy_doorbell_dispatch_
  *       id_plus_1 at 80) whose queue_inactive_signal (at byte 192) is
