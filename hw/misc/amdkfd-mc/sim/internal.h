@@ -117,6 +117,12 @@ typedef struct SimQueue {
     bool busy;
     bool rung;
     SimIsaStats isa;            /* AQL: the kernel dispatches it ran */
+    /*
+     * The interpreter's VGPRs and LDS, kept from dispatch to dispatch
+     * (zeroed when made, so only this queue's own data is ever left)
+     */
+    void *isa_mem;
+    size_t isa_mem_size;
 } SimQueue;
 
 typedef struct SimEvent SimEvent;
@@ -265,6 +271,7 @@ int sim_ioc_wait_events(SimKfdFile *f, SimCtx *ctx, void *arg);
 /* queues.c */
 void sim_queues_init(SimCtx *ctx);
 void sim_queues_fini_locked(SimCtx *ctx);
+void sim_queue_free(gpointer q);
 int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_destroy_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg);

@@ -1880,13 +1880,15 @@ static bool isa_workgroup(Isa *x, const IsaKernel *k, uint32_t gx,
     }
     items = size[0] * size[1] * size[2];
     nwaves = DIV_ROUND_UP(items, ISA_LANES);
-    memset(x->lds, 0, x->lds_size);
     for (i = 0; i < nwaves; i++) {
         IsaWave *w = &x->waves[i];
         uint64_t exec;
 
+        /*
+         * VGPRs and LDS keep what this queue's earlier waves left, as on
+         * the GPU; SGPRs start at 0
+         */
         memset(w->s, 0, sizeof(w->s));
-        memset(w->v, 0, sizeof(w->v[0]) * x->nvgpr);
         w->scc = false;
         w->state = WAVE_RUN;
         w->pc = k->entry;
@@ -2029,12 +2031,11 @@ SimRun sim_isa_dispatch(SimCtx *ctx, SimQueue *q, SimRing *ring,
                         uint64_t queue_va, SimIsaStats *stats)
 {
     g_autofree Isa *x = g_new0(Isa, 1);
-    g_autofree void *vregs = NULL;
     uint32_t (*v)[ISA_LANES];
-    g_autofree uint8_t *lds = NULL;
     IsaKernel k = { 0 };
-    uint32_t gx, gy, gz, n[3], i;
+    uint32_t gx, gy, gz, n[3], i, waves;
     int64_t t0 = g_get_monotonic_time();
+    size_t vbytes, need;
     bool ok = true;
 
     x->ctx = ctx;
@@ -2047,13 +2048,21 @@ SimRun sim_isa_dispatch(SimCtx *ctx, SimQueue *q, SimRing *ring,
     k.dispatch_ptr = slot_va;
     k.queue_ptr = queue_va;
     k.dispatch_id = q->rptr;
-    vregs = g_malloc((size_t)x->nvgpr * ISA_MAX_WAVES * ISA_LANES * 4);
-    v = vregs;
-    for (i = 0; i < ISA_MAX_WAVES; i++) {
+    /* the waves of one workgroup at most, then the LDS */
+    waves = DIV_ROUND_UP((uint32_t)k.wg[0] * k.wg[1] * k.wg[2], ISA_LANES);
+    vbytes = (size_t)x->nvgpr * waves * ISA_LANES * 4;
+    need = vbytes + k.group_size;
+    if (q->isa_mem_size < need) {
+        g_free(q->isa_mem);
+        q->isa_mem = g_malloc0(need);
+        q->isa_mem_size = need;
+    }
+    v = q->isa_mem;
+    for (i = 0; i < waves; i++) {
         x->waves[i].v = v + (size_t)i * x->nvgpr;
     }
     x->lds_size = k.group_size;
-    lds = x->lds = g_malloc0(MAX(x->lds_size, 1));
+    x->lds = (uint8_t *)q->isa_mem + vbytes;
     for (i = 0; i < 3; i++) {
         n[i] = DIV_ROUND_UP((uint64_t)k.grid[i], k.wg[i]);
     }
