@@ -292,7 +292,9 @@
  *       in the ring; queue pointer: the amd_queue_t, or 0; kernarg
  *       pointer; dispatch id: the packet index; flat scratch init: 0;
  *       private segment size: 0), then the workgroup ids enabled; v0, v1,
- *       v2 the work-item ids; EXEC the wave's work-items; all else 0.
+ *       v2 the work-item ids; EXEC the wave's work-items; the other SGPRs
+ *       0.  The other VGPRs and the LDS hold what the queue's earlier
+ *       waves left there (zero at first; never another queue's data).
  *     - instructions (gfx9 encodings): SOP2, SOPK, SOP1, SOPC and SOPP
  *       (integer ALU, compares, EXEC masking, branches, s_getpc/setpc/
  *       swappc; s_waitcnt, s_nop, s_barrier, cache and priority hints),
