@@ -2878,6 +2878,44 @@ static const uint32_t k_illegal[] = {
     0xbf810000,
 };
 
+/*
+ * Two waves and a barrier: each work-item puts tid + 256 in the LDS,
+ * then, after s_barrier, reads its mirror's (127 - tid) and stores it to
+ * out[tid]; every lane adds 1 to out[128] with a global atomic
+ */
+static const uint32_t k_lds[] = {
+    0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+    0x24020082,                 /* v_lshlrev_b32 v1, 2, v0 */
+    0x680400ff, 0x00000100,     /* v_add_u32 v2, 0x100, v0 */
+    0xd81a0000, 0x00000201,     /* ds_write_b32 v1, v2 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0xbf8a0000,                 /* s_barrier */
+    0x6a0600ff, 0x0000007f,     /* v_sub_u32 v3, 0x7f, v0 */
+    0x24060682,                 /* v_lshlrev_b32 v3, 2, v3 */
+    0xd86c0000, 0x04000003,     /* ds_read_b32 v4, v3 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7e0a0205,                 /* v_mov_b32 v5, s5 */
+    0x320c0204,                 /* v_add_co_u32 v6, vcc, s4, v1 */
+    0x380e0a80,                 /* v_addc_co_u32 v7, vcc, 0, v5, vcc */
+    0xdc708000, 0x007f0406,     /* global_store_dword v[6:7], v4, off */
+    0x7e100281,                 /* v_mov_b32 v8, 1 */
+    0x7e1202ff, 0x00000200,     /* v_mov_b32 v9, 0x200 */
+    0xdd088000, 0x00040809,     /* global_atomic_add v9, v8, s[4:5] */
+    0xbf810000,                 /* s_endpgm */
+};
+
+/* An LDS store past the group segment (none) */
+static const uint32_t k_lds_bad[] = {
+    0x7e0202ff, 0x00010000,     /* v_mov_b32 v1, 0x10000 */
+    0xd81a0000, 0x00000001,     /* ds_write_b32 v1, v0 */
+    0xbf810000,
+};
+
+static const uint32_t k_trap[] = {
+    0xbf920002,                 /* s_trap 2 */
+    0xbf810000,
+};
+
 /* A kernel descriptor at the start of @code, the code at byte 256 */
 static void kernel_put(Buf *code, const uint32_t *insns, unsigned n,
                        unsigned vgprs)
@@ -2971,6 +3009,40 @@ static void test_isa_store(void)
     rig_free(&r);
 }
 
+/* Waves of a workgroup meet at s_barrier and share its LDS */
+static void test_isa_lds(void)
+{
+    SimKfdQueueInfo qi;
+    uint32_t i;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    buf_new(r.f, r.g, CODE_VA, 4096, &code);
+    kernel_put(&code, k_lds, ARRAY_SIZE(k_lds), 10);
+    stl_le_p(code.ptr, 512);                    /* group segment */
+    signal_init(&r.data, 0, 1, 0, 0);
+    buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+    stl_le_p(r.data.ptr + OUT_OFF + 512, 1000);
+    aql_dispatch(&q, 128, 128, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    qi = aql_info(r.f, &q);
+    g_assert_false(qi.halted);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    for (i = 0; i < 128; i++) {
+        g_assert_cmpuint(ldl_le_p(r.data.ptr + OUT_OFF + i * 4), ==,
+                         127 - i + 256);
+    }
+    g_assert_cmpuint(ldl_le_p(r.data.ptr + OUT_OFF + 512), ==, 1000 + 128);
+    g_assert_cmpuint(qi.last_wave_instructions, ==, 2 * 18);
+
+    buf_unmap(r.kfd, &code);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
 /*
  * A kernel the interpreter cannot run stops the queue at the packet as a
  * wave's exception: ROCr's code, and with the runtime enabled the KFD's
@@ -3040,6 +3112,21 @@ static void test_isa_illegal(void)
     run_isa_error(k_illegal, ARRAY_SIZE(k_illegal),
                   EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION,
                   SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION);
+}
+
+/* LDS out of the group segment: the wave's memory violation (EC 5) */
+static void test_isa_lds_violation(void)
+{
+    run_isa_error(k_lds_bad, ARRAY_SIZE(k_lds_bad),
+                  EC_QUEUE_WAVE_MEMORY_VIOLATION,
+                  SIM_KFD_QUEUE_WAVE_EXCEPTION);
+}
+
+/* s_trap (as abort() or an assert in a kernel): EC_QUEUE_WAVE_TRAP */
+static void test_isa_trap(void)
+{
+    run_isa_error(k_trap, ARRAY_SIZE(k_trap), EC_QUEUE_WAVE_TRAP,
+                  SIM_KFD_QUEUE_WAVE_EXCEPTION);
 }
 
 /* A kernel that never ends is stopped by the budget, not run for ever */
@@ -4118,7 +4205,11 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/faults", test_aql_faults);
     g_test_add_func("/amdkfd-mc-sim/aql/pm4", test_aql_pm4);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-store", test_isa_store);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-lds", test_isa_lds);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-illegal", test_isa_illegal);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-lds-violation",
+                    test_isa_lds_violation);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-trap", test_isa_trap);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-budget", test_isa_budget);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-fault", test_isa_fault);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-bad-dispatch",
