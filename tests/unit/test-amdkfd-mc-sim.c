@@ -3087,7 +3087,10 @@ static void run_isa_error(const uint32_t *insns, unsigned n, uint32_t ec,
     g_assert_cmpuint(qi.error, ==, error);
     g_assert_cmpuint(aql_rptr(&q), ==, 0);
     g_assert_cmpint(sig_value(&r, 0), ==, 1);
-    g_assert_cmphex(sig_value(&r, 1024), ==, SIM_AQL_ERR_WAVE_EXCEPTION);
+    g_assert_cmphex(sig_value(&r, 1024), ==,
+                    ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?
+                    SIM_AQL_ERR_ILLEGAL_INSTRUCTION :
+                    SIM_AQL_ERR_WAVE_EXCEPTION);
     g_assert_cmphex(sig_value(&r, 256), ==, KFD_EC_MASK(ec));
     g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
     g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);

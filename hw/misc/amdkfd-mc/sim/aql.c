@@ -159,8 +159,9 @@ SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, uint32_t ec)
     case EC_QUEUE_WAVE_MEMORY_VIOLATION:
     case EC_QUEUE_WAVE_TRAP:
     case EC_QUEUE_WAVE_ABORT:
-        /* what ROCr's trap handler reports for a wave's exception */
-        code = SIM_AQL_ERR_WAVE_EXCEPTION;
+        /* the codes ROCr's queue error handler decodes for waves */
+        code = ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?
+               SIM_AQL_ERR_ILLEGAL_INSTRUCTION : SIM_AQL_ERR_WAVE_EXCEPTION;
         sim_queue_halt(q, ec == EC_QUEUE_WAVE_ABORT ?
                        SIM_KFD_QUEUE_WAVE_BUDGET :
                        ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?

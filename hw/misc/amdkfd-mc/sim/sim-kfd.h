@@ -329,8 +329,10 @@
  *     end completes like a barrier: its completion signal, then the
  *     slot and the read index.  A wave's exception stops the queue at
  *     the packet as below, except that queue_inactive_signal gets
- *     SIM_AQL_ERR_WAVE_EXCEPTION (ROCr: HSA_STATUS_ERROR_EXCEPTION) and
- *     the KFD's mask is that of the wave's exception code.
+ *     SIM_AQL_ERR_ILLEGAL_INSTRUCTION for an illegal instruction (ROCr:
+ *     HSA_STATUS_ERROR_ILLEGAL_INSTRUCTION) and SIM_AQL_ERR_WAVE_EXCEPTION
+ *     for the others (HSA_STATUS_ERROR_EXCEPTION), and the KFD's mask is
+ *     that of the wave's exception code.
  *   VENDOR_SPECIFIC (0) with AMD's PM4_IB format (SIM_AQL_PM4_IB, u16
  *     at byte 2), as ROCr's ExecutePM4 writes it: bytes 4..19 a PM4
  *     INDIRECT_BUFFER command (type 3, op 0x3f, 4 dwords; bits 7:0 of
@@ -501,7 +503,9 @@
 /* CP queue error codes in queue_inactive_signal, as ROCr decodes them */
 #define SIM_AQL_ERR_INVALID_PACKET      32
 #define SIM_AQL_ERR_VENDOR_PACKET       256
-/* ROCr's HSA_STATUS_ERROR_EXCEPTION: a wave's exception (trap handler) */
+/* ROCr's HSA_STATUS_ERROR_ILLEGAL_INSTRUCTION: a wave's illegal one */
+#define SIM_AQL_ERR_ILLEGAL_INSTRUCTION 0x40000000U
+/* ROCr's HSA_STATUS_ERROR_EXCEPTION: a wave's other exception (a trap) */
 #define SIM_AQL_ERR_WAVE_EXCEPTION      0x80000000U
 
 /* SimKfdQueueInfo.error */
