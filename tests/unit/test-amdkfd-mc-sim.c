@@ -3139,6 +3139,65 @@ static void test_isa_budget(void)
                   SIM_KFD_QUEUE_WAVE_BUDGET);
 }
 
+/*
+ * Hostile code: random instruction words (biased to the encodings the
+ * interpreter decodes) and random descriptor fields end in a completed
+ * dispatch or a halted queue, never a crash or a hang
+ */
+static void test_isa_random(void)
+{
+    static const uint32_t prefix[] = {
+        0x80000000, 0xbe800000, 0xbf000000, 0xb0000000, 0xbf800000,
+        0xc0000000, 0x00000000, 0x7e000000, 0x7c000000, 0xd0000000,
+        0xd1000000, 0xd2000000, 0xdc000000, 0xd8000000,
+    };
+    unsigned iter, i, done = 0, halted = 0;
+    SimKfdQueueInfo qi;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    for (iter = 0; iter < 300; iter++) {
+        rig_new(&r);
+        aql_new(r.f, r.g, AQL_VA, &q);
+        buf_new(r.f, r.g, CODE_VA, 4096, &code);
+        kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+        stl_le_p(code.ptr, g_test_rand_int_range(0, 4096));
+        stl_le_p(code.ptr + 48, g_test_rand_int());
+        stl_le_p(code.ptr + 52, g_test_rand_int() & ~1U);
+        stw_le_p(code.ptr + 56, g_test_rand_int() & 0x3ff);
+        for (i = 0; i < 256; i++) {
+            uint32_t w = g_test_rand_int();
+
+            if (g_test_rand_bit()) {
+                w = (w & 0x00ffffff) |
+                    prefix[g_test_rand_int_range(0, ARRAY_SIZE(prefix))];
+            }
+            stl_le_p(code.ptr + 256 + i * 4, w);
+        }
+        for (i = 0; i < 64; i++) {
+            buf_set_u64(&r.data, KARG_OFF + i * 8, g_test_rand_bit() ?
+                        DATA_VA + g_test_rand_int_range(0, 65536) :
+                        g_test_rand_int());
+        }
+        aql_dispatch(&q, g_test_rand_int_range(1, 300),
+                     g_test_rand_int_range(1, 2000), CODE_VA,
+                     DATA_VA + KARG_OFF, 0);
+        aql_ring(r.f, &q);
+        qi = aql_info(r.f, &q);
+        if (qi.halted) {
+            halted++;
+        } else {
+            g_assert_cmpuint(aql_rptr(&q), ==, 1);
+            done++;
+        }
+        buf_unmap(r.kfd, &code);
+        aql_unmap(r.kfd, &q);
+        rig_free(&r);
+    }
+    g_test_message("random kernels: %u completed, %u halted", done, halted);
+}
+
 /* A store outside the GPUVM is the context's VM fault */
 static void test_isa_fault(void)
 {
@@ -4215,6 +4274,7 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/isa-trap", test_isa_trap);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-budget", test_isa_budget);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-fault", test_isa_fault);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-random", test_isa_random);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-bad-dispatch",
                     test_isa_bad_dispatch);
     g_test_add_func("/amdkfd-mc-sim/aql/cross-context-faults",
