@@ -1764,11 +1764,13 @@ static bool isa_step(Isa *x, IsaWave *w)
         }
         o.src[0] = src0;
         if ((d >> 25) == 0x3f) {
-            o.op = 0x140 + ((d >> 9) & 0xff);
-            o.vdst = (d >> 17) & 0xff;
-            if (o.op == 0x142) {
-                o.vdst = (d >> 17) & 0xff; /* an SGPR */
+            if (((d >> 9) & 0xff) >= 0x80) {
+                /* beyond VOP1's opcodes (VOP3 space 0x140..0x1bf) */
+                return isa_illegal(x);
             }
+            o.op = 0x140 + ((d >> 9) & 0xff);
+            /* an SGPR for v_readfirstlane_b32 */
+            o.vdst = (d >> 17) & 0xff;
         } else if ((d >> 25) == 0x3e) {
             o.op = (d >> 17) & 0xff;
             o.src[1] = OP_VGPR0 + ((d >> 9) & 0xff);
