@@ -2873,6 +2873,16 @@ static const uint32_t k_loop[] = {
     0xbf82ffff,                 /* s_branch -1: itself, for ever */
 };
 
+/* The same with a 64-lane 16-byte load in the loop: the costly kind */
+static const uint32_t k_load_loop[] = {
+    0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7e040204,                 /* v_mov_b32 v2, s4 */
+    0x7e060205,                 /* v_mov_b32 v3, s5 */
+    0xdc5c8000, 0x047f0002,     /* global_load_dwordx4 v[4:7], v[2:3], off */
+    0xbf82fffd,                 /* s_branch -3: to the load */
+};
+
 static const uint32_t k_illegal[] = {
     0xe0700000, 0x80000000,     /* buffer_store_dword: MUBUF, not modelled */
     0xbf810000,
@@ -3077,8 +3087,9 @@ static void run_isa_error(const uint32_t *insns, unsigned n, uint32_t ec,
     signal_init(&r.data, 1024, 0, 0, 0);
     buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
     signal_init(&r.data, 0, 1, 0, 0);
+    buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
     buf_new(r.f, r.g, CODE_VA, 4096, &code);
-    kernel_put(&code, insns, n, 4);
+    kernel_put(&code, insns, n, 8);
 
     aql_dispatch(&q, 64, 64, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
     g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
@@ -3136,6 +3147,8 @@ static void test_isa_trap(void)
 static void test_isa_budget(void)
 {
     run_isa_error(k_loop, ARRAY_SIZE(k_loop), EC_QUEUE_WAVE_ABORT,
+                  SIM_KFD_QUEUE_WAVE_BUDGET);
+    run_isa_error(k_load_loop, ARRAY_SIZE(k_load_loop), EC_QUEUE_WAVE_ABORT,
                   SIM_KFD_QUEUE_WAVE_BUDGET);
 }
 
