@@ -3188,6 +3188,25 @@ static void test_isa_random(void)
             }
             stl_le_p(code.ptr + 256 + i * 4, w);
         }
+        if (iter & 1) {
+            /* a working kernel with a few bits flipped */
+            const uint32_t *k = iter & 2 ? k_lds : k_store;
+            unsigned n = iter & 2 ? ARRAY_SIZE(k_lds) : ARRAY_SIZE(k_store);
+
+            for (i = 0; i < n; i++) {
+                stl_le_p(code.ptr + 256 + i * 4, k[i]);
+            }
+            for (i = 0; i < 3; i++) {
+                unsigned at = 256 + g_test_rand_int_range(0, n) * 4;
+
+                stl_le_p(code.ptr + at, ldl_le_p(code.ptr + at) ^
+                         (1U << g_test_rand_int_range(0, 32)));
+            }
+            stl_le_p(code.ptr + 48, 2);         /* 12 VGPRs */
+            stl_le_p(code.ptr + 52, KRSRC2);
+            stw_le_p(code.ptr + 56, KPROPS);
+            buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+        }
         for (i = 0; i < 64; i++) {
             buf_set_u64(&r.data, KARG_OFF + i * 8, g_test_rand_bit() ?
                         DATA_VA + g_test_rand_int_range(0, 65536) :
