@@ -4,8 +4,9 @@
  * A guest program drives the sim's engines through the device as ROCr
  * does: SDMA v4 packets (ROCr's copy sequence, polls released by a CPU
  * store and SET_EVENT) and AQL packets (barriers, completion signals with
- * an event, the queue error of a kernel dispatch), with doorbells written
- * through the window.  The formats are described in sim-kfd.h.
+ * an event, a kernel dispatch run by the shader interpreter and the queue
+ * error of a malformed one), with doorbells written through the window.
+ * The formats are described in sim-kfd.h.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -180,7 +181,7 @@ static void formats_aql_barrier(void)
     akmc_stop(d);
 }
 
-/* A kernel dispatch ends with the queue error ROCr reports */
+/* A malformed kernel dispatch (all zero) ends in the queue error ROCr sees */
 static void formats_aql_dispatch_error(void)
 {
     AkmcDev *d = akmc_start_ready(NULL);
@@ -213,6 +214,73 @@ static void formats_aql_dispatch_error(void)
     akmc_aql_kick(&h.p, &h.aql);
     assert_event(&h, 5000);
     g_assert_cmpint(akmc_signal_value(&h.p, &h.data, SIG(0)), ==, 0);
+    akmc_stop(d);
+}
+
+/*
+ * A kernel dispatch runs on the sim's shader interpreter: gfx906 code
+ * (hand-encoded) storing each work-item's id + 0x100 to out[id], 128
+ * work-items in two workgroups; its completion signal's event fires
+ */
+static void formats_aql_kernel(void)
+{
+    static const uint32_t code[] = {
+        0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+        0x8e038602,                 /* s_lshl_b32 s3, s2, 6 */
+        0x68020003,                 /* v_add_u32 v1, s3, v0 */
+        0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+        0x24040282,                 /* v_lshlrev_b32 v2, 2, v1 */
+        0x7e060205,                 /* v_mov_b32 v3, s5 */
+        0x32040404,                 /* v_add_co_u32 v2, vcc, s4, v2 */
+        0x38060680,                 /* v_addc_co_u32 v3, vcc, 0, v3, vcc */
+        0x680202ff, 0x00000100,     /* v_add_u32 v1, 0x100, v1 */
+        0xdc708000, 0x007f0102,     /* global_store_dword v[2:3], v1, off */
+        0xbf810000,                 /* s_endpgm */
+    };
+    uint8_t kd[64] = { 0 }, pkt[SIM_AQL_PACKET_SIZE] = { 0 };
+    uint64_t slot;
+    uint32_t w[ARRAY_SIZE(code)];
+    AkmcDev *d = akmc_start_ready(NULL);
+    unsigned i;
+    Prog g;
+
+    prog_open(d, &g);
+    /* the kernel descriptor at 16 KiB, its code 256 bytes on */
+    stq_le_p(kd + 16, 256);
+    stl_le_p(kd + 48, 0);                       /* 4 VGPRs */
+    stl_le_p(kd + 52, (2 << 1) | (1 << 7));     /* kernarg ptr, TGID_X */
+    stw_le_p(kd + 56, 1 << 3);
+    akmc_buf_write(&g.p, &g.data, 16384, kd, sizeof(kd));
+    for (i = 0; i < ARRAY_SIZE(code); i++) {
+        w[i] = cpu_to_le32(code[i]);
+    }
+    akmc_buf_write(&g.p, &g.data, 16384 + 256, w, sizeof(w));
+    write64(&g, &g.data, 12288, DATA_VA);       /* out */
+    akmc_signal_init(&g.p, &g.data, SIG(0), 1, g.mailbox, g.ev);
+
+    stw_le_p(pkt + 2, 1);
+    stw_le_p(pkt + 4, 64);
+    stw_le_p(pkt + 6, 1);
+    stw_le_p(pkt + 8, 1);
+    stl_le_p(pkt + 12, 128);
+    stl_le_p(pkt + 16, 1);
+    stl_le_p(pkt + 20, 1);
+    stq_le_p(pkt + 32, DATA_VA + 16384);
+    stq_le_p(pkt + 40, DATA_VA + 12288);
+    stq_le_p(pkt + 56, SIG_VA(0));
+    slot = (g.aql.widx++ % AKMC_AQL_SLOTS) * SIM_AQL_PACKET_SIZE;
+    akmc_buf_write(&g.p, &g.aql.ring, slot + 2, pkt + 2, sizeof(pkt) - 2);
+    stw_le_p(pkt, SIM_AQL_TYPE_KERNEL_DISPATCH | SIM_AQL_HDR_BARRIER);
+    akmc_buf_write(&g.p, &g.aql.ring, slot, pkt, 2);
+    akmc_aql_kick(&g.p, &g.aql);
+
+    assert_event(&g, 5000);
+    g_assert_cmpint(akmc_signal_value(&g.p, &g.data, SIG(0)), ==, 0);
+    g_assert_cmpuint(akmc_aql_rptr(&g.p, &g.aql), ==, 1);
+    for (i = 0; i < 128; i++) {
+        g_assert_cmphex(read32(&g, i * 4), ==, i + 0x100);
+    }
+    akmc_assert_alive(d);
     akmc_stop(d);
 }
 
@@ -258,5 +326,6 @@ void amdkfd_mc_add_formats_tests(void)
     qtest_add_func("/amdkfd-mc/formats/aql-barrier", formats_aql_barrier);
     qtest_add_func("/amdkfd-mc/formats/aql-dispatch-error",
                    formats_aql_dispatch_error);
+    qtest_add_func("/amdkfd-mc/formats/aql-kernel", formats_aql_kernel);
     qtest_add_func("/amdkfd-mc/formats/malformed", formats_malformed);
 }

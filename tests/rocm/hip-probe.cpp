@@ -4,18 +4,19 @@
  *
  *   hip-probe free     hipGetDeviceCount, hipGetDeviceProperties,
  *                      hipMalloc, then hipFree
- *   hip-probe memcpy   the same, then hipMemcpy (host to device) instead
- *                      of hipFree
+ *   hip-probe memcpy   the same, then hipMemcpy host to device (4096
+ *                      bytes of a pattern) and back into a zeroed buffer,
+ *                      compared, then hipFree
  *
- * Device count, properties and malloc must work.  hipFree and hipMemcpy
- * are the first calls that need HIP's null stream; creating it builds
- * HIP's blit kernels and puts an AQL packet on the new queue that only a
- * shader could run, and the sim stops the queue with an error there.  The
- * call must then fail instead of hanging: HIP 5.2.3 does not return, its
- * queue error callback prints "Queue at ... inactivated due to async
- * error" and aborts the process.  A watchdog tells a hang (exit 2) from
- * that.  One "hip: " line per call; exit status 0 when the last call
- * returned an error, 1 when a call before it failed or it succeeded.
+ * Every call must succeed.  hipFree and hipMemcpy are the first calls
+ * that need HIP's null stream; setting it up makes ROCclr run its blit
+ * kernel copyBuffer (a KERNEL_DISPATCH of 15360 work-items) and a PM4
+ * ACQUIRE_MEM (a vendor packet) on the new queue, which the sim's shader
+ * interpreter and PM4 handling run.  A watchdog tells a hang (exit 2)
+ * from a failure; an error or abort (HIP 5.2.3's queue error callback
+ * prints "Queue at ... inactivated due to async error" and aborts) is a
+ * failure too.  One "hip: " line per call; exit status 0 when every call
+ * returned hipSuccess and the data came back equal, 1 otherwise.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
  *
@@ -50,7 +51,7 @@ static int report(const char *call, hipError_t e)
 
 int main(int argc, char **argv)
 {
-    bool memcpy_last = argc > 1 && !strcmp(argv[1], "memcpy");
+    bool with_memcpy = argc > 1 && !strcmp(argv[1], "memcpy");
     hipDeviceProp_t p;
     int n = 0;
     void *d = nullptr;
@@ -84,19 +85,32 @@ int main(int argc, char **argv)
     signal(SIGALRM, hang);
     alarm(WAIT_S);
     hipError_t e;
-    if (memcpy_last) {
-        memset(h, 0x5a, sizeof(h));
+    if (with_memcpy) {
+        static char back[sizeof(h)];
+
+        for (size_t i = 0; i < sizeof(h); i++) {
+            h[i] = (char)(i * 7 + 0x5a);
+        }
         printf("hip: calling hipMemcpy(host to device, 4096 bytes)\n");
-        e = hipMemcpy(d, h, sizeof(h), hipMemcpyHostToDevice);
-        report("hipMemcpy", e);
-    } else {
-        printf("hip: calling hipFree\n");
-        e = hipFree(d);
-        report("hipFree", e);
+        if (report("hipMemcpy", hipMemcpy(d, h, sizeof(h),
+                                          hipMemcpyHostToDevice))) {
+            return 1;
+        }
+        printf("hip: calling hipMemcpy(device to host, 4096 bytes)\n");
+        if (report("hipMemcpy", hipMemcpy(back, d, sizeof(back),
+                                          hipMemcpyDeviceToHost))) {
+            return 1;
+        }
+        if (memcmp(back, h, sizeof(h))) {
+            printf("hip: the data came back different\n");
+            return 1;
+        }
+        printf("hip: the data came back equal\n");
     }
+    printf("hip: calling hipFree\n");
+    e = hipFree(d);
     alarm(0);
-    if (e == hipSuccess) {
-        printf("hip: it succeeded, which needs no kernel after all\n");
+    if (report("hipFree", e)) {
         return 1;
     }
     return 0;

@@ -2704,7 +2704,7 @@ static void test_aql_runtime_exception(void)
         .mode_mask = KFD_RUNTIME_ENABLE_MODE_ENABLE_MASK,
     };
     struct kfd_context_save_area_header *hdr;
-    uint32_t ev, result;
+    uint32_t ev, result, ec;
     unsigned vendor;
     Buf csa;
     Rig r;
@@ -2727,16 +2727,573 @@ static void test_aql_runtime_exception(void)
         signal_init(&r.data, 0, 1ULL << 40, 0, 0);
 
         aql_packet(&q, vendor ? SIM_AQL_TYPE_VENDOR_SPECIFIC :
-                   SIM_AQL_TYPE_KERNEL_DISPATCH, NULL, 0);
+                   SIM_AQL_TYPE_AGENT_DISPATCH, NULL, 0);
         g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+        /*
+         * KFD_EC_MASK(x) is 1ULL << (x - 1) without parentheses around x:
+         * the code goes in as one value, the bits spelled out
+         */
+        ec = vendor ? EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
+                      EC_QUEUE_PACKET_UNSUPPORTED;
         g_assert_cmphex(sig_value(&r, 0), ==, (1ULL << 40) |
-                        KFD_EC_MASK(vendor ?
-                                    EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
-                                    EC_QUEUE_PACKET_UNSUPPORTED));
+                        KFD_EC_MASK(ec));
+        g_assert_cmphex(sig_value(&r, 0), ==, (1ULL << 40) |
+                        (vendor ? 1ULL << 22 : 1ULL << 19));
         g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
         g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
 
         buf_unmap(r.kfd, &csa);
+        aql_unmap(r.kfd, &q);
+        rig_free(&r);
+    }
+}
+
+/*
+ * AMD's PM4_IB vendor packet as ROCr writes one: an INDIRECT_BUFFER jump
+ * to @dwords of PM4 at @ib
+ */
+static void aql_pm4(Aql *q, uint64_t ib, uint32_t dwords, uint64_t completion)
+{
+    uint8_t pkt[SIM_AQL_PACKET_SIZE] = { 0 };
+
+    stw_le_p(pkt, SIM_AQL_TYPE_VENDOR_SPECIFIC | SIM_AQL_HDR_BARRIER |
+             (2 << 9) | (2 << 11));
+    stw_le_p(pkt + 2, SIM_AQL_PM4_IB);
+    stl_le_p(pkt + 4, SIM_PM4_HDR(SIM_PM4_OP_INDIRECT_BUFFER, 4));
+    stq_le_p(pkt + 8, ib);
+    stl_le_p(pkt + 16, dwords | (1U << 23));
+    stl_le_p(pkt + 20, 10);
+    stq_le_p(pkt + 56, completion);
+    aql_put_at(q, q->widx++, pkt, true);
+}
+
+/* NOP and ACQUIRE_MEM complete; anything else is an unsupported packet */
+static void test_aql_pm4(void)
+{
+    uint32_t ib[10] = {
+        SIM_PM4_HDR(SIM_PM4_OP_ACQUIRE_MEM, 7), 0x28c00000, 0xffffffff,
+        0, 0, 0, 10,
+        SIM_PM4_HDR(SIM_PM4_OP_NOP, 2), 0,
+        0x80000000,             /* a type-2 filler */
+    };
+    unsigned i;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    signal_init(&r.data, 1024, 0, 0, 0);
+    buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
+    for (i = 0; i < ARRAY_SIZE(ib); i++) {
+        stl_le_p(r.data.ptr + 4096 + i * 4, ib[i]);
+    }
+    aql_pm4(&q, DATA_VA + 4096, ARRAY_SIZE(ib), SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+
+    /* a WRITE_DATA (0x37), or a count beyond the buffer */
+    stl_le_p(r.data.ptr + 4096 + 7 * 4, SIM_PM4_HDR(0x37, 2));
+    aql_pm4(&q, DATA_VA + 4096, ARRAY_SIZE(ib), SIG(64));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 64), ==, 1);
+    g_assert_cmpint(sig_value(&r, 1024), ==, SIM_AQL_ERR_VENDOR_PACKET);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    stl_le_p(r.data.ptr + 4096, SIM_PM4_HDR(SIM_PM4_OP_NOP, 9));
+    aql_pm4(&q, DATA_VA + 4096, 4, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                     SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+
+    /* the buffer outside the GPUVM */
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    aql_pm4(&q, 0x7000000, 4, 0);
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EFAULT);
+    g_assert_cmphex(ctx_info(r.f).last_fault_va, ==, 0x7000000);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* ---- kernel dispatches: the gfx9 shader interpreter ---- */
+
+#define CODE_VA     0x6000000ULL
+#define KARG_OFF    8192        /* kernel arguments, in the rig's data */
+#define OUT_OFF     16384       /* what the kernels store, likewise */
+
+/* compute_pgm_rsrc2: two user SGPRs (the kernarg pointer), TGID_X */
+#define KRSRC2      ((2 << 1) | (1 << 7))
+#define KPROPS      (1 << 3)
+
+/*
+ * gfx906 code, hand-encoded (llvm-mc -mcpu=gfx906 agrees):
+ * out[gid] = gid * gid + 0x1000 for gid < n, with workgroups of 64
+ */
+static const uint32_t k_store[] = {
+    0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+    0xc0020180, 0x00000008,     /* s_load_dword s6, s[0:1], 8 */
+    0x8e038602,                 /* s_lshl_b32 s3, s2, 6 */
+    0x68020003,                 /* v_add_u32 v1, s3, v0 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7d980206,                 /* v_cmp_gt_u32 vcc, s6, v1 */
+    0xbe88206a,                 /* s_and_saveexec_b64 s[8:9], vcc */
+    0xbf88000a,                 /* s_cbranch_execz +10 (to s_endpgm) */
+    0x24040282,                 /* v_lshlrev_b32 v2, 2, v1 */
+    0x7e060205,                 /* v_mov_b32 v3, s5 */
+    0x32040404,                 /* v_add_co_u32 v2, vcc, s4, v2 */
+    0x38060680,                 /* v_addc_co_u32 v3, vcc, 0, v3, vcc */
+    0xd2850004, 0x00020301,     /* v_mul_lo_u32 v4, v1, v1 */
+    0x680808ff, 0x00001000,     /* v_add_u32 v4, 0x1000, v4 */
+    0xdc708000, 0x007f0402,     /* global_store_dword v[2:3], v4, off */
+    0xbf810000,                 /* s_endpgm */
+};
+
+/* A store of v0 to the address in the kernel arguments */
+static const uint32_t k_store_at[] = {
+    0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7e040204,                 /* v_mov_b32 v2, s4 */
+    0x7e060205,                 /* v_mov_b32 v3, s5 */
+    0xdc708000, 0x007f0002,     /* global_store_dword v[2:3], v0, off */
+    0xbf810000,                 /* s_endpgm */
+};
+
+static const uint32_t k_loop[] = {
+    0xbf82ffff,                 /* s_branch -1: itself, for ever */
+};
+
+/* The same with a 64-lane 16-byte load in the loop: the costly kind */
+static const uint32_t k_load_loop[] = {
+    0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7e040204,                 /* v_mov_b32 v2, s4 */
+    0x7e060205,                 /* v_mov_b32 v3, s5 */
+    0xdc5c8000, 0x047f0002,     /* global_load_dwordx4 v[4:7], v[2:3], off */
+    0xbf82fffd,                 /* s_branch -3: to the load */
+};
+
+static const uint32_t k_illegal[] = {
+    0xe0700000, 0x80000000,     /* buffer_store_dword: MUBUF, not modelled */
+    0xbf810000,
+};
+
+/*
+ * Two waves and a barrier: each work-item puts tid + 256 in the LDS,
+ * then, after s_barrier, reads its mirror's (127 - tid) and stores it to
+ * out[tid]; every lane adds 1 to out[128] with a global atomic
+ */
+static const uint32_t k_lds[] = {
+    0xc0060100, 0x00000000,     /* s_load_dwordx2 s[4:5], s[0:1], 0 */
+    0x24020082,                 /* v_lshlrev_b32 v1, 2, v0 */
+    0x680400ff, 0x00000100,     /* v_add_u32 v2, 0x100, v0 */
+    0xd81a0000, 0x00000201,     /* ds_write_b32 v1, v2 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0xbf8a0000,                 /* s_barrier */
+    0x6a0600ff, 0x0000007f,     /* v_sub_u32 v3, 0x7f, v0 */
+    0x24060682,                 /* v_lshlrev_b32 v3, 2, v3 */
+    0xd86c0000, 0x04000003,     /* ds_read_b32 v4, v3 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7e0a0205,                 /* v_mov_b32 v5, s5 */
+    0x320c0204,                 /* v_add_co_u32 v6, vcc, s4, v1 */
+    0x380e0a80,                 /* v_addc_co_u32 v7, vcc, 0, v5, vcc */
+    0xdc708000, 0x007f0406,     /* global_store_dword v[6:7], v4, off */
+    0x7e100281,                 /* v_mov_b32 v8, 1 */
+    0x7e1202ff, 0x00000200,     /* v_mov_b32 v9, 0x200 */
+    0xdd088000, 0x00040809,     /* global_atomic_add v9, v8, s[4:5] */
+    0xbf810000,                 /* s_endpgm */
+};
+
+/* An LDS store past the group segment (none) */
+static const uint32_t k_lds_bad[] = {
+    0x7e0202ff, 0x00010000,     /* v_mov_b32 v1, 0x10000 */
+    0xd81a0000, 0x00000001,     /* ds_write_b32 v1, v0 */
+    0xbf810000,
+};
+
+static const uint32_t k_trap[] = {
+    0xbf920002,                 /* s_trap 2 */
+    0xbf810000,
+};
+
+/* A kernel descriptor at the start of @code, the code at byte 256 */
+static void kernel_put(Buf *code, const uint32_t *insns, unsigned n,
+                       unsigned vgprs)
+{
+    unsigned i;
+
+    memset(code->ptr, 0, 256 + n * 4);
+    stl_le_p(code->ptr + 8, 16);                /* kernarg_size */
+    stq_le_p(code->ptr + 16, 256);              /* entry offset */
+    stl_le_p(code->ptr + 48, (vgprs + 3) / 4 - 1);
+    stl_le_p(code->ptr + 52, KRSRC2);
+    stw_le_p(code->ptr + 56, KPROPS);
+    for (i = 0; i < n; i++) {
+        stl_le_p(code->ptr + 256 + i * 4, insns[i]);
+    }
+}
+
+static void aql_dispatch(Aql *q, uint16_t wg, uint32_t grid, uint64_t ko,
+                         uint64_t kernarg, uint64_t completion)
+{
+    uint8_t pkt[SIM_AQL_PACKET_SIZE] = { 0 };
+
+    stw_le_p(pkt, SIM_AQL_TYPE_KERNEL_DISPATCH | SIM_AQL_HDR_BARRIER |
+             (2 << 9) | (2 << 11));
+    stw_le_p(pkt + 2, 1);                       /* one dimension */
+    stw_le_p(pkt + 4, wg);
+    stw_le_p(pkt + 6, 1);
+    stw_le_p(pkt + 8, 1);
+    stl_le_p(pkt + 12, grid);
+    stl_le_p(pkt + 16, 1);
+    stl_le_p(pkt + 20, 1);
+    stq_le_p(pkt + 32, ko);
+    stq_le_p(pkt + 40, kernarg);
+    stq_le_p(pkt + 56, completion);
+    aql_put_at(q, q->widx++, pkt, true);
+}
+
+/* A kernel that stores runs, its completion signal completes */
+static void test_isa_store(void)
+{
+    SimKfdQueueInfo qi;
+    uint32_t i, v;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    buf_new(r.f, r.g, CODE_VA, 4096, &code);
+    kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+    signal_init(&r.data, 0, 1, 0, 0);
+    signal_init(&r.data, 64, 1, 0, 0);
+    for (i = 0; i < 256; i++) {
+        stl_le_p(r.data.ptr + OUT_OFF + i * 4, 0xdeadbeef);
+    }
+    buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+    stl_le_p(r.data.ptr + KARG_OFF + 8, 90);
+    buf_set_u64(&r.data, KARG_OFF + 16, DATA_VA + OUT_OFF + 512);
+    stl_le_p(r.data.ptr + KARG_OFF + 24, 64);
+
+    /* 100 work-items in two workgroups, the second partial; 90 store */
+    aql_dispatch(&q, 64, 100, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    qi = aql_info(r.f, &q);
+    g_assert_false(qi.halted);
+    g_assert_cmpuint(aql_rptr(&q), ==, 1);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    for (i = 0; i < 128; i++) {
+        v = ldl_le_p(r.data.ptr + OUT_OFF + i * 4);
+        g_assert_cmphex(v, ==, i < 90 ? i * i + 0x1000 : 0xdeadbeef);
+    }
+    /* two waves of 16 instructions */
+    g_assert_cmpuint(qi.dispatches, ==, 1);
+    g_assert_cmpuint(qi.last_wave_instructions, ==, 32);
+
+    /* n = 64: the second wave has no lane left and branches to the end */
+    aql_dispatch(&q, 64, 100, CODE_VA, DATA_VA + KARG_OFF + 16, SIG(64));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    qi = aql_info(r.f, &q);
+    g_assert_cmpint(sig_value(&r, 64), ==, 0);
+    for (i = 0; i < 100; i++) {
+        v = ldl_le_p(r.data.ptr + OUT_OFF + 512 + i * 4);
+        g_assert_cmphex(v, ==, i < 64 ? i * i + 0x1000 : 0xdeadbeef);
+    }
+    g_assert_cmpuint(qi.dispatches, ==, 2);
+    g_assert_cmpuint(qi.last_wave_instructions, ==, 16 + 9);
+    g_assert_cmpuint(qi.wave_instructions, ==, 32 + 25);
+
+    buf_unmap(r.kfd, &code);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* Waves of a workgroup meet at s_barrier and share its LDS */
+static void test_isa_lds(void)
+{
+    SimKfdQueueInfo qi;
+    uint32_t i;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    buf_new(r.f, r.g, CODE_VA, 4096, &code);
+    kernel_put(&code, k_lds, ARRAY_SIZE(k_lds), 10);
+    stl_le_p(code.ptr, 512);                    /* group segment */
+    signal_init(&r.data, 0, 1, 0, 0);
+    buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+    stl_le_p(r.data.ptr + OUT_OFF + 512, 1000);
+    aql_dispatch(&q, 128, 128, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    qi = aql_info(r.f, &q);
+    g_assert_false(qi.halted);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    for (i = 0; i < 128; i++) {
+        g_assert_cmpuint(ldl_le_p(r.data.ptr + OUT_OFF + i * 4), ==,
+                         127 - i + 256);
+    }
+    g_assert_cmpuint(ldl_le_p(r.data.ptr + OUT_OFF + 512), ==, 1000 + 128);
+    g_assert_cmpuint(qi.last_wave_instructions, ==, 2 * 18);
+
+    buf_unmap(r.kfd, &code);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/*
+ * A kernel the interpreter cannot run stops the queue at the packet as a
+ * wave's exception: ROCr's code, and with the runtime enabled the KFD's
+ */
+static void run_isa_error(const uint32_t *insns, unsigned n, uint32_t ec,
+                          uint32_t error)
+{
+    struct kfd_ioctl_runtime_enable_args re = {
+        .mode_mask = KFD_RUNTIME_ENABLE_MODE_ENABLE_MASK,
+    };
+    struct kfd_context_save_area_header *hdr;
+    uint32_t ev, result;
+    SimKfdQueueInfo qi;
+    Buf code, csa;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_alloc(r.f, r.g, AQL_VA, &q);
+    buf_new(r.f, r.g, 0x5000000, 65536, &csa);
+    g_assert_cmpint(aql_create(r.f, r.g, &q,
+                               q.amdq_va + SIM_AMD_QUEUE_READ_ID,
+                               q.amdq_va + SIM_AMD_QUEUE_WRITE_ID,
+                               0x5000000, 65536), ==, 0);
+    g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_RUNTIME_ENABLE, &re),
+                    ==, 0);
+    ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
+    hdr = (void *)csa.ptr;
+    hdr->err_payload_addr = cpu_to_le64(SIG(256) + SIM_SIGNAL_VALUE);
+    hdr->err_event_id = cpu_to_le32(ev);
+    signal_init(&r.data, 256, 0, 0, 0);
+    signal_init(&r.data, 1024, 0, 0, 0);
+    buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
+    signal_init(&r.data, 0, 1, 0, 0);
+    buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+    buf_new(r.f, r.g, CODE_VA, 4096, &code);
+    kernel_put(&code, insns, n, 8);
+
+    aql_dispatch(&q, 64, 64, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+    qi = aql_info(r.f, &q);
+    g_assert_true(qi.halted);
+    g_assert_cmpuint(qi.error, ==, error);
+    g_assert_cmpuint(aql_rptr(&q), ==, 0);
+    g_assert_cmpint(sig_value(&r, 0), ==, 1);
+    g_assert_cmphex(sig_value(&r, 1024), ==,
+                    ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?
+                    SIM_AQL_ERR_ILLEGAL_INSTRUCTION :
+                    SIM_AQL_ERR_WAVE_EXCEPTION);
+    g_assert_cmphex(sig_value(&r, 256), ==, KFD_EC_MASK(ec));
+    g_assert_cmpint(wait_event(r.f, ev, 0, &result, NULL), ==, 0);
+    g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+    g_assert_cmpuint(ctx_info(r.f).vm_faults, ==, 0);
+    if (error == SIM_KFD_QUEUE_WAVE_BUDGET) {
+        g_assert_cmpuint(qi.last_wave_instructions, ==, SIM_ISA_BUDGET);
+        g_test_message("%u wave instructions in %.1f ms: %.1f ns each",
+                       (unsigned)qi.last_wave_instructions,
+                       qi.last_dispatch_ns / 1e6,
+                       (double)qi.last_dispatch_ns /
+                       qi.last_wave_instructions);
+    }
+
+    buf_unmap(r.kfd, &code);
+    buf_unmap(r.kfd, &csa);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+static void test_isa_illegal(void)
+{
+    run_isa_error(k_illegal, ARRAY_SIZE(k_illegal),
+                  EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION,
+                  SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION);
+}
+
+/* LDS out of the group segment: the wave's memory violation (EC 5) */
+static void test_isa_lds_violation(void)
+{
+    run_isa_error(k_lds_bad, ARRAY_SIZE(k_lds_bad),
+                  EC_QUEUE_WAVE_MEMORY_VIOLATION,
+                  SIM_KFD_QUEUE_WAVE_EXCEPTION);
+}
+
+/* s_trap (as abort() or an assert in a kernel): EC_QUEUE_WAVE_TRAP */
+static void test_isa_trap(void)
+{
+    run_isa_error(k_trap, ARRAY_SIZE(k_trap), EC_QUEUE_WAVE_TRAP,
+                  SIM_KFD_QUEUE_WAVE_EXCEPTION);
+}
+
+/* A kernel that never ends is stopped by the budget, not run for ever */
+static void test_isa_budget(void)
+{
+    run_isa_error(k_loop, ARRAY_SIZE(k_loop), EC_QUEUE_WAVE_ABORT,
+                  SIM_KFD_QUEUE_WAVE_BUDGET);
+    run_isa_error(k_load_loop, ARRAY_SIZE(k_load_loop), EC_QUEUE_WAVE_ABORT,
+                  SIM_KFD_QUEUE_WAVE_BUDGET);
+}
+
+/*
+ * Hostile code: random instruction words (biased to the encodings the
+ * interpreter decodes) and random descriptor fields end in a completed
+ * dispatch or a halted queue, never a crash or a hang
+ */
+static void test_isa_random(void)
+{
+    static const uint32_t prefix[] = {
+        0x80000000, 0xbe800000, 0xbf000000, 0xb0000000, 0xbf800000,
+        0xc0000000, 0x00000000, 0x7e000000, 0x7c000000, 0xd0000000,
+        0xd1000000, 0xd2000000, 0xdc000000, 0xd8000000,
+    };
+    unsigned iter, i, done = 0, halted = 0;
+    SimKfdQueueInfo qi;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    for (iter = 0; iter < 300; iter++) {
+        rig_new(&r);
+        aql_new(r.f, r.g, AQL_VA, &q);
+        buf_new(r.f, r.g, CODE_VA, 4096, &code);
+        kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+        stl_le_p(code.ptr, g_test_rand_int_range(0, 4096));
+        stl_le_p(code.ptr + 48, g_test_rand_int());
+        stl_le_p(code.ptr + 52, g_test_rand_int() & ~1U);
+        stw_le_p(code.ptr + 56, g_test_rand_int() & 0x3ff);
+        for (i = 0; i < 256; i++) {
+            uint32_t w = g_test_rand_int();
+
+            if (g_test_rand_bit()) {
+                w = (w & 0x00ffffff) |
+                    prefix[g_test_rand_int_range(0, ARRAY_SIZE(prefix))];
+            }
+            stl_le_p(code.ptr + 256 + i * 4, w);
+        }
+        if (iter & 1) {
+            /* a working kernel with a few bits flipped */
+            const uint32_t *k = iter & 2 ? k_lds : k_store;
+            unsigned n = iter & 2 ? ARRAY_SIZE(k_lds) : ARRAY_SIZE(k_store);
+
+            for (i = 0; i < n; i++) {
+                stl_le_p(code.ptr + 256 + i * 4, k[i]);
+            }
+            for (i = 0; i < 3; i++) {
+                unsigned at = 256 + g_test_rand_int_range(0, n) * 4;
+
+                stl_le_p(code.ptr + at, ldl_le_p(code.ptr + at) ^
+                         (1U << g_test_rand_int_range(0, 32)));
+            }
+            stl_le_p(code.ptr + 48, 2);         /* 12 VGPRs */
+            stl_le_p(code.ptr + 52, KRSRC2);
+            stw_le_p(code.ptr + 56, KPROPS);
+            buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+        }
+        for (i = 0; i < 64; i++) {
+            buf_set_u64(&r.data, KARG_OFF + i * 8, g_test_rand_bit() ?
+                        DATA_VA + g_test_rand_int_range(0, 65536) :
+                        g_test_rand_int());
+        }
+        aql_dispatch(&q, g_test_rand_int_range(1, 300),
+                     g_test_rand_int_range(1, 2000), CODE_VA,
+                     DATA_VA + KARG_OFF, 0);
+        aql_ring(r.f, &q);
+        qi = aql_info(r.f, &q);
+        if (qi.halted) {
+            halted++;
+        } else {
+            g_assert_cmpuint(aql_rptr(&q), ==, 1);
+            done++;
+        }
+        buf_unmap(r.kfd, &code);
+        aql_unmap(r.kfd, &q);
+        rig_free(&r);
+    }
+    g_test_message("random kernels: %u completed, %u halted", done, halted);
+}
+
+/* A store outside the GPUVM is the context's VM fault */
+static void test_isa_fault(void)
+{
+    uint32_t mem_ev, result;
+    struct kfd_event_data data;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    mem_ev = create_event(r.f, KFD_IOC_EVENT_MEMORY, false);
+    buf_new(r.f, r.g, CODE_VA, 4096, &code);
+    kernel_put(&code, k_store_at, ARRAY_SIZE(k_store_at), 4);
+    signal_init(&r.data, 0, 1, 0, 0);
+    buf_set_u64(&r.data, KARG_OFF, 0x7000010);
+    aql_dispatch(&q, 64, 64, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, -EFAULT);
+    g_assert_cmpuint(aql_info(r.f, &q).error, ==, SIM_KFD_QUEUE_VM_FAULT);
+    g_assert_cmpuint(aql_rptr(&q), ==, 0);
+    g_assert_cmpint(sig_value(&r, 0), ==, 1);
+    g_assert_cmphex(ctx_info(r.f).last_fault_va, ==, 0x7000010);
+    g_assert_cmpint(wait_event(r.f, mem_ev, 0, &result, &data), ==, 0);
+    g_assert_cmphex(data.memory_exception_data.va, ==, 0x7000000);
+    g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
+
+    buf_unmap(r.kfd, &code);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
+/* Malformed dispatches: the CP's packet error, nothing runs */
+static void test_isa_bad_dispatch(void)
+{
+    static const struct {
+        uint16_t wg;
+        uint32_t grid;
+        uint64_t ko;
+    } bad[] = {
+        { 0, 64, CODE_VA },             /* an empty workgroup */
+        { 64, 0, CODE_VA },             /* an empty grid */
+        { 64, 64, CODE_VA + 8 },        /* a misaligned kernel object */
+        { 64, 64, 0 },
+    };
+    unsigned i;
+    Buf code;
+    Rig r;
+    Aql q;
+
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        rig_new(&r);
+        aql_new(r.f, r.g, AQL_VA, &q);
+        buf_new(r.f, r.g, CODE_VA, 4096, &code);
+        kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+        signal_init(&r.data, 1024, 0, 0, 0);
+        buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
+        aql_dispatch(&q, bad[i].wg, bad[i].grid, bad[i].ko,
+                     DATA_VA + KARG_OFF, 0);
+        g_assert_cmpint(aql_ring(r.f, &q), ==, -EIO);
+        g_assert_cmpuint(aql_info(r.f, &q).error, ==,
+                         SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+        g_assert_cmpuint(aql_info(r.f, &q).last_wave_instructions, ==, 0);
+        g_assert_cmpint(sig_value(&r, 1024), ==, SIM_AQL_ERR_INVALID_PACKET);
+        buf_unmap(r.kfd, &code);
         aql_unmap(r.kfd, &q);
         rig_free(&r);
     }
@@ -3740,6 +4297,18 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/runtime-exception",
                     test_aql_runtime_exception);
     g_test_add_func("/amdkfd-mc-sim/aql/faults", test_aql_faults);
+    g_test_add_func("/amdkfd-mc-sim/aql/pm4", test_aql_pm4);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-store", test_isa_store);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-lds", test_isa_lds);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-illegal", test_isa_illegal);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-lds-violation",
+                    test_isa_lds_violation);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-trap", test_isa_trap);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-budget", test_isa_budget);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-fault", test_isa_fault);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-random", test_isa_random);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-bad-dispatch",
+                    test_isa_bad_dispatch);
     g_test_add_func("/amdkfd-mc-sim/aql/cross-context-faults",
                     test_aql_cross_context_faults);
     g_test_add_func("/amdkfd-mc-sim/aql/legacy-shared-attack",

@@ -16,7 +16,10 @@
 #   hsa-rocr-abort      the same without a handler of mallory's: ROCr's
 #                       own fault message for each target's page, abort()
 #   hip                 bookworm's HIP 5.2.3: device count, properties,
-#                       malloc, free; hipMemcpy returns an error
+#                       malloc, free, and hipMemcpy to the device and back
+#                       with the data intact (HIP's null stream runs
+#                       ROCclr's copyBuffer blit kernel on the sim's shader
+#                       interpreter and a PM4 ACQUIRE_MEM vendor packet)
 #   rocm-leaks          the driver holds nothing afterwards (no file,
 #                       mapping, request or pinned page)
 #   rocm-device-counters  (host side, each boot) the device's QOM counters

@@ -2,9 +2,11 @@
  * amdkfd-mc "sim" backend: the AQL packet processor of compute queues
  *
  * Runs HSA AQL queues as sim-kfd.h describes them: barrier-AND and
- * barrier-OR packets, completion signals (ROCr's amd_signal_t, with the
- * event mailbox and interrupt of interrupt signals), and, for the packets
- * that need shader code, the queue error the CP raises and ROCr reports.
+ * barrier-OR packets, kernel dispatches (on the shader interpreter of
+ * isa.c), AMD's PM4_IB vendor packets of cache invalidations, completion
+ * signals (ROCr's amd_signal_t, with the event mailbox and interrupt of
+ * interrupt signals), and, for packets the model cannot run, the queue
+ * error the CP raises and ROCr reports.
  * Layouts: HSA's hsa.h and ROCr's amd_hsa_signal.h and amd_hsa_queue.h.
  *
  * Copyright (c) 2026 The amdkfd-mc authors
@@ -105,8 +107,6 @@ static bool sim_aql_profiling(SimCtx *ctx, SimQueue *q)
            (le32_to_cpu(props) & SIM_AMD_QUEUE_PROFILING);
 }
 
-static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor);
-
 /* Complete the signal @handle of a packet: timestamps, value, event */
 static SimRun sim_signal_complete(SimCtx *ctx, SimQueue *q, uint64_t handle)
 {
@@ -117,7 +117,7 @@ static SimRun sim_signal_complete(SimCtx *ctx, SimQueue *q, uint64_t handle)
         return SIM_RUN_DONE;
     }
     if (handle & 7) {
-        return sim_aql_error(ctx, q, false);
+        return sim_aql_error(ctx, q, EC_QUEUE_PACKET_UNSUPPORTED);
     }
     sig = sim_queue_mem(ctx, q, handle, SIM_SIGNAL_USED, NULL);
     if (!sig) {
@@ -139,17 +139,40 @@ static SimRun sim_signal_complete(SimCtx *ctx, SimQueue *q, uint64_t handle)
 }
 
 /*
- * A packet the model cannot run: the queue stops there and the error
- * goes where ROCr (or, with the runtime enabled, the KFD) looks for it
+ * A packet the model cannot run, or a wave of a dispatch that failed: the
+ * queue stops there and the error goes where ROCr (or, with the runtime
+ * enabled, the KFD) looks for it.  @ec is the KFD's exception code.
  */
-static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
+SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, uint32_t ec)
 {
     struct kfd_context_save_area_header csa;
     uint64_t amdq, handle, code, payload, mask;
     uint8_t *sig, *p;
     unsigned i;
 
-    sim_queue_halt(q, SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+    switch (ec) {
+    case EC_QUEUE_PACKET_VENDOR_UNSUPPORTED:
+        code = SIM_AQL_ERR_VENDOR_PACKET;
+        sim_queue_halt(q, SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+        break;
+    case EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION:
+    case EC_QUEUE_WAVE_MEMORY_VIOLATION:
+    case EC_QUEUE_WAVE_TRAP:
+    case EC_QUEUE_WAVE_ABORT:
+        /* the codes ROCr's queue error handler decodes for waves */
+        code = ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?
+               SIM_AQL_ERR_ILLEGAL_INSTRUCTION : SIM_AQL_ERR_WAVE_EXCEPTION;
+        sim_queue_halt(q, ec == EC_QUEUE_WAVE_ABORT ?
+                       SIM_KFD_QUEUE_WAVE_BUDGET :
+                       ec == EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION ?
+                       SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION :
+                       SIM_KFD_QUEUE_WAVE_EXCEPTION);
+        break;
+    default:
+        code = SIM_AQL_ERR_INVALID_PACKET;
+        sim_queue_halt(q, SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
+        break;
+    }
 
     /* the CP's error code in the queue's inactive signal */
     handle = 0;
@@ -161,7 +184,6 @@ static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
     sig = handle && !(handle & 7) ?
           sim_queue_mem(ctx, q, handle, SIM_SIGNAL_USED, NULL) : NULL;
     if (sig) {
-        code = vendor ? SIM_AQL_ERR_VENDOR_PACKET : SIM_AQL_ERR_INVALID_PACKET;
         qatomic_set((uint64_t *)(sig + SIM_SIGNAL_VALUE), cpu_to_le64(code));
         sim_signal_notify(ctx, q, sig);
     }
@@ -172,8 +194,8 @@ static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
         return SIM_RUN_STOP;
     }
     payload = le64_to_cpu(csa.err_payload_addr);
-    mask = KFD_EC_MASK(vendor ? EC_QUEUE_PACKET_VENDOR_UNSUPPORTED :
-                                EC_QUEUE_PACKET_UNSUPPORTED);
+    /* KFD_EC_MASK() does not parenthesize its argument: a plain value */
+    mask = KFD_EC_MASK(ec);
     if (payload && !(payload & 7)) {
         p = sim_queue_mem(ctx, q, payload, 8, NULL);
         for (i = 0; p && i < SIM_AQL_SIGNAL_TRIES; i++) {
@@ -187,6 +209,46 @@ static SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, bool vendor)
     }
     sim_event_set_by_id_locked(ctx, le32_to_cpu(csa.err_event_id));
     return SIM_RUN_STOP;
+}
+
+/*
+ * VENDOR_SPECIFIC with AMD's PM4_IB format: an INDIRECT_BUFFER command
+ * naming a PM4 buffer, which ROCr uses for cache invalidations
+ * (ACQUIRE_MEM).  The model has no caches (memory is coherent and code is
+ * read from memory at each fetch), so NOP and ACQUIRE_MEM complete at
+ * once; any other command is a vendor packet the model cannot run.
+ */
+static SimRun sim_aql_pm4(SimCtx *ctx, SimQueue *q, const uint8_t *pkt)
+{
+    uint32_t jump = sim_le32_at(pkt + 4), len, i, hdr, op, body;
+    uint64_t ib = sim_le64_at(pkt + 8) & ~3ULL;
+    const uint8_t *p;
+
+    len = sim_le32_at(pkt + 16) & 0xfffff;
+    if (lduw_le_p(pkt + 2) != SIM_AQL_PM4_IB ||
+        (jump & ~0xffU) != SIM_PM4_HDR(SIM_PM4_OP_INDIRECT_BUFFER, 4) ||
+        !len || len > SIM_AQL_PM4_MAX_DWORDS) {
+        return sim_aql_error(ctx, q, EC_QUEUE_PACKET_VENDOR_UNSUPPORTED);
+    }
+    p = sim_queue_mem(ctx, q, ib, len * 4, NULL);
+    if (!p) {
+        return SIM_RUN_STOP;
+    }
+    for (i = 0; i < len; i += body + 1) {
+        hdr = sim_le32_at(p + i * 4);
+        if (hdr >> 30 == 2) {
+            /* type 2: one filler dword */
+            body = 0;
+            continue;
+        }
+        op = (hdr >> 8) & 0xff;
+        body = ((hdr >> 16) & 0x3fff) + 1;
+        if (hdr >> 30 != 3 || body > len - i - 1 ||
+            (op != SIM_PM4_OP_NOP && op != SIM_PM4_OP_ACQUIRE_MEM)) {
+            return sim_aql_error(ctx, q, EC_QUEUE_PACKET_VENDOR_UNSUPPORTED);
+        }
+    }
+    return SIM_RUN_DONE;
 }
 
 /* BARRIER_AND (@and) or BARRIER_OR: are its dependencies satisfied? */
@@ -204,7 +266,7 @@ static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
             continue;
         }
         if (handle & 7) {
-            return sim_aql_error(ctx, q, false);
+            return sim_aql_error(ctx, q, EC_QUEUE_PACKET_UNSUPPORTED);
         }
         value = sim_queue_mem(ctx, q, handle + SIM_SIGNAL_VALUE, 8, NULL);
         if (!value) {
@@ -218,13 +280,15 @@ static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
     return and ? SIM_RUN_DONE : SIM_RUN_WAIT;
 }
 
+
+
 bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
 {
     uint32_t slots = q->ring_size / SIM_AQL_PACKET_SIZE;
     uint8_t pkt[SIM_AQL_PACKET_SIZE];
     unsigned since_yield = 0, type;
     bool progress = false;
-    uint64_t rptr_le;
+    uint64_t rptr_le, amdq;
     uint16_t *hdrp, hdr;
     uint32_t n;
     SimRing r;
@@ -253,15 +317,31 @@ bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
         memcpy(pkt, hdrp, sizeof(pkt));
 
         switch (type) {
+        case SIM_AQL_TYPE_KERNEL_DISPATCH:
+            ret = sim_isa_dispatch(ctx, q, &r, pkt,
+                                   q->ring_va + (q->rptr & (slots - 1)) *
+                                   SIM_AQL_PACKET_SIZE,
+                                   sim_aql_amd_queue(q, &amdq) ? amdq : 0,
+                                   &q->isa);
+            if (!r.ptr) {
+                /* its yield found the ring unmapped: the queue halted */
+                return progress;
+            }
+            /* the interpreter may have re-pinned the ring */
+            hdrp = (uint16_t *)(r.ptr + (q->rptr & (slots - 1)) *
+                                SIM_AQL_PACKET_SIZE);
+            break;
+        case SIM_AQL_TYPE_VENDOR_SPECIFIC:
+            ret = sim_aql_pm4(ctx, q, pkt);
+            break;
         case SIM_AQL_TYPE_BARRIER_AND:
         case SIM_AQL_TYPE_BARRIER_OR:
             ret = sim_aql_barrier(ctx, q, pkt,
                                   type == SIM_AQL_TYPE_BARRIER_AND);
             break;
         default:
-            /* dispatches need shader code; vendor and reserved types */
-            ret = sim_aql_error(ctx, q,
-                                type == SIM_AQL_TYPE_VENDOR_SPECIFIC);
+            /* agent dispatches (no agent to run them) and reserved types */
+            ret = sim_aql_error(ctx, q, EC_QUEUE_PACKET_UNSUPPORTED);
             break;
         }
         if (ret == SIM_RUN_DONE) {

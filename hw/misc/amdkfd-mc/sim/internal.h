@@ -77,6 +77,14 @@ typedef struct SimPdd {
     SimMem *mmio;               /* the MMIO remap page */
 } SimPdd;
 
+/* What the shader interpreter did on a queue */
+typedef struct SimIsaStats {
+    uint64_t dispatches;
+    uint64_t instructions;      /* wave instructions */
+    uint64_t last_instructions;
+    uint64_t last_ns;
+} SimIsaStats;
+
 typedef struct SimQueue {
     uint32_t id;
     unsigned node;
@@ -108,6 +116,13 @@ typedef struct SimQueue {
      */
     bool busy;
     bool rung;
+    SimIsaStats isa;            /* AQL: the kernel dispatches it ran */
+    /*
+     * The interpreter's VGPRs and LDS, kept from dispatch to dispatch
+     * (zeroed when made, so only this queue's own data is ever left)
+     */
+    void *isa_mem;
+    size_t isa_mem_size;
 } SimQueue;
 
 typedef struct SimEvent SimEvent;
@@ -256,6 +271,7 @@ int sim_ioc_wait_events(SimKfdFile *f, SimCtx *ctx, void *arg);
 /* queues.c */
 void sim_queues_init(SimCtx *ctx);
 void sim_queues_fini_locked(SimCtx *ctx);
+void sim_queue_free(gpointer q);
 int sim_ioc_create_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_destroy_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
 int sim_ioc_update_queue(SimKfdFile *f, SimCtx *ctx, void *arg);
@@ -310,5 +326,23 @@ bool sim_sdma_pass_locked(SimCtx *ctx, SimQueue *q);
 
 /* aql.c */
 bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q);
+/*
+ * Halt @q at its current packet with the KFD exception code @ec (a packet
+ * error, or a wave's ILLEGAL_INSTRUCTION or ABORT) reported as ROCr and
+ * the KFD's runtime interface expect it
+ */
+SimRun sim_aql_error(SimCtx *ctx, SimQueue *q, uint32_t ec);
+
+/* isa.c */
+/*
+ * Run the KERNEL_DISPATCH packet @pkt (a copy) of @q, at @slot_va in the
+ * ring, whose amd_queue_t is at @queue_va (0 if none): DONE when every
+ * wave ended, else the queue halted (sim_aql_error() or a VM fault) or
+ * the context is closing (STOP).  The lock is dropped at times (@ring
+ * re-pinned).  @stats gets the instructions and time.
+ */
+SimRun sim_isa_dispatch(SimCtx *ctx, SimQueue *q, SimRing *ring,
+                        const uint8_t *pkt, uint64_t slot_va,
+                        uint64_t queue_va, SimIsaStats *stats);
 
 #endif

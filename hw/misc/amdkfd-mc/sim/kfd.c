@@ -1098,6 +1098,10 @@ int sim_kfd_queue_info(SimKfdFile *file, uint32_t queue_id,
             info->halted = q->halted;
             info->waiting = q->waiting;
             info->error = q->error;
+            info->dispatches = q->isa.dispatches;
+            info->wave_instructions = q->isa.instructions;
+            info->last_wave_instructions = q->isa.last_instructions;
+            info->last_dispatch_ns = q->isa.last_ns;
             ret = 0;
         }
     }

@@ -25,8 +25,16 @@
 void sim_queues_init(SimCtx *ctx)
 {
     ctx->queues = g_hash_table_new_full(g_direct_hash, g_direct_equal,
-                                        NULL, g_free);
+                                        NULL, sim_queue_free);
     sim_ida_init(&ctx->queue_ids, 0, SIM_KFD_MAX_QUEUES);
+}
+
+void sim_queue_free(gpointer opaque)
+{
+    SimQueue *q = opaque;
+
+    g_free(q->isa_mem);
+    g_free(q);
 }
 
 void sim_queues_fini_locked(SimCtx *ctx)

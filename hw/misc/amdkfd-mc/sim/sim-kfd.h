@@ -265,12 +265,91 @@
  *     dependency signal has the value 0 (0 handles are never satisfied:
  *     with no signal at all the packet waits for ever).
  *     Unsatisfied, the queue waits at the barrier.
- *   KERNEL_DISPATCH (2), AGENT_DISPATCH (4), VENDOR_SPECIFIC (0) and the
- *     reserved types: the model runs no shader code, so, as the CP does
- *     with a packet it does not support, the queue stops at the packet
- *     (SIM_KFD_QUEUE_UNSUPPORTED_PACKET; the packet is not consumed and
- *     its completion signal is untouched) and reports the error in the
- *     ways ROCr listens for one:
+ *   KERNEL_DISPATCH (2): run by a gfx9 (gfx906) interpreter, in order,
+ *     one wave at a time, on the packet's own thread (sim/isa.c):
+ *     - packet: setup bits 1:0 dimensions (1..3), workgroup_size_x/y/z
+ *       (u16 at 4, 6, 8; each >= 1, product <= SIM_ISA_MAX_WORKGROUP),
+ *       grid_size_x/y/z (u32 at 12, 16, 20; each >= 1, the last
+ *       workgroup of a dimension may be partial), private_segment_size
+ *       (24; must be 0), group_segment_size (28; plus the descriptor's,
+ *       <= SIM_ISA_MAX_LDS), kernel_object (32; 64-aligned, nonzero),
+ *       kernarg_address (40).  A dimension count, size or object out of
+ *       these bounds stops the queue as an unsupported packet (below,
+ *       with KFD_EC_MASK of EC_QUEUE_PACKET_DISPATCH_DIM_INVALID,
+ *       _WORK_GROUP_SIZE_INVALID, _GROUP_SEGMENT_SIZE_INVALID or
+ *       _CODE_INVALID) before any wave runs.
+ *     - kernel_object: the code object v3+ kernel descriptor (64 bytes):
+ *       group_segment_fixed_size (0), private_segment_fixed_size (4;
+ *       must be 0), kernel_code_entry_byte_offset (16; the entry is
+ *       256-aligned), compute_pgm_rsrc1 (48; bits 5:0 the VGPR granule:
+ *       (g + 1) * 4 VGPRs), compute_pgm_rsrc2 (52; SCRATCH_EN and
+ *       TG_SIZE_EN must be 0, TGID_X/Y/Z_EN, TIDIG_COMP_CNT),
+ *       kernel_code_properties (56; wave32 is refused).  The private
+ *       segment and the workgroup info SGPR are not modelled: such a
+ *       kernel is refused with EC_QUEUE_PACKET_DISPATCH_REGISTER_INVALID.
+ *     - registers: user SGPRs from s0 in the descriptor's order (private
+ *       segment buffer: 4 SGPRs of 0; dispatch pointer: the packet's VA
+ *       in the ring; queue pointer: the amd_queue_t, or 0; kernarg
+ *       pointer; dispatch id: the packet index; flat scratch init: 0;
+ *       private segment size: 0), then the workgroup ids enabled; v0, v1,
+ *       v2 the work-item ids; EXEC the wave's work-items; the other SGPRs
+ *       0.  The other VGPRs and the LDS hold what the queue's earlier
+ *       waves left there (zero at first; never another queue's data).
+ *     - instructions (gfx9 encodings): SOP2, SOPK, SOP1, SOPC and SOPP
+ *       (integer ALU, compares, EXEC masking, branches, s_getpc/setpc/
+ *       swappc; s_waitcnt, s_nop, s_barrier, cache and priority hints),
+ *       SMEM s_load_dword{,x2,x4,x8,x16}, s_memtime, s_memrealtime,
+ *       s_dcache_*; VOP1/VOP2/VOPC (with a literal) and VOP3a/b: 32-bit
+ *       integer ALU, carries, compares (and CMPX) of i32/u32/i64/u64/f32,
+ *       v_cndmask, v_readfirstlane/readlane/writelane, v_mbcnt, 24-bit
+ *       and 32-bit multiplies, v_mad_u64_u32/i64_i32, 64-bit shifts,
+ *       the 3-operand add/shift/or forms, bfe/bfi/alignbit/alignbyte,
+ *       min3/max3/med3, and the f32 add/sub/mul/min/max/mac/mad/fma/
+ *       rcp/cvt basics; FLAT and GLOBAL loads and stores of 1 to 16
+ *       bytes and the 32/64-bit atomics (swap, cmpswap, add, sub, min,
+ *       max, and, or, xor, inc, dec; atomic against the CPU); DS
+ *       read/write b32/b64 and add_u32 on the workgroup's LDS (FLAT
+ *       addresses in the LDS aperture too).  s_trap ends the dispatch
+ *       with EC_QUEUE_WAVE_TRAP; any other instruction, encoding (SDWA,
+ *       DPP, VOP3P, MUBUF, MTBUF, MIMG, scratch, GDS), register index
+ *       beyond the descriptor's VGPRs or the 102 SGPRs, or FLAT access to
+ *       the private aperture, with EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION
+ *       (SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION); an LDS access out of the
+ *       group segment with EC_QUEUE_WAVE_MEMORY_VIOLATION
+ *       (SIM_KFD_QUEUE_WAVE_EXCEPTION).
+ *     - memory: every instruction fetch, scalar load and FLAT/GLOBAL
+ *       access goes through the queue's GPUVM; an unmapped address is
+ *       the context's VM fault (as SDMA's: SIM_KFD_QUEUE_VM_FAULT, the
+ *       memory exception event), which ends the dispatch.
+ *     - bounds: at most SIM_ISA_BUDGET wave instructions per dispatch
+ *       (more ends it with EC_QUEUE_WAVE_ABORT, SIM_KFD_QUEUE_WAVE_BUDGET:
+ *       a kernel that never ends cannot hang the queue); every
+ *       SIM_ISA_YIELD instructions the model's lock is let go.
+ *     Stores done before an error stay done.  A dispatch whose waves all
+ *     end completes like a barrier: its completion signal, then the
+ *     slot and the read index.  A wave's exception stops the queue at
+ *     the packet as below, except that queue_inactive_signal gets
+ *     SIM_AQL_ERR_ILLEGAL_INSTRUCTION for an illegal instruction (ROCr:
+ *     HSA_STATUS_ERROR_ILLEGAL_INSTRUCTION) and SIM_AQL_ERR_WAVE_EXCEPTION
+ *     for the others (HSA_STATUS_ERROR_EXCEPTION), and the KFD's mask is
+ *     that of the wave's exception code.
+ *   VENDOR_SPECIFIC (0) with AMD's PM4_IB format (SIM_AQL_PM4_IB, u16
+ *     at byte 2), as ROCr's ExecutePM4 writes it: bytes 4..19 a PM4
+ *     INDIRECT_BUFFER command (type 3, op 0x3f, 4 dwords; bits 7:0 of
+ *     its header are not looked at), the buffer's VA at 8 (bits 1:0
+ *     ignored) and its size in dwords at 16 (bits 19:0, 1 to
+ *     SIM_AQL_PM4_MAX_DWORDS).  The buffer (in the GPUVM, one object)
+ *     may hold type-2 filler dwords and type-3 NOP (0x10) and
+ *     ACQUIRE_MEM (0x58) commands, which complete at once: the model has
+ *     no caches to invalidate (memory is coherent and instructions are
+ *     fetched from memory each time).  Any other command, a command
+ *     running past the buffer or another vendor format is an unsupported
+ *     vendor packet (below).
+ *   AGENT_DISPATCH (4), other VENDOR_SPECIFIC (0) packets and the
+ *     reserved types: as the CP does with a packet it does not support,
+ *     the queue stops at the packet (SIM_KFD_QUEUE_UNSUPPORTED_PACKET;
+ *     the packet is not consumed and its completion signal is untouched)
+ *     and reports the error in the ways ROCr listens for one:
  *     - if the pointers lie in an amd_queue_t (read_dispatch_id at byte
  *       128; write_dispatch_id at 56, or max_legacy_doorbell_dispatch_
  *       id_plus_1 at 80) whose queue_inactive_signal (at byte 192) is
@@ -377,6 +456,22 @@
 
 /* AQL packets */
 #define SIM_AQL_PACKET_SIZE             64
+
+/* AMD's vendor-specific AQL packet: a PM4 indirect buffer */
+#define SIM_AQL_PM4_IB                  1       /* the format, at byte 2 */
+#define SIM_AQL_PM4_MAX_DWORDS          1024
+#define SIM_PM4_HDR(op, dwords)         ((3U << 30) | \
+                                         (((dwords) - 2U) << 16) | \
+                                         ((uint32_t)(op) << 8))
+#define SIM_PM4_OP_NOP                  0x10
+#define SIM_PM4_OP_INDIRECT_BUFFER      0x3f
+#define SIM_PM4_OP_ACQUIRE_MEM          0x58
+
+/* The shader interpreter's bounds (sim/isa.c) */
+#define SIM_ISA_BUDGET                  (1ULL << 22)    /* per dispatch */
+#define SIM_ISA_YIELD                   4096    /* instructions per hold */
+#define SIM_ISA_MAX_WORKGROUP           1024    /* work-items */
+#define SIM_ISA_MAX_LDS                 65536   /* group segment bytes */
 #define SIM_AQL_TYPE_VENDOR_SPECIFIC    0
 #define SIM_AQL_TYPE_INVALID            1
 #define SIM_AQL_TYPE_KERNEL_DISPATCH    2
@@ -408,6 +503,10 @@
 /* CP queue error codes in queue_inactive_signal, as ROCr decodes them */
 #define SIM_AQL_ERR_INVALID_PACKET      32
 #define SIM_AQL_ERR_VENDOR_PACKET       256
+/* ROCr's HSA_STATUS_ERROR_ILLEGAL_INSTRUCTION: a wave's illegal one */
+#define SIM_AQL_ERR_ILLEGAL_INSTRUCTION 0x40000000U
+/* ROCr's HSA_STATUS_ERROR_EXCEPTION: a wave's other exception (a trap) */
+#define SIM_AQL_ERR_WAVE_EXCEPTION      0x80000000U
 
 /* SimKfdQueueInfo.error */
 #define SIM_KFD_QUEUE_OK                0
@@ -415,6 +514,9 @@
 #define SIM_KFD_QUEUE_BAD_PACKET        2
 #define SIM_KFD_QUEUE_BAD_WPTR          3
 #define SIM_KFD_QUEUE_UNSUPPORTED_PACKET 4
+#define SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION 5     /* a dispatch's wave */
+#define SIM_KFD_QUEUE_WAVE_BUDGET       6       /* a dispatch ran too long */
+#define SIM_KFD_QUEUE_WAVE_EXCEPTION    7       /* a trap, an LDS violation */
 
 /* The kernel-internal ENOTSUPP that CREATE_QUEUE returns for bad types */
 #define SIM_KFD_ENOTSUPP                524
@@ -459,6 +561,11 @@ typedef struct SimKfdQueueInfo {
     bool halted;
     bool waiting;               /* at a poll or barrier not satisfied */
     uint32_t error;             /* SIM_KFD_QUEUE_* */
+    /* AQL: kernel dispatches the shader interpreter ran (sim/isa.c) */
+    uint64_t dispatches;
+    uint64_t wave_instructions; /* all of them together */
+    uint64_t last_wave_instructions;
+    uint64_t last_dispatch_ns;  /* host time of the last one */
 } SimKfdQueueInfo;
 
 /*
