@@ -3107,7 +3107,9 @@ static void run_isa_error(const uint32_t *insns, unsigned n, uint32_t ec,
     g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
     g_assert_cmpuint(ctx_info(r.f).vm_faults, ==, 0);
     if (error == SIM_KFD_QUEUE_WAVE_BUDGET) {
-        g_assert_cmpuint(qi.last_wave_instructions, ==, SIM_ISA_BUDGET);
+        /* a memory instruction costs one unit per active lane */
+        g_assert_cmpuint(qi.last_wave_instructions, <=, SIM_ISA_BUDGET);
+        g_assert_cmpuint(qi.last_wave_instructions, >=, SIM_ISA_BUDGET / 64);
         g_test_message("%u wave instructions in %.1f ms: %.1f ns each",
                        (unsigned)qi.last_wave_instructions,
                        qi.last_dispatch_ns / 1e6,

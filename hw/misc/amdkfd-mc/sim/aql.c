@@ -280,8 +280,6 @@ static SimRun sim_aql_barrier(SimCtx *ctx, SimQueue *q, const uint8_t *pkt,
     return and ? SIM_RUN_DONE : SIM_RUN_WAIT;
 }
 
-
-
 bool sim_aql_pass_locked(SimCtx *ctx, SimQueue *q)
 {
     uint32_t slots = q->ring_size / SIM_AQL_PACKET_SIZE;

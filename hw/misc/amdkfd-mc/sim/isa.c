@@ -133,6 +133,26 @@ static bool isa_illegal(Isa *x)
     return false;
 }
 
+/*
+ * A memory instruction costs the budget one unit per active lane: a
+ * 64-lane 16-byte load loop would otherwise take seconds before the
+ * budget ends it.  The next isa_tick() yields sooner, too.
+ */
+static bool isa_charge_lanes(Isa *x, uint64_t exec)
+{
+    unsigned extra = ctpop64(exec);
+
+    extra = extra ? extra - 1 : 0;
+    if (x->left < extra) {
+        x->left = 0;
+        x->ec = EC_QUEUE_WAVE_ABORT;
+        return false;
+    }
+    x->left -= extra;
+    x->since_yield += extra;
+    return true;
+}
+
 static inline uint64_t w_exec(const IsaWave *w)
 {
     return w->s[OP_EXEC_LO] | (uint64_t)w->s[OP_EXEC_HI] << 32;
@@ -1535,6 +1555,9 @@ static bool isa_flat(Isa *x, IsaWave *w, uint32_t d, uint32_t d1)
         ((!st && (!atomic || glc)) && vdst + n > x->nvgpr)) {
         return isa_illegal(x);
     }
+    if (!isa_charge_lanes(x, exec)) {
+        return false;
+    }
     for (l = 0; l < ISA_LANES; l++) {
         uint32_t buf[4] = { 0 };
         uint64_t va;
@@ -1651,6 +1674,9 @@ static bool isa_ds(Isa *x, IsaWave *w, uint32_t d, uint32_t d1)
     }
     if (addr >= x->nvgpr || (st ? data + n : vdst + n) > x->nvgpr) {
         return isa_illegal(x);
+    }
+    if (!isa_charge_lanes(x, exec)) {
+        return false;
     }
     for (l = 0; l < ISA_LANES; l++) {
         uint32_t buf[2];

@@ -321,10 +321,12 @@
  *       access goes through the queue's GPUVM; an unmapped address is
  *       the context's VM fault (as SDMA's: SIM_KFD_QUEUE_VM_FAULT, the
  *       memory exception event), which ends the dispatch.
- *     - bounds: at most SIM_ISA_BUDGET wave instructions per dispatch
- *       (more ends it with EC_QUEUE_WAVE_ABORT, SIM_KFD_QUEUE_WAVE_BUDGET:
- *       a kernel that never ends cannot hang the queue); every
- *       SIM_ISA_YIELD instructions the model's lock is let go.
+ *     - bounds: a budget of SIM_ISA_BUDGET units per dispatch, one per
+ *       wave instruction and one more per active lane beyond the first
+ *       of a FLAT/GLOBAL or DS instruction (more ends it with
+ *       EC_QUEUE_WAVE_ABORT, SIM_KFD_QUEUE_WAVE_BUDGET: a kernel that
+ *       never ends cannot hang the queue); every SIM_ISA_YIELD units the
+ *       model's lock is let go.
  *     Stores done before an error stay done.  A dispatch whose waves all
  *     end completes like a barrier: its completion signal, then the
  *     slot and the read index.  A wave's exception stops the queue at
