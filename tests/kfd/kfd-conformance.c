@@ -821,8 +821,8 @@ static void kmsg_mark(void)
  */
 static int kmsg_bad(const char *check)
 {
-	char rec[1024];
-	int bad = 0;
+	char rec[1024], other[8][160];
+	int bad = 0, others = 0, i;
 	ssize_t n;
 
 	if (kmsg_fd < 0)
@@ -839,11 +839,18 @@ static int kmsg_bad(const char *check)
 		msg = strchr(rec, ';');
 		msg = msg ? msg + 1 : rec;
 		msg[strcspn(msg, "\n")] = 0;
-		if (!kmsg_is_bad(msg))
+		if (!kmsg_is_bad(msg)) {
+			/* kept to show what came with a bad line */
+			if (others < 8)
+				snprintf(other[others++], sizeof(other[0]),
+					 "%.159s", msg);
 			continue;
+		}
 		if (bad++ < 4)
 			info("%s: kernel: %s", check, msg);
 	}
+	for (i = 0; bad && i < others; i++)
+		info("%s: kernel (other line): %s", check, other[i]);
 	return bad;
 }
 

@@ -48,13 +48,17 @@ export KV7
 # The defects of stock Linux 7.x that kernel-patches/linux-7.x fixes: the
 # checks that must fail on stock 7.x (the control) and pass once fixed
 # (defects7), and checks of a race that stock 7.x may or may not lose in
-# one run, so only the fixed 7.x is held to them (racy7).
+# one run, so only the fixed 7.x is held to them (racy7).  exit-leader-create
+# is one: its result (ESRCH) is right on stock 7.x, but in 2 of the last 5 runs
+# stock 7.x printed "Failed to create sysfs entry for the kfd_process" in
+# it, after the exec checks had left contexts at the sysfs root and a
+# duplicate proc/<pid>; patched 6.12 and the fixed 7.x never did.
 if [ $long = 1 ]; then
 	defects7="exhaustion-reuse exhaustion-teardown"
 	racy7=
 else
 	defects7="race-churn-sysfs exec-kept-fds exec-kept-primary-create"
-	racy7="exec-cloexec"
+	racy7="exec-cloexec exit-leader-create"
 fi
 
 ok() { echo "PASS check-kernel: $*"; passed=$((passed + 1)); }
