@@ -14,7 +14,7 @@ cache=${AMDKFD_MC_CACHE:-$HOME/.cache/amdkfd-mc}
 base="gcc make pkg-config git dpkg-dev xz-utils python3 python3-venv
 ninja-build flex bison ccache libglib2.0-dev libpixman-1-dev libfdt-dev
 libdrm-dev seabios ipxe-qemu qemu-system-data
-clang libclang-rt-14-dev llvm-14
+clang libclang-rt-14-dev llvm-14 lld-14
 cpio patch perl binutils dwarves bc libelf-dev libssl-dev dkms $*"
 # From bookworm-backports: QEMU 10.0 needs meson >= 1.5, and the KFD uapi
 # header of Linux 6.12 (KFD 1.17, with drm/drm.h) replaces bookworm's 6.1 one.

@@ -20,6 +20,12 @@
 #                       with the data intact (HIP's null stream runs
 #                       ROCclr's copyBuffer blit kernel on the sim's shader
 #                       interpreter and a PM4 ACQUIRE_MEM vendor packet)
+#   hsa-kernel          an HSA program (unmodified ROCr 5.2.3) loads a
+#                       gfx906 code object v4 (tests/rocm/hsa-kernels.s)
+#                       and dispatches its kernels by AQL: "store" writes
+#                       id*3+7 to all 4096 elements, "illegal" (a MUBUF
+#                       load) stops its queue and ROCr reports it through
+#                       the queue's error callback
 #   rocm-leaks          the driver holds nothing afterwards (no file,
 #                       mapping, request or pinned page)
 #   rocm-device-counters  (host side, each boot) the device's QOM counters
@@ -81,7 +87,7 @@ counters() {
 
 t1=$(now)
 rocm_boot "$ROCM_BUILD/check-isolated.log" "" \
-	rocminfo-bookworm,rocminfo-sid,hsa-isolation,hsa-rocr-abort,hip,rocm-leaks \
+	rocminfo-bookworm,rocminfo-sid,hsa-isolation,hsa-rocr-abort,hip,hsa-kernel,rocm-leaks \
 	900 || true
 report "$ROCM_BUILD/check-isolated.log" "isolated, VM $(elapsed "$t1") s"
 counters "$ROCM_BUILD/check-isolated.log" isolated

@@ -43,6 +43,21 @@ rocm_programs() {
 			"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
 			die "rocm-secrets failed to build"
 	fi
+	if [ ! -x "$o/hsa-kernel" ] || [ "$src/hsa-kernel.c" -nt "$o/hsa-kernel" ]; then
+		${CC:-gcc} -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$d" \
+			-o "$o/hsa-kernel" "$src/hsa-kernel.c" \
+			"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
+			die "hsa-kernel failed to build"
+	fi
+	# the kernels of hsa-kernel: a gfx906 code object v4 for ROCr 5.2
+	if [ ! -e "$o/hsa-kernels.co" ] ||
+		[ "$src/hsa-kernels.s" -nt "$o/hsa-kernels.co" ]; then
+		llvm-mc-14 -triple=amdgcn-amd-amdhsa -mcpu=gfx906 -filetype=obj \
+			-o "$ROCM_BUILD/hsa-kernels.o" "$src/hsa-kernels.s" &&
+			ld.lld-14 -shared -o "$o/hsa-kernels.co" \
+				"$ROCM_BUILD/hsa-kernels.o" ||
+			die "hsa-kernels.s failed to assemble"
+	fi
 	if [ ! -x "$o/hip-probe" ] || [ "$src/hip-probe.cpp" -nt "$o/hip-probe" ]; then
 		${CXX:-g++} -O2 -g -Wall -Wextra -D__HIP_PLATFORM_AMD__ -I"$d" \
 			-o "$o/hip-probe" "$src/hip-probe.cpp" \
