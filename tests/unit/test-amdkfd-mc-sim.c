@@ -3130,6 +3130,32 @@ static void test_isa_illegal(void)
                   SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION);
 }
 
+/*
+ * Register operands at the top of the files (8 VGPRs here, 102 SGPRs):
+ * a multi-dword operand that would pass the last register is illegal
+ */
+static void test_isa_register_bounds(void)
+{
+    static const uint32_t k[][3] = {
+        { 0xdc5c8000, 0x057f0000 },     /* global_load_dwordx4 v[5:8] */
+        { 0xdc7c8000, 0x007f0500 },     /* global_store_dwordx4 v[5:8] */
+        { 0xd28f0007, 0x00020080 },     /* v_lshlrev_b64 v[7:8], 0, v[0:1] */
+        { 0xd28f0000, 0x00020e80 },     /* v_lshlrev_b64 v[0:1], 0, v[7:8] */
+        { 0xd1e86a07, 0x04020100 },     /* v_mad_u64_u32 v[7:8], vcc, ... */
+        { 0xd8ec0000, 0x07000000 },     /* ds_read_b64 v[7:8], v0 */
+        { 0xc0121600, 0x00000000 },     /* s_load_dwordx16 s[88:103] */
+        { 0xbee50180, 0xbf810000 },     /* s_mov_b64 s[101:102], 0 */
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(k); i++) {
+        uint32_t insns[3] = { k[i][0], k[i][1], 0xbf810000 };
+
+        run_isa_error(insns, 3, EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION,
+                      SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION);
+    }
+}
+
 /* LDS out of the group segment: the wave's memory violation (EC 5) */
 static void test_isa_lds_violation(void)
 {
@@ -4303,6 +4329,8 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/isa-store", test_isa_store);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-lds", test_isa_lds);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-illegal", test_isa_illegal);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-register-bounds",
+                    test_isa_register_bounds);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-lds-violation",
                     test_isa_lds_violation);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-trap", test_isa_trap);
