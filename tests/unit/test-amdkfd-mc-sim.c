@@ -2963,6 +2963,46 @@ static void aql_dispatch(Aql *q, uint16_t wg, uint32_t grid, uint64_t ko,
     aql_put_at(q, q->widx++, pkt, true);
 }
 
+/*
+ * VOPC in the VOP3 encoding is VOP3a: |v1| > 1.0 with v1 = -2.0 holds,
+ * so the stored mask is the one lane's bit
+ */
+static const uint32_t k_cmp_abs[] = {
+    0x7e0202f5,                 /* v_mov_b32 v1, -2.0 */
+    0xd0440104, 0x0001e501,     /* v_cmp_gt_f32 s[4:5], |v1|, 1.0 */
+    0xc0060180, 0x00000000,     /* s_load_dwordx2 s[6:7], s[0:1], 0 */
+    0xbf8cc07f,                 /* s_waitcnt lgkmcnt(0) */
+    0x7e040206,                 /* v_mov_b32 v2, s6 */
+    0x7e060207,                 /* v_mov_b32 v3, s7 */
+    0x7e080204,                 /* v_mov_b32 v4, s4 */
+    0xdc708000, 0x007f0402,     /* global_store_dword v[2:3], v4, off */
+    0xbf810000,                 /* s_endpgm */
+};
+
+static void test_isa_vop3_cmp_abs(void)
+{
+    Buf code;
+    Rig r;
+    Aql q;
+
+    rig_new(&r);
+    aql_new(r.f, r.g, AQL_VA, &q);
+    buf_new(r.f, r.g, CODE_VA, 4096, &code);
+    kernel_put(&code, k_cmp_abs, ARRAY_SIZE(k_cmp_abs), 5);
+    signal_init(&r.data, 0, 1, 0, 0);
+    buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
+    stl_le_p(r.data.ptr + OUT_OFF, 0xdeadbeef);
+    aql_dispatch(&q, 1, 1, CODE_VA, DATA_VA + KARG_OFF, SIG(0));
+    g_assert_cmpint(aql_ring(r.f, &q), ==, 0);
+    g_assert_false(aql_info(r.f, &q).halted);
+    g_assert_cmpint(sig_value(&r, 0), ==, 0);
+    g_assert_cmphex(ldl_le_p(r.data.ptr + OUT_OFF), ==, 1);
+
+    buf_unmap(r.kfd, &code);
+    aql_unmap(r.kfd, &q);
+    rig_free(&r);
+}
+
 /* A kernel that stores runs, its completion signal completes */
 static void test_isa_store(void)
 {
@@ -3128,6 +3168,32 @@ static void test_isa_illegal(void)
     run_isa_error(k_illegal, ARRAY_SIZE(k_illegal),
                   EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION,
                   SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION);
+}
+
+/*
+ * Register operands at the top of the files (8 VGPRs here, 102 SGPRs):
+ * a multi-dword operand that would pass the last register is illegal
+ */
+static void test_isa_register_bounds(void)
+{
+    static const uint32_t k[][3] = {
+        { 0xdc5c8000, 0x057f0000 },     /* global_load_dwordx4 v[5:8] */
+        { 0xdc7c8000, 0x007f0500 },     /* global_store_dwordx4 v[5:8] */
+        { 0xd28f0007, 0x00020080 },     /* v_lshlrev_b64 v[7:8], 0, v[0:1] */
+        { 0xd28f0000, 0x00020e80 },     /* v_lshlrev_b64 v[0:1], 0, v[7:8] */
+        { 0xd1e86a07, 0x04020100 },     /* v_mad_u64_u32 v[7:8], vcc, ... */
+        { 0xd8ec0000, 0x07000000 },     /* ds_read_b64 v[7:8], v0 */
+        { 0xc0121600, 0x00000000 },     /* s_load_dwordx16 s[88:103] */
+        { 0xbee50180, 0xbf810000 },     /* s_mov_b64 s[101:102], 0 */
+    };
+    unsigned i;
+
+    for (i = 0; i < ARRAY_SIZE(k); i++) {
+        uint32_t insns[3] = { k[i][0], k[i][1], 0xbf810000 };
+
+        run_isa_error(insns, 3, EC_QUEUE_WAVE_ILLEGAL_INSTRUCTION,
+                      SIM_KFD_QUEUE_ILLEGAL_INSTRUCTION);
+    }
 }
 
 /* LDS out of the group segment: the wave's memory violation (EC 5) */
@@ -4302,7 +4368,11 @@ int main(int argc, char **argv)
     g_test_add_func("/amdkfd-mc-sim/aql/pm4", test_aql_pm4);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-store", test_isa_store);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-lds", test_isa_lds);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-vop3-cmp-abs",
+                    test_isa_vop3_cmp_abs);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-illegal", test_isa_illegal);
+    g_test_add_func("/amdkfd-mc-sim/aql/isa-register-bounds",
+                    test_isa_register_bounds);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-lds-violation",
                     test_isa_lds_violation);
     g_test_add_func("/amdkfd-mc-sim/aql/isa-trap", test_isa_trap);

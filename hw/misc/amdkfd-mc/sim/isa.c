@@ -1832,13 +1832,14 @@ static bool isa_step(Isa *x, IsaWave *w)
         o.omod = (d1 >> 27) & 3;
         o.neg = d1 >> 29;
         o.clamp = (d >> 15) & 1;
-        if (o.op < 0x100 || (o.op >= 0x119 && o.op <= 0x11e) ||
-            o.op == 0x1e8 || o.op == 0x1e9) {
-            /* VOP3b: an SGPR destination for the mask or carry */
+        if (o.op < 0x100) {
+            /* VOPC is VOP3a (abs, op_sel): the mask SGPRs in vdst */
+            o.sdst = o.vdst;
+        }
+        if ((o.op >= 0x119 && o.op <= 0x11e) || o.op == 0x1e8 ||
+            o.op == 0x1e9) {
+            /* VOP3b: an SGPR destination for the carry */
             o.sdst = (d >> 8) & 0x7f;
-            if (o.op < 0x100) {
-                o.sdst = o.vdst;
-            }
         } else {
             o.abs = (d >> 8) & 7;
             if ((d >> 11) & 0xf) {
