@@ -100,7 +100,7 @@ typedef struct {
 
 static Map maps[MAPS];
 static sigjmp_buf touch_env;
-static volatile sig_atomic_t touching;
+static volatile sig_atomic_t touching;   /* read by the signal handler */
 static unsigned long sigbus_seen;
 
 /*
@@ -114,7 +114,7 @@ static void on_sigbus(int sig)
     if (touching) {
         siglongjmp(touch_env, 1);
     }
-    signal(sig, SIG_DFL);
+    sigaction(sig, &(struct sigaction){ .sa_handler = SIG_DFL }, NULL);
     raise(sig);
 }
 
@@ -147,7 +147,7 @@ static void fuzz_mmap(int fd)
     if (prot & PROT_READ && below(2)) {
         if (sigsetjmp(touch_env, 1) == 0) {
             touching = 1;
-            (void)*(volatile uint8_t *)p;
+            (void)*(volatile uint8_t *)p;   /* a real load, kept */
         } else {
             sigbus_seen++;
         }
@@ -317,7 +317,7 @@ int main(int argc, char **argv)
            (unsigned long long)seed, calls, seconds, (unsigned)getuid());
     fflush(stdout);
     /* a bad mapping faults in this program, not in the kernel */
-    signal(SIGBUS, on_sigbus);
+    sigaction(SIGBUS, &(struct sigaction){ .sa_handler = on_sigbus }, NULL);
     /*
      * Pointers in arguments point into the scratch or just past its end,
      * and the driver writes there: inaccessible guards on both sides make

@@ -48,8 +48,8 @@ static struct {
 /* What ROCr reported through a queue's error callback (its event thread) */
 struct qerr {
     const char *label;
-    volatile int seen;
-    volatile hsa_status_t status;
+    volatile int seen;              /* set by ROCr's thread, polled here */
+    volatile hsa_status_t status;   /* set by ROCr's thread, polled here */
 };
 
 static void die_hsa(const char *what, hsa_status_t st)
@@ -122,8 +122,8 @@ static void *read_file(const char *path, size_t *len)
     char *buf;
     long n;
 
-    if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) <= 0 ||
-        fseek(f, 0, SEEK_SET)) {
+    n = f && !fseek(f, 0, SEEK_END) ? ftell(f) : -1;
+    if (n <= 0 || fseek(f, 0, SEEK_SET)) {
         printf("hsa-kernel: cannot read %s\n", path);
         exit(1);
     }
@@ -184,6 +184,7 @@ static void dispatch(hsa_queue_t *q, const struct kernel *k, uint32_t grid,
     uint64_t id = hsa_queue_add_write_index_screlease(q, 1);
     hsa_kernel_dispatch_packet_t *p;
     uint16_t hdr;
+    uint32_t word;
 
     while (id - hsa_queue_load_read_index_scacquire(q) >= q->size) {
         usleep(1000);
@@ -206,9 +207,8 @@ static void dispatch(hsa_queue_t *q, const struct kernel *k, uint32_t grid,
           HSA_FENCE_SCOPE_SYSTEM << HSA_PACKET_HEADER_SCACQUIRE_FENCE_SCOPE |
           HSA_FENCE_SCOPE_SYSTEM << HSA_PACKET_HEADER_SCRELEASE_FENCE_SCOPE;
     /* header and setup (1 dimension) in one release store */
-    __atomic_store_n((uint32_t *)p,
-                     hdr | 1u << (16 + HSA_KERNEL_DISPATCH_PACKET_SETUP_DIMENSIONS),
-                     __ATOMIC_RELEASE);
+    word = hdr | 1u << (16 + HSA_KERNEL_DISPATCH_PACKET_SETUP_DIMENSIONS);
+    __atomic_store_n((uint32_t *)p, word, __ATOMIC_RELEASE);
     hsa_signal_store_screlease(q->doorbell_signal, id);
 }
 
