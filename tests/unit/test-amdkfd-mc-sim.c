@@ -2697,13 +2697,37 @@ static void test_aql_dispatch_error(void)
     rig_free(&r);
 }
 
-/* With the runtime enabled, the KFD's report in the context save area */
-static void test_aql_runtime_exception(void)
+/*
+ * A rig with an AQL queue whose context save area (at 0x5000000) sends
+ * the KFD's exception report to the signal at data offset @payload_sig
+ * and the new event *@ev, the runtime enabled
+ */
+static void aql_runtime_rig(Rig *r, Aql *q, Buf *csa, unsigned payload_sig,
+                            uint32_t *ev)
 {
     struct kfd_ioctl_runtime_enable_args re = {
         .mode_mask = KFD_RUNTIME_ENABLE_MODE_ENABLE_MASK,
     };
     struct kfd_context_save_area_header *hdr;
+
+    rig_new(r);
+    aql_alloc(r->f, r->g, AQL_VA, q);
+    buf_new(r->f, r->g, 0x5000000, 65536, csa);
+    g_assert_cmpint(aql_create(r->f, r->g, q,
+                               q->amdq_va + SIM_AMD_QUEUE_READ_ID,
+                               q->amdq_va + SIM_AMD_QUEUE_WRITE_ID,
+                               0x5000000, 65536), ==, 0);
+    g_assert_cmpint(sim_kfd_ioctl(r->f, AMDKFD_IOC_RUNTIME_ENABLE, &re),
+                    ==, 0);
+    *ev = create_event(r->f, KFD_IOC_EVENT_SIGNAL, false);
+    hdr = (void *)csa->ptr;
+    hdr->err_payload_addr = cpu_to_le64(SIG(payload_sig) + SIM_SIGNAL_VALUE);
+    hdr->err_event_id = cpu_to_le32(*ev);
+}
+
+/* With the runtime enabled, the KFD's report in the context save area */
+static void test_aql_runtime_exception(void)
+{
     uint32_t ev, result, ec;
     unsigned vendor;
     Buf csa;
@@ -2711,19 +2735,7 @@ static void test_aql_runtime_exception(void)
     Aql q;
 
     for (vendor = 0; vendor < 2; vendor++) {
-        rig_new(&r);
-        aql_alloc(r.f, r.g, AQL_VA, &q);
-        buf_new(r.f, r.g, 0x5000000, 65536, &csa);
-        g_assert_cmpint(aql_create(r.f, r.g, &q,
-                                   q.amdq_va + SIM_AMD_QUEUE_READ_ID,
-                                   q.amdq_va + SIM_AMD_QUEUE_WRITE_ID,
-                                   0x5000000, 65536), ==, 0);
-        g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_RUNTIME_ENABLE, &re),
-                        ==, 0);
-        ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
-        hdr = (void *)csa.ptr;
-        hdr->err_payload_addr = cpu_to_le64(SIG(0) + SIM_SIGNAL_VALUE);
-        hdr->err_event_id = cpu_to_le32(ev);
+        aql_runtime_rig(&r, &q, &csa, 0, &ev);
         signal_init(&r.data, 0, 1ULL << 40, 0, 0);
 
         aql_packet(&q, vendor ? SIM_AQL_TYPE_VENDOR_SPECIFIC :
@@ -3100,29 +3112,13 @@ static void test_isa_lds(void)
 static void run_isa_error(const uint32_t *insns, unsigned n, uint32_t ec,
                           uint32_t error)
 {
-    struct kfd_ioctl_runtime_enable_args re = {
-        .mode_mask = KFD_RUNTIME_ENABLE_MODE_ENABLE_MASK,
-    };
-    struct kfd_context_save_area_header *hdr;
     uint32_t ev, result;
     SimKfdQueueInfo qi;
     Buf code, csa;
     Rig r;
     Aql q;
 
-    rig_new(&r);
-    aql_alloc(r.f, r.g, AQL_VA, &q);
-    buf_new(r.f, r.g, 0x5000000, 65536, &csa);
-    g_assert_cmpint(aql_create(r.f, r.g, &q,
-                               q.amdq_va + SIM_AMD_QUEUE_READ_ID,
-                               q.amdq_va + SIM_AMD_QUEUE_WRITE_ID,
-                               0x5000000, 65536), ==, 0);
-    g_assert_cmpint(sim_kfd_ioctl(r.f, AMDKFD_IOC_RUNTIME_ENABLE, &re),
-                    ==, 0);
-    ev = create_event(r.f, KFD_IOC_EVENT_SIGNAL, false);
-    hdr = (void *)csa.ptr;
-    hdr->err_payload_addr = cpu_to_le64(SIG(256) + SIM_SIGNAL_VALUE);
-    hdr->err_event_id = cpu_to_le32(ev);
+    aql_runtime_rig(&r, &q, &csa, 256, &ev);
     signal_init(&r.data, 256, 0, 0, 0);
     signal_init(&r.data, 1024, 0, 0, 0);
     buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
