@@ -16,6 +16,11 @@ set -eu
 . "$(dirname "$0")/common.sh"
 
 runs=${1:-50}
+# a missing QEMU would count as 50 hangs: say so once instead
+[ -x "${QEMU_BIN:-}" ] || {
+	echo "check-guest-loop: no QEMU at ${QEMU_BIN:-(QEMU_BIN unset)}; run make qemu first" >&2
+	exit 1
+}
 out=$GUEST_BUILD/loop
 rm -rf "$out"
 mkdir -p "$out"
