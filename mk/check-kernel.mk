@@ -16,6 +16,8 @@
 # fixed 7.x. Creating 65535 contexts on 7.x takes 18 to 55 minutes per run
 # under TCG (its create cost grows with the number of contexts), so this is
 # not part of check-kernel or make check: one to two and a half hours.
+# SKIP_STOCK_7X=1 leaves out the stock 7.x run (named as skipped), to check
+# the fixed side alone.
 #
 # Expects QEMU_BIN; AMDKFD_MC_CACHE defaults to $(HOME)/.cache/amdkfd-mc.
 # Downloads and build products live under $(AMDKFD_MC_CACHE)/kernel.
