@@ -34,16 +34,13 @@
 #include <unistd.h>
 #include <hsa/hsa.h>
 #include <hsa/hsa_ext_amd.h>
+#include "hsa-picks.h"
 
 #define N 4096
 #define WG 256
 #define WAIT_S 20
 
-static struct {
-    hsa_agent_t gpu;
-    hsa_amd_memory_pool_t sys;
-    int have_gpu, have_sys;
-} g;
+static HsaPicks g;
 
 /* What ROCr reported through a queue's error callback (its event thread) */
 struct qerr {
@@ -63,47 +60,6 @@ static void die_hsa(const char *what, hsa_status_t st)
 
 #define CHECK(call) do { hsa_status_t st_ = (call); \
         if (st_ != HSA_STATUS_SUCCESS) die_hsa(#call, st_); } while (0)
-
-static hsa_status_t find_sys_pool(hsa_amd_memory_pool_t pool, void *data)
-{
-    hsa_amd_segment_t seg;
-    uint32_t flags = 0;
-    bool alloc = false;
-
-    if (hsa_amd_memory_pool_get_info(pool, HSA_AMD_MEMORY_POOL_INFO_SEGMENT,
-                                     &seg) != HSA_STATUS_SUCCESS ||
-        seg != HSA_AMD_SEGMENT_GLOBAL) {
-        return HSA_STATUS_SUCCESS;
-    }
-    hsa_amd_memory_pool_get_info(pool,
-                                 HSA_AMD_MEMORY_POOL_INFO_RUNTIME_ALLOC_ALLOWED,
-                                 &alloc);
-    hsa_amd_memory_pool_get_info(pool, HSA_AMD_MEMORY_POOL_INFO_GLOBAL_FLAGS,
-                                 &flags);
-    if (alloc && !g.have_sys &&
-        (flags & HSA_AMD_MEMORY_POOL_GLOBAL_FLAG_FINE_GRAINED)) {
-        g.sys = pool;
-        g.have_sys = 1;
-    }
-    return HSA_STATUS_SUCCESS;
-}
-
-static hsa_status_t find_agents(hsa_agent_t agent, void *data)
-{
-    hsa_device_type_t type;
-
-    if (hsa_agent_get_info(agent, HSA_AGENT_INFO_DEVICE, &type) !=
-        HSA_STATUS_SUCCESS) {
-        return HSA_STATUS_SUCCESS;
-    }
-    if (type == HSA_DEVICE_TYPE_GPU && !g.have_gpu) {
-        g.gpu = agent;
-        g.have_gpu = 1;
-    } else if (type == HSA_DEVICE_TYPE_CPU && !g.have_sys) {
-        hsa_amd_agent_iterate_memory_pools(agent, find_sys_pool, NULL);
-    }
-    return HSA_STATUS_SUCCESS;
-}
 
 /* @len bytes of the system pool, zeroed, which the GPU may reach */
 static void *sys_alloc(size_t len)
@@ -365,7 +321,7 @@ int main(int argc, char **argv)
     alarm(WAIT_S * 4);
     co = read_file(argv[1], &size);
     CHECK(hsa_init());
-    CHECK(hsa_iterate_agents(find_agents, NULL));
+    CHECK(hsa_pick(&g));
     if (!g.have_gpu || !g.have_sys) {
         printf("hsa-kernel: no GPU agent and fine-grained system pool "
                "(gpu %d sys %d)\n", g.have_gpu, g.have_sys);

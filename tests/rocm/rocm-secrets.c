@@ -43,16 +43,13 @@
 #include <unistd.h>
 #include <hsa/hsa.h>
 #include <hsa/hsa_ext_amd.h>
+#include "hsa-picks.h"
 
 #define LEN 64
 #define BUF 4096
 #define WAIT_S 30
 
-static struct {
-    hsa_agent_t gpu, cpu;
-    hsa_amd_memory_pool_t vram, sys;
-    int have_gpu, have_cpu, have_vram, have_sys;
-} g;
+static HsaPicks g;
 
 /* Set by the fault handler (ROCr's event thread) */
 static volatile int fault_seen;
@@ -72,59 +69,6 @@ static void die_hsa(const char *what, hsa_status_t st)
 
 #define CHECK(call) do { hsa_status_t st_ = (call); \
         if (st_ != HSA_STATUS_SUCCESS) die_hsa(#call, st_); } while (0)
-
-static hsa_status_t pick_pool(hsa_amd_memory_pool_t pool, void *data)
-{
-    int gpu = data != NULL;
-    hsa_amd_segment_t seg;
-    uint32_t flags = 0;
-    bool alloc = false;
-
-    if (hsa_amd_memory_pool_get_info(pool, HSA_AMD_MEMORY_POOL_INFO_SEGMENT,
-                                     &seg) != HSA_STATUS_SUCCESS ||
-        seg != HSA_AMD_SEGMENT_GLOBAL) {
-        return HSA_STATUS_SUCCESS;
-    }
-    hsa_amd_memory_pool_get_info(pool,
-                                 HSA_AMD_MEMORY_POOL_INFO_RUNTIME_ALLOC_ALLOWED,
-                                 &alloc);
-    hsa_amd_memory_pool_get_info(pool, HSA_AMD_MEMORY_POOL_INFO_GLOBAL_FLAGS,
-                                 &flags);
-    if (!alloc) {
-        return HSA_STATUS_SUCCESS;
-    }
-    if (gpu && !g.have_vram &&
-        (flags & HSA_AMD_MEMORY_POOL_GLOBAL_FLAG_COARSE_GRAINED)) {
-        g.vram = pool;
-        g.have_vram = 1;
-    }
-    if (!gpu && !g.have_sys &&
-        (flags & HSA_AMD_MEMORY_POOL_GLOBAL_FLAG_FINE_GRAINED)) {
-        g.sys = pool;
-        g.have_sys = 1;
-    }
-    return HSA_STATUS_SUCCESS;
-}
-
-static hsa_status_t pick_agent(hsa_agent_t agent, void *data)
-{
-    hsa_device_type_t type;
-
-    if (hsa_agent_get_info(agent, HSA_AGENT_INFO_DEVICE, &type) !=
-        HSA_STATUS_SUCCESS) {
-        return HSA_STATUS_SUCCESS;
-    }
-    if (type == HSA_DEVICE_TYPE_GPU && !g.have_gpu) {
-        g.gpu = agent;
-        g.have_gpu = 1;
-        hsa_amd_agent_iterate_memory_pools(agent, pick_pool, &g);
-    } else if (type == HSA_DEVICE_TYPE_CPU && !g.have_cpu) {
-        g.cpu = agent;
-        g.have_cpu = 1;
-        hsa_amd_agent_iterate_memory_pools(agent, pick_pool, NULL);
-    }
-    return HSA_STATUS_SUCCESS;
-}
 
 /*
  * The guest driver's record of this process's /dev/kfd context (debugfs),
@@ -159,7 +103,7 @@ static void setup(void)
     char gpu_name[64] = "", ctx[160];
 
     CHECK(hsa_init());
-    CHECK(hsa_iterate_agents(pick_agent, NULL));
+    CHECK(hsa_pick(&g));
     if (!g.have_gpu || !g.have_cpu || !g.have_vram || !g.have_sys) {
         printf("rocm: %s: no GPU agent with a VRAM pool and a system pool "
                "(gpu %d cpu %d vram %d sys %d)\n", name, g.have_gpu,

@@ -37,13 +37,15 @@ rocm_programs() {
 	st=$ROCM_BUILD/stage
 	mkdir -p "$st/bookworm/opt/akmc" "$st/tests"
 	o=$st/bookworm/opt/akmc
-	if [ ! -x "$o/rocm-secrets" ] || [ "$src/rocm-secrets.c" -nt "$o/rocm-secrets" ]; then
+	if [ ! -x "$o/rocm-secrets" ] || [ "$src/rocm-secrets.c" -nt "$o/rocm-secrets" ] ||
+		[ "$src/hsa-picks.h" -nt "$o/rocm-secrets" ]; then
 		${CC:-gcc} -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$d" \
 			-o "$o/rocm-secrets" "$src/rocm-secrets.c" \
 			"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
 			die "rocm-secrets failed to build"
 	fi
-	if [ ! -x "$o/hsa-kernel" ] || [ "$src/hsa-kernel.c" -nt "$o/hsa-kernel" ]; then
+	if [ ! -x "$o/hsa-kernel" ] || [ "$src/hsa-kernel.c" -nt "$o/hsa-kernel" ] ||
+		[ "$src/hsa-picks.h" -nt "$o/hsa-kernel" ]; then
 		${CC:-gcc} -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$d" \
 			-o "$o/hsa-kernel" "$src/hsa-kernel.c" \
 			"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
