@@ -722,6 +722,8 @@ static void amdkfd_mc_call_run(AmdkfdMcWork *w)
     }
     call->ret = call->s->be_ops->ioctl(call->file, call->request,
                                        call->args);
+    /* when the host kernel let go, before the main loop takes it up */
+    trace_amdkfd_mc_ioctl_ran(call->ctx->id, call->desc->name, call->ret);
 }
 
 static void amdkfd_mc_call_done(AmdkfdMcWork *w)

@@ -385,6 +385,9 @@ void amdkfd_mc_ring_process(void *opaque)
     AmdkfdMcRing *r = &s->ring;
     unsigned budget = AMDKFD_MC_BH_BUDGET;
 
+    /* with amdkfd_mc_doorbell: how long a doorbell waits for the BH */
+    trace_amdkfd_mc_ring_process(r->sq_head, r->sq_tail);
+
     /*
      * The rings must still be RAM now, before anything is written to
      * them: memory can be unplugged or BARs moved after the rings were
