@@ -1393,13 +1393,15 @@ static void bench_dev_boot(BenchDev *b, const char *args)
 }
 
 enum { TP_GET_VERSION, TP_SET_EVENT, TP_EVENT_PAIR, TP_FIGURES };
+#define TP_ROUNDS   5
 
 /*
- * One round of the three forwarded figures on @b: ns per command (per
- * pair for the event pair) into @ns; good completions added to @ok
+ * Round @r of the three forwarded figures on @b: ns per command (per
+ * pair for the event pair) into column @r of @ns; good completions added
+ * to @ok
  */
-static void forwarded_round(BenchDev *b, double ns[TP_FIGURES], int *ok,
-                            int fails[2])
+static void forwarded_round(BenchDev *b, double ns[TP_FIGURES][TP_ROUNDS],
+                            int r, int *ok, int fails[2])
 {
     const uint32_t n = BENCH_ENTRIES - 1, pairs = BENCH_ENTRIES / 2;
     AkmcDev *d = b->d;
@@ -1418,13 +1420,14 @@ static void forwarded_round(BenchDev *b, double ns[TP_FIGURES], int *ok,
     int64_t pair_ns;
     uint32_t i, k;
 
-    ns[TP_GET_VERSION] = forwarded_ns(d, &cmd, n);
+    client_yields(true);
+    ns[TP_GET_VERSION][r] = forwarded_ns(d, &cmd, n);
 
     qtest_memwrite(d->qts, d->payload + 4096, &set, sizeof(set));
     cmd.arg0 = AMDKFD_IOC_SET_EVENT;
     cmd.payload_addr = d->payload + 4096;
     cmd.payload_len = sizeof(set);
-    ns[TP_SET_EVENT] = forwarded_ns(d, &cmd, n);
+    ns[TP_SET_EVENT][r] = forwarded_ns(d, &cmd, n);
 
     /*
      * pairs: a ring of 2048 creates, each with its own slot, then 2048
@@ -1467,12 +1470,14 @@ static void forwarded_round(BenchDev *b, double ns[TP_FIGURES], int *ok,
             }
         }
     }
-    ns[TP_EVENT_PAIR] = (double)pair_ns / pairs;
+    client_yields(false);
+    ns[TP_EVENT_PAIR][r] = (double)pair_ns / pairs;
 }
 
-/* The same three on /dev/kfd directly, ns each, into @ns */
-static void direct_round(int fd, uint32_t event, double ns[TP_FIGURES],
-                         int *ok, int fails[3])
+/* The same three on /dev/kfd directly, ns each, into column @r of @ns */
+static void direct_round(int fd, uint32_t event,
+                         double ns[TP_FIGURES][TP_ROUNDS], int r, int *ok,
+                         int fails[3])
 {
     const uint32_t n = BENCH_ENTRIES - 1, pairs = BENCH_ENTRIES / 2;
     struct kfd_ioctl_get_version_args ver = { 0 };
@@ -1484,7 +1489,7 @@ static void direct_round(int fd, uint32_t event, double ns[TP_FIGURES],
     for (i = 0; i < n; i++) {
         *ok += ioctl(fd, AMDKFD_IOC_GET_VERSION, &ver) == 0;
     }
-    ns[TP_GET_VERSION] = (now_s() - t0) * 1e9 / n;
+    ns[TP_GET_VERSION][r] = (now_s() - t0) * 1e9 / n;
 
     t0 = now_s();
     for (i = 0; i < n; i++) {
@@ -1494,7 +1499,7 @@ static void direct_round(int fd, uint32_t event, double ns[TP_FIGURES],
             info("bench: direct SET_EVENT: %s", strerror(errno));
         }
     }
-    ns[TP_SET_EVENT] = (now_s() - t0) * 1e9 / n;
+    ns[TP_SET_EVENT][r] = (now_s() - t0) * 1e9 / n;
 
     t0 = now_s();
     for (i = 0; i < pairs; i++) {
@@ -1515,7 +1520,7 @@ static void direct_round(int fd, uint32_t event, double ns[TP_FIGURES],
             info("bench: direct DESTROY_EVENT %u: %s", i, strerror(errno));
         }
     }
-    ns[TP_EVENT_PAIR] = (now_s() - t0) * 1e9 / pairs;
+    ns[TP_EVENT_PAIR][r] = (now_s() - t0) * 1e9 / pairs;
 }
 
 /*
@@ -1527,15 +1532,14 @@ static void direct_round(int fd, uint32_t event, double ns[TP_FIGURES],
  */
 static void run_bench_throughput(void)
 {
-    enum { ROUNDS = 5 };
     const uint32_t n = BENCH_ENTRIES - 1, pairs = BENCH_ENTRIES / 2;
     const char *names[TP_FIGURES] = {
         "GET_VERSION", "SET_EVENT", "CREATE_EVENT+DESTROY_EVENT",
     };
     const char *ids[TP_FIGURES] = { "get-version", "set-event",
                                     "event-pair" };
-    double fwd[TP_FIGURES][ROUNDS], dir[TP_FIGURES][ROUNDS];
-    double sim[TP_FIGURES][ROUNDS], one[TP_FIGURES];
+    double fwd[TP_FIGURES][TP_ROUNDS], dir[TP_FIGURES][TP_ROUNDS];
+    double sim[TP_FIGURES][TP_ROUNDS];
     struct kfd_ioctl_create_event_args dea = {
         .event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = 1,
     };
@@ -1545,41 +1549,28 @@ static void run_bench_throughput(void)
 
     g_assert_cmpint(ioctl(fd, AMDKFD_IOC_CREATE_EVENT, &dea), ==, 0);
     bench_dev_boot(&b, "-machine q35 -device amdkfd-mc,id=kfd,backend=host");
-    for (r = 0; r < ROUNDS; r++) {
-        client_yields(true);
-        forwarded_round(&b, one, &ok, fails);
-        client_yields(false);
-        for (k = 0; k < TP_FIGURES; k++) {
-            fwd[k][r] = one[k];
-        }
-        direct_round(fd, dea.event_id, one, &ok, fails + 2);
-        for (k = 0; k < TP_FIGURES; k++) {
-            dir[k][r] = one[k];
-        }
+    for (r = 0; r < TP_ROUNDS; r++) {
+        forwarded_round(&b, fwd, r, &ok, fails);
+        direct_round(fd, dea.event_id, dir, r, &ok, fails + 2);
     }
     akmc_stop(b.d);
     close(fd);
-    check(ok == ROUNDS * (2 * n + 4 * pairs), "bench-throughput-ioctls",
+    check(ok == TP_ROUNDS * (2 * n + 4 * pairs), "bench-throughput-ioctls",
           "%d of %u forwarded and direct ioctls succeeded", ok,
-          ROUNDS * (2 * n + 4 * pairs));
+          TP_ROUNDS * (2 * n + 4 * pairs));
 
     bench_dev_boot(&b, "-machine q35 -device amdkfd-mc,id=kfd,backend=sim");
-    for (r = 0; r < ROUNDS; r++) {
-        client_yields(true);
-        forwarded_round(&b, one, &sim_ok, sim_fails);
-        client_yields(false);
-        for (k = 0; k < TP_FIGURES; k++) {
-            sim[k][r] = one[k];
-        }
+    for (r = 0; r < TP_ROUNDS; r++) {
+        forwarded_round(&b, sim, r, &sim_ok, sim_fails);
     }
     akmc_stop(b.d);
-    check(sim_ok == ROUNDS * 2 * pairs, "bench-throughput-sim",
+    check(sim_ok == TP_ROUNDS * 2 * pairs, "bench-throughput-sim",
           "%d of %u event commands on backend=sim succeeded", sim_ok,
-          ROUNDS * 2 * pairs);
+          TP_ROUNDS * 2 * pairs);
 
     for (k = 0; k < TP_FIGURES; k++) {
-        double f = best(fwd[k], ROUNDS), dr = best(dir[k], ROUNDS);
-        double sm = best(sim[k], ROUNDS);
+        double f = best(fwd[k], TP_ROUNDS), dr = best(dir[k], TP_ROUNDS);
+        double sm = best(sim[k], TP_ROUNDS);
 
         printf("command-throughput-host-%s: %.0f /s (ratio %.3f)\n", ids[k],
                1e9 / f, dr / f);
@@ -1587,7 +1578,7 @@ static void run_bench_throughput(void)
                "%u per doorbell: %.2f us each; directly on /dev/kfd in "
                "this VM: %.2f us; best of %d alternating rounds, patched "
                "6.12 under TCG; goal ratio >= 0.8%s\n", ids[k], names[k],
-               k == TP_EVENT_PAIR ? pairs : n, f / 1e3, dr / 1e3, ROUNDS,
+               k == TP_EVENT_PAIR ? pairs : n, f / 1e3, dr / 1e3, TP_ROUNDS,
                dr / f < 0.8 ? " below goal" : "");
         printf("# command-throughput-host-%s: the gap, forwarded minus "
                "direct, is %.2f us; the same commands through backend=sim "

@@ -2955,6 +2955,23 @@ static void kernel_put(Buf *code, const uint32_t *insns, unsigned n,
     }
 }
 
+/* A rig with an AQL queue and a code object holding @insns */
+static void isa_rig_new(Rig *r, Aql *q, Buf *code, const uint32_t *insns,
+                        unsigned n, unsigned vgprs)
+{
+    rig_new(r);
+    aql_new(r->f, r->g, AQL_VA, q);
+    buf_new(r->f, r->g, CODE_VA, 4096, code);
+    kernel_put(code, insns, n, vgprs);
+}
+
+static void isa_rig_free(Rig *r, Aql *q, Buf *code)
+{
+    buf_unmap(r->kfd, code);
+    aql_unmap(r->kfd, q);
+    rig_free(r);
+}
+
 static void aql_dispatch(Aql *q, uint16_t wg, uint32_t grid, uint64_t ko,
                          uint64_t kernarg, uint64_t completion)
 {
@@ -2997,10 +3014,7 @@ static void test_isa_vop3_cmp_abs(void)
     Rig r;
     Aql q;
 
-    rig_new(&r);
-    aql_new(r.f, r.g, AQL_VA, &q);
-    buf_new(r.f, r.g, CODE_VA, 4096, &code);
-    kernel_put(&code, k_cmp_abs, ARRAY_SIZE(k_cmp_abs), 5);
+    isa_rig_new(&r, &q, &code, k_cmp_abs, ARRAY_SIZE(k_cmp_abs), 5);
     signal_init(&r.data, 0, 1, 0, 0);
     buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
     stl_le_p(r.data.ptr + OUT_OFF, 0xdeadbeef);
@@ -3010,9 +3024,7 @@ static void test_isa_vop3_cmp_abs(void)
     g_assert_cmpint(sig_value(&r, 0), ==, 0);
     g_assert_cmphex(ldl_le_p(r.data.ptr + OUT_OFF), ==, 1);
 
-    buf_unmap(r.kfd, &code);
-    aql_unmap(r.kfd, &q);
-    rig_free(&r);
+    isa_rig_free(&r, &q, &code);
 }
 
 /* A kernel that stores runs, its completion signal completes */
@@ -3024,10 +3036,7 @@ static void test_isa_store(void)
     Rig r;
     Aql q;
 
-    rig_new(&r);
-    aql_new(r.f, r.g, AQL_VA, &q);
-    buf_new(r.f, r.g, CODE_VA, 4096, &code);
-    kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+    isa_rig_new(&r, &q, &code, k_store, ARRAY_SIZE(k_store), 5);
     signal_init(&r.data, 0, 1, 0, 0);
     signal_init(&r.data, 64, 1, 0, 0);
     for (i = 0; i < 256; i++) {
@@ -3066,9 +3075,7 @@ static void test_isa_store(void)
     g_assert_cmpuint(qi.last_wave_instructions, ==, 16 + 9);
     g_assert_cmpuint(qi.wave_instructions, ==, 32 + 25);
 
-    buf_unmap(r.kfd, &code);
-    aql_unmap(r.kfd, &q);
-    rig_free(&r);
+    isa_rig_free(&r, &q, &code);
 }
 
 /* Waves of a workgroup meet at s_barrier and share its LDS */
@@ -3080,10 +3087,7 @@ static void test_isa_lds(void)
     Rig r;
     Aql q;
 
-    rig_new(&r);
-    aql_new(r.f, r.g, AQL_VA, &q);
-    buf_new(r.f, r.g, CODE_VA, 4096, &code);
-    kernel_put(&code, k_lds, ARRAY_SIZE(k_lds), 10);
+    isa_rig_new(&r, &q, &code, k_lds, ARRAY_SIZE(k_lds), 10);
     stl_le_p(code.ptr, 512);                    /* group segment */
     signal_init(&r.data, 0, 1, 0, 0);
     buf_set_u64(&r.data, KARG_OFF, DATA_VA + OUT_OFF);
@@ -3100,9 +3104,7 @@ static void test_isa_lds(void)
     g_assert_cmpuint(ldl_le_p(r.data.ptr + OUT_OFF + 512), ==, 1000 + 128);
     g_assert_cmpuint(qi.last_wave_instructions, ==, 2 * 18);
 
-    buf_unmap(r.kfd, &code);
-    aql_unmap(r.kfd, &q);
-    rig_free(&r);
+    isa_rig_free(&r, &q, &code);
 }
 
 /*
@@ -3235,10 +3237,7 @@ static void test_isa_random(void)
     Aql q;
 
     for (iter = 0; iter < 300; iter++) {
-        rig_new(&r);
-        aql_new(r.f, r.g, AQL_VA, &q);
-        buf_new(r.f, r.g, CODE_VA, 4096, &code);
-        kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+        isa_rig_new(&r, &q, &code, k_store, ARRAY_SIZE(k_store), 5);
         stl_le_p(code.ptr, g_test_rand_int_range(0, 4096));
         stl_le_p(code.ptr + 48, g_test_rand_int());
         stl_le_p(code.ptr + 52, g_test_rand_int() & ~1U);
@@ -3287,9 +3286,7 @@ static void test_isa_random(void)
             g_assert_cmpuint(aql_rptr(&q), ==, 1);
             done++;
         }
-        buf_unmap(r.kfd, &code);
-        aql_unmap(r.kfd, &q);
-        rig_free(&r);
+        isa_rig_free(&r, &q, &code);
     }
     g_test_message("random kernels: %u completed, %u halted", done, halted);
 }
@@ -3320,9 +3317,7 @@ static void test_isa_fault(void)
     g_assert_cmphex(data.memory_exception_data.va, ==, 0x7000000);
     g_assert_cmpuint(result, ==, KFD_IOC_WAIT_RESULT_COMPLETE);
 
-    buf_unmap(r.kfd, &code);
-    aql_unmap(r.kfd, &q);
-    rig_free(&r);
+    isa_rig_free(&r, &q, &code);
 }
 
 /* Malformed dispatches: the CP's packet error, nothing runs */
@@ -3344,10 +3339,7 @@ static void test_isa_bad_dispatch(void)
     Aql q;
 
     for (i = 0; i < ARRAY_SIZE(bad); i++) {
-        rig_new(&r);
-        aql_new(r.f, r.g, AQL_VA, &q);
-        buf_new(r.f, r.g, CODE_VA, 4096, &code);
-        kernel_put(&code, k_store, ARRAY_SIZE(k_store), 5);
+        isa_rig_new(&r, &q, &code, k_store, ARRAY_SIZE(k_store), 5);
         signal_init(&r.data, 1024, 0, 0, 0);
         buf_set_u64(&q.amdq, SIM_AMD_QUEUE_INACTIVE_SIGNAL, SIG(1024));
         aql_dispatch(&q, bad[i].wg, bad[i].grid, bad[i].ko,
@@ -3357,9 +3349,7 @@ static void test_isa_bad_dispatch(void)
                          SIM_KFD_QUEUE_UNSUPPORTED_PACKET);
         g_assert_cmpuint(aql_info(r.f, &q).last_wave_instructions, ==, 0);
         g_assert_cmpint(sig_value(&r, 1024), ==, SIM_AQL_ERR_INVALID_PACKET);
-        buf_unmap(r.kfd, &code);
-        aql_unmap(r.kfd, &q);
-        rig_free(&r);
+        isa_rig_free(&r, &q, &code);
     }
 }
 

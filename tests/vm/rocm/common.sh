@@ -37,20 +37,16 @@ rocm_programs() {
 	st=$ROCM_BUILD/stage
 	mkdir -p "$st/bookworm/opt/akmc" "$st/tests"
 	o=$st/bookworm/opt/akmc
-	if [ ! -x "$o/rocm-secrets" ] || [ "$src/rocm-secrets.c" -nt "$o/rocm-secrets" ] ||
-		[ "$src/hsa-picks.h" -nt "$o/rocm-secrets" ]; then
-		${CC:-gcc} -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$d" \
-			-o "$o/rocm-secrets" "$src/rocm-secrets.c" \
-			"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
-			die "rocm-secrets failed to build"
-	fi
-	if [ ! -x "$o/hsa-kernel" ] || [ "$src/hsa-kernel.c" -nt "$o/hsa-kernel" ] ||
-		[ "$src/hsa-picks.h" -nt "$o/hsa-kernel" ]; then
-		${CC:-gcc} -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$d" \
-			-o "$o/hsa-kernel" "$src/hsa-kernel.c" \
-			"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
-			die "hsa-kernel failed to build"
-	fi
+	# the HSA programs, each rebuilt when it or the shared header changed
+	for prog in rocm-secrets hsa-kernel; do
+		if [ ! -x "$o/$prog" ] || [ "$src/$prog.c" -nt "$o/$prog" ] ||
+			[ "$src/hsa-picks.h" -nt "$o/$prog" ]; then
+			${CC:-gcc} -O2 -g -Wall -Wextra -Wno-unused-parameter -I"$d" \
+				-o "$o/$prog" "$src/$prog.c" \
+				"$l/libhsa-runtime64.so.1" -Wl,-rpath-link,"$l" ||
+				die "$prog failed to build"
+		fi
+	done
 	# the kernels of hsa-kernel: a gfx906 code object v4 for ROCr 5.2
 	if [ ! -e "$o/hsa-kernels.co" ] ||
 		[ "$src/hsa-kernels.s" -nt "$o/hsa-kernels.co" ]; then
