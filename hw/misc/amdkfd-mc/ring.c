@@ -407,6 +407,14 @@ void amdkfd_mc_ring_process(void *opaque)
         }
     }
 
+    /*
+     * What this pass hands to workers goes to them at its end, together:
+     * on a host CPU shared with the workers, handing over one command at
+     * a time would switch threads for each
+     */
+    amdkfd_mc_workers_plug(&s->workers);
+    amdkfd_mc_workers_plug(&s->waiters);
+
     /* Completions of commands that ran in workers, first */
     amdkfd_mc_workers_reap(&s->workers);
     amdkfd_mc_workers_reap(&s->waiters);
@@ -438,6 +446,8 @@ void amdkfd_mc_ring_process(void *opaque)
                             cpl.result);
         amdkfd_mc_post_cpl(s, &cpl);
     }
+    amdkfd_mc_workers_unplug(&s->workers);
+    amdkfd_mc_workers_unplug(&s->waiters);
     if (r->posted) {
         r->posted = false;
         amdkfd_mc_raise_cq_irq(s);

@@ -45,15 +45,22 @@ static AmdkfdMcWork *workers_next(AmdkfdMcWorkers *p)
     return w;
 }
 
-/* Called with p->lock held: put @s back in line if it has more work */
-static void workers_requeue(AmdkfdMcWorkers *p, AmdkfdMcSerial *s)
+/*
+ * Called with p->lock held: put @s back in line if it has more work.
+ * @wake is false for the thread that will look for work right after:
+ * waking another for it would cost a switch per command for nothing.
+ */
+static void workers_requeue(AmdkfdMcWorkers *p, AmdkfdMcSerial *s,
+                            bool wake)
 {
     if (!s->running && !s->queued && !QSIMPLEQ_EMPTY(&s->pending)) {
         /* at the end, so that the queues take turns */
         QSIMPLEQ_INSERT_TAIL(&p->runq, s, next);
         s->queued = true;
         p->runnable++;
-        qemu_cond_signal(&p->cond);
+        if (wake) {
+            qemu_cond_signal(&p->cond);
+        }
     }
 }
 
@@ -81,12 +88,19 @@ static void *workers_thread(void *opaque)
             }
             continue;
         }
+        /*
+         * More than this thread takes: hand it on, since this call may
+         * block (a requeue by this thread woke nobody)
+         */
+        if (p->runnable && p->idle_threads) {
+            qemu_cond_signal(&p->cond);
+        }
         qemu_mutex_unlock(&p->lock);
         w->run(w);
         qemu_mutex_lock(&p->lock);
         if (w->serial) {
             w->serial->running = false;
-            workers_requeue(p, w->serial);
+            workers_requeue(p, w->serial, false);
         }
         /*
          * The bottom half takes everything on the list: schedule it only
@@ -123,6 +137,7 @@ void amdkfd_mc_workers_init(AmdkfdMcWorkers *p, const char *name,
     QSIMPLEQ_INIT(&p->runq);
     QSIMPLEQ_INIT(&p->loose);
     QSIMPLEQ_INIT(&p->done);
+    QSIMPLEQ_INIT(&p->staged);
 }
 
 void amdkfd_mc_workers_destroy(AmdkfdMcWorkers *p)
@@ -133,7 +148,8 @@ void amdkfd_mc_workers_destroy(AmdkfdMcWorkers *p)
         return;
     }
     qemu_mutex_lock(&p->lock);
-    assert(p->outstanding == 0 && QSIMPLEQ_EMPTY(&p->done));
+    assert(p->outstanding == 0 && QSIMPLEQ_EMPTY(&p->done) &&
+           QSIMPLEQ_EMPTY(&p->staged));
     p->stop = true;
     qemu_cond_broadcast(&p->cond);
     qemu_mutex_unlock(&p->lock);
@@ -177,39 +193,84 @@ static AmdkfdMcWorkerThread *workers_slot(AmdkfdMcWorkers *p)
     return NULL;
 }
 
-void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w)
+/* Called with p->lock held: hand @w to the threads */
+static void workers_enqueue(AmdkfdMcWorkers *p, AmdkfdMcWork *w)
 {
-    qemu_mutex_lock(&p->lock);
     p->outstanding++;
     if (w->serial) {
         QSIMPLEQ_INSERT_TAIL(&w->serial->pending, w, next);
-        workers_requeue(p, w->serial);
+        workers_requeue(p, w->serial, true);
     } else {
         QSIMPLEQ_INSERT_TAIL(&p->loose, w, next);
         p->runnable++;
         qemu_cond_signal(&p->cond);
     }
-    /*
-     * A thread more while there is more to start than idle threads to
-     * start it (a signalled thread counts as idle until it runs): work
-     * never waits for a thread that another context's call is blocking.
-     */
-    if (p->runnable > p->idle_threads && p->nr_threads < p->max_threads) {
+}
+
+/*
+ * Called with p->lock held: threads more while there is more to start
+ * than idle threads to start it (a signalled thread counts as idle until
+ * it runs, a new one as soon as it exists): work never waits for a
+ * thread that another context's call is blocking.
+ */
+static void workers_grow(AmdkfdMcWorkers *p)
+{
+    unsigned added = 0;
+
+    while (p->runnable > p->idle_threads + added &&
+           p->nr_threads < p->max_threads) {
         AmdkfdMcWorkerThread *t = workers_slot(p);
 
-        if (t) {
-            t->pool = p;
-            t->started = true;
-            p->nr_threads++;
-            qemu_thread_create(&t->thread, p->name, workers_thread, t,
-                               QEMU_THREAD_JOINABLE);
+        if (!t) {
+            return;
         }
+        t->pool = p;
+        t->started = true;
+        p->nr_threads++;
+        added++;
+        qemu_thread_create(&t->thread, p->name, workers_thread, t,
+                           QEMU_THREAD_JOINABLE);
     }
+}
+
+void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w)
+{
+    if (p->plugged) {
+        QSIMPLEQ_INSERT_TAIL(&p->staged, w, next);
+        return;
+    }
+    qemu_mutex_lock(&p->lock);
+    workers_enqueue(p, w);
+    workers_grow(p);
+    qemu_mutex_unlock(&p->lock);
+}
+
+void amdkfd_mc_workers_plug(AmdkfdMcWorkers *p)
+{
+    p->plugged = true;
+}
+
+void amdkfd_mc_workers_unplug(AmdkfdMcWorkers *p)
+{
+    AmdkfdMcWork *w;
+
+    p->plugged = false;
+    if (QSIMPLEQ_EMPTY(&p->staged)) {
+        return;
+    }
+    qemu_mutex_lock(&p->lock);
+    while ((w = QSIMPLEQ_FIRST(&p->staged))) {
+        QSIMPLEQ_REMOVE_HEAD(&p->staged, next);
+        workers_enqueue(p, w);
+    }
+    workers_grow(p);
     qemu_mutex_unlock(&p->lock);
 }
 
 void amdkfd_mc_workers_drain(AmdkfdMcWorkers *p)
 {
+    /* a held item would never run: waiting for it would never end */
+    amdkfd_mc_workers_unplug(p);
     qemu_mutex_lock(&p->lock);
     while (p->outstanding) {
         qemu_cond_wait(&p->idle, &p->lock);

@@ -68,6 +68,10 @@ struct AmdkfdMcWorkers {
     QSIMPLEQ_HEAD(, AmdkfdMcSerial) runq;     /* serial queues with work */
     QSIMPLEQ_HEAD(, AmdkfdMcWork) loose;      /* standalone items */
     QSIMPLEQ_HEAD(, AmdkfdMcWork) done;
+
+    /* main loop only (BQL): items held back while plugged */
+    bool plugged;
+    QSIMPLEQ_HEAD(, AmdkfdMcWork) staged;
 };
 
 void amdkfd_mc_workers_init(AmdkfdMcWorkers *p, const char *name,
@@ -80,6 +84,15 @@ void amdkfd_mc_serial_init(AmdkfdMcSerial *s);
 
 /* From the main loop: run @w->run in a worker, then @w->done */
 void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w);
+
+/*
+ * From the main loop: while plugged, submissions are held and handed to
+ * the threads together at unplug, with one lock and one wakeup for a run
+ * of commands instead of one (and a switch of threads) each.  The device
+ * plugs for one pass of its bottom half, a bounded run of commands.
+ */
+void amdkfd_mc_workers_plug(AmdkfdMcWorkers *p);
+void amdkfd_mc_workers_unplug(AmdkfdMcWorkers *p);
 
 /* Block until every submitted item has run (their done() has not) */
 void amdkfd_mc_workers_drain(AmdkfdMcWorkers *p);
