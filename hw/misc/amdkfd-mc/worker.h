@@ -87,8 +87,9 @@ void amdkfd_mc_work_submit(AmdkfdMcWorkers *p, AmdkfdMcWork *w);
 
 /*
  * From the main loop: while plugged, submissions are held and handed to
- * the threads together at unplug, with one lock and one wakeup for a run
- * of commands instead of one (and a switch of threads) each.  The device
+ * the threads together at unplug, with one lock and one wakeup per serial
+ * queue that got work instead of one (and a switch of threads) per
+ * command.  The device
  * plugs for one pass of its bottom half, a bounded run of commands.
  */
 void amdkfd_mc_workers_plug(AmdkfdMcWorkers *p);
